@@ -1,0 +1,74 @@
+"""dantoc: information system for ethnic-affairs work in a Vietnamese province."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+#: The repository root: templates/, static/, translations/ and migrations/ live here.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Create and configure an application. No I/O beyond reading configuration.
+
+    :param config: settings that override the environment (used by the tests).
+    """
+    from . import config as config_module
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(config_module.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+    config_module.check(app.config)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + app.instance_path):
+        os.makedirs(app.instance_path, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import database, models  # noqa: F401  (models: the whole schema, for Alembic)
+    from .extensions import compress, csrf, db, htmx, login_manager, migrate
+    from .i18n import selection
+    from .web import errors, security, templating
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    selection.init_app(app)
+    htmx.init_app(app)
+    csrf.init_app(app)
+    compress.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    templating.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import cli
+    from .accounts.views import bp as accounts_bp
+    from .catalogs.views import bp as catalogs_bp
+    from .i18n.views import bp as i18n_bp
+    from .indicators.views import bp as indicators_bp
+    from .pwa.views import bp as pwa_bp
+    from .web.views import bp as web_bp
+
+    for blueprint in (web_bp, accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)

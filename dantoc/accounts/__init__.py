@@ -1,0 +1,1 @@
+"""Accounts: users, roles as sets of permission verbs, scopes, sign-in."""

@@ -1,0 +1,69 @@
+"""Users and roles. Roles are data: a role is a set of permission verbs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from ..catalogs.models import AdminUnit, Department
+from ..extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(db.Model):
+    """A named set of permission verbs (see :mod:`dantoc.accounts.permissions`)."""
+
+    __tablename__ = "roles"
+
+    code: so.Mapped[str] = so.mapped_column(sa.String(30), primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100))
+
+
+class RoleVerb(db.Model):
+    """One permission verb granted to a role."""
+
+    __tablename__ = "role_verbs"
+
+    role_code: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("roles.code", ondelete="CASCADE"), primary_key=True
+    )
+    verb: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in. Scope: the subtree of ``unit``; department staff are further
+    limited to the indicator groups of their department."""
+
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(60), unique=True)
+    full_name: so.Mapped[str] = so.mapped_column(sa.String(150))
+    password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    role_code: so.Mapped[str] = so.mapped_column(sa.ForeignKey("roles.code"), index=True)
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    department_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("departments.id"), index=True
+    )
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    #: Changes at logout, password change and disabling: every copied cookie stops working.
+    session_nonce: so.Mapped[str] = so.mapped_column(sa.String(64))
+    locale: so.Mapped[str | None] = so.mapped_column(sa.String(35))
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    role: so.Mapped[Role] = so.relationship()
+    unit: so.Mapped[AdminUnit | None] = so.relationship()
+    department: so.Mapped[Department | None] = so.relationship()
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active

@@ -1,0 +1,1 @@
+"""Append-only audit trail: one row per state change, in the same transaction."""

@@ -1,0 +1,1 @@
+"""Catalogs (danh mục): administrative units with lineage, ethnic groups, religions, departments."""

@@ -1,0 +1,66 @@
+"""Command-line tasks: ``flask --app wsgi <command>``.
+
+``flask db upgrade`` (Flask-Migrate) builds the schema; the commands below fill it.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from .extensions import db
+
+
+@click.command("seed-reference")
+def seed_reference() -> None:
+    """Load roles and the reference catalogs (ethnic groups, religions, Lai Châu units)."""
+    from .accounts.services import seed_roles
+    from .catalogs.reference import load_reference
+
+    seed_roles()
+    counts = load_reference()
+    db.session.commit()
+    for name, count in counts.items():
+        click.echo(f"{name}: {count}")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load clearly marked sample data (villages, questionnaire, periods, demo accounts)."""
+    from .demo import seed
+
+    sign_ins = seed()
+    db.session.commit()
+    print_sign_ins(sign_ins)
+
+
+def print_sign_ins(sign_ins: list[tuple[str, str, str]]) -> None:
+    if not sign_ins:
+        return
+    click.echo("\nDemo sign-ins (sample accounts, never use in production):")
+    for role, username, password in sign_ins:
+        click.echo(f"  {role:<28} {username:<22} {password}")
+
+
+@click.command("import-catalog")
+@click.argument("kind", type=click.Choice(["units", "ethnic_groups", "religions"]))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_catalog(kind: str, path: str) -> None:
+    """Import a catalog from a CSV or XLSX file (all rows or none)."""
+    from .catalogs.importer import ImportRefused, import_file
+
+    try:
+        with open(path, "rb") as stream:
+            result = import_file(kind, stream, filename=path)
+        db.session.commit()
+    except ImportRefused as refused:
+        db.session.rollback()
+        for error in refused.errors:
+            click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    click.echo(f"imported {result.created} new and {result.updated} updated rows")
+
+
+def init_app(app: Flask) -> None:
+    for command in (seed_reference, seed_demo, import_catalog):
+        app.cli.add_command(command)

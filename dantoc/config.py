@@ -1,0 +1,91 @@
+"""Configuration read from the environment, with safe defaults.
+
+Every setting can be overridden by an environment variable of the same name prefixed with
+``DANTOC_`` (for example ``DANTOC_DATABASE_URL``). ``create_app(config)`` may pass a mapping
+that wins over both, which is how the tests configure the app.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+#: Environments in which a missing SECRET_KEY is tolerated (a random one is generated).
+DEV_ENVIRONMENTS = frozenset({"development", "testing"})
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe or incomplete."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"DANTOC_{name}", default)
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the libpq way (``postgresql://``)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the configuration mapping from ``DANTOC_*`` environment variables."""
+    env = _env("ENV", "production")
+    database_url = _env("DATABASE_URL") or "sqlite:///" + os.path.join(
+        instance_path, "dantoc.sqlite3"
+    )
+    production = env not in DEV_ENVIRONMENTS
+    return {
+        "ENV": env,
+        "SECRET_KEY": _env("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLITE_BUSY_TIMEOUT_MS": _env_int("SQLITE_BUSY_TIMEOUT_MS", 30_000),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SECURE_COOKIES", production),
+        "SESSION_COOKIE_NAME": "__Host-session" if _env_bool("SECURE_COOKIES", production)
+        else "session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_env_int("SESSION_HOURS", 12)),
+        "WTF_CSRF_TIME_LIMIT": _env_int("CSRF_TIME_LIMIT", 24 * 3600),
+        "PAGE_SIZE": _env_int("PAGE_SIZE", 25),
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIN_SIZE": 256,
+        "COMPRESS_MIMETYPES": [
+            "text/html", "text/css", "text/javascript", "application/javascript",
+            "application/json", "application/manifest+json", "image/svg+xml", "text/csv",
+        ],
+        "HSTS": production,
+    }
+
+
+def check(config: dict) -> None:
+    """Refuse to start with unsafe settings outside development and testing.
+
+    :raise ConfigError: when ``SECRET_KEY`` is missing in production.
+    """
+    if not config.get("SECRET_KEY"):
+        if config.get("ENV") not in DEV_ENVIRONMENTS:
+            raise ConfigError(
+                "DANTOC_SECRET_KEY is not set. Set it to a long random value "
+                "(python -c 'import secrets; print(secrets.token_hex(32))'), "
+                "or set DANTOC_ENV=development for a local run."
+            )
+        config["SECRET_KEY"] = os.urandom(32).hex()

@@ -1,0 +1,1 @@
+"""Interface languages: Vietnamese first, English second, minority locales by design."""

@@ -1,0 +1,1 @@
+"""Indicator system: catalogue versions, groups, indicators, rules, forms and periods."""

@@ -1,0 +1,6 @@
+"""Import every domain's models, so that Alembic and ``db.create_all`` see the whole schema."""
+
+from .accounts import models as accounts_models  # noqa: F401
+from .audit import models as audit_models  # noqa: F401
+from .catalogs import models as catalogs_models  # noqa: F401
+from .indicators import models as indicators_models  # noqa: F401

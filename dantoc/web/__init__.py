@@ -1,0 +1,1 @@
+"""Shared web plumbing with no domain logic: page/fragment rendering, errors, headers."""

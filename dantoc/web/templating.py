@@ -1,0 +1,20 @@
+"""Template globals shared by every domain."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import get_locale
+
+
+def current_locale_tag() -> str:
+    """The BCP 47 tag of the active locale, for ``lang`` attributes."""
+    locale = get_locale()
+    return str(locale).replace("_", "-") if locale else "vi"
+
+
+def init_app(app: Flask) -> None:
+    from ..accounts.permissions import can
+
+    app.jinja_env.globals.update(can=can, current_locale_tag=current_locale_tag)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

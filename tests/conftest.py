@@ -1,0 +1,168 @@
+"""Test fixtures. The suite runs on one engine per pytest run:
+
+- SQLite (default): a template database file is built once per session through the
+  migrations, then copied for every test;
+- PostgreSQL when ``DANTOC_TEST_ENGINE=postgresql``: the template is a database on the
+  server at ``DANTOC_TEST_DATABASE_URL``; each test gets ``CREATE DATABASE … TEMPLATE``.
+
+Either way every test starts from migrated schema + reference catalogs + default roles,
+and no test sees another's writes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dantoc import create_app
+from dantoc.config import normalise_database_url
+from dantoc.extensions import db
+
+ENGINE = os.environ.get("DANTOC_TEST_ENGINE", "sqlite")
+PG_URL = os.environ.get("DANTOC_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+_counter = itertools.count()
+
+
+def base_config(database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "ENV": "testing",
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": sa.pool.NullPool},
+        "WTF_CSRF_ENABLED": False,
+        "SECURE_COOKIES": False,
+    }
+
+
+def _build(app) -> None:
+    """Migrate an empty database and load the reference data every test expects."""
+    from flask_migrate import upgrade
+
+    from dantoc.accounts.services import seed_roles
+    from dantoc.catalogs.reference import load_reference
+
+    with app.app_context():
+        upgrade()
+        seed_roles()
+        load_reference()
+        db.session.commit()
+        db.engine.dispose()
+
+
+def _pg_admin_engine() -> sa.Engine:
+    return sa.create_engine(normalise_database_url(PG_URL), isolation_level="AUTOCOMMIT",
+                            poolclass=sa.pool.NullPool)
+
+
+def _pg_url(name: str) -> str:
+    url = sa.make_url(normalise_database_url(PG_URL)).set(database=name)
+    return url.render_as_string(hide_password=False)
+
+
+class SQLiteDatabases:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.template = directory / "template.sqlite3"
+
+    def build_template(self) -> None:
+        _build(create_app(base_config(f"sqlite:///{self.template}")))
+
+    def new(self) -> str:
+        target = self.directory / f"test-{next(_counter)}.sqlite3"
+        with sqlite3.connect(self.template) as source, sqlite3.connect(target) as dest:
+            source.backup(dest)
+        return f"sqlite:///{target}"
+
+    def drop(self, url: str) -> None:
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+
+    def cleanup(self) -> None:
+        pass
+
+
+class PostgresDatabases:
+    def __init__(self):
+        self.prefix = f"dantoc_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.template = f"{self.prefix}_tpl"
+        self.admin = _pg_admin_engine()
+
+    def _exec(self, sql: str) -> None:
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(sql)
+
+    def build_template(self) -> None:
+        self._exec(f'CREATE DATABASE "{self.template}"')
+        _build(create_app(base_config(_pg_url(self.template))))
+
+    def new(self) -> str:
+        name = f"{self.prefix}_{next(_counter)}"
+        self._exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return _pg_url(name)
+
+    def drop(self, url: str) -> None:
+        name = sa.make_url(url).database
+        self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def cleanup(self) -> None:
+        self._exec(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    """The per-engine database factory, with its template built once."""
+    dbs = PostgresDatabases() if ENGINE == "postgresql" else SQLiteDatabases(
+        tmp_path_factory.mktemp("db"))
+    dbs.build_template()
+    yield dbs
+    dbs.cleanup()
+
+
+@pytest.fixture
+def database_url(databases):
+    """A fresh database for one test, dropped afterwards."""
+    url = databases.new()
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(base_config(database_url))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(client):
+    """Sign a user in through the real form: ``login(user)``; returns the client."""
+    from tests.factories import PASSWORD
+
+    def _login(user, password: str = PASSWORD):
+        response = client.post("/accounts/login", data={"username": user.username,
+                                                         "password": password})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return client
+
+    return _login
