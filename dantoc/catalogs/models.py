@@ -9,6 +9,8 @@ splits, renames and transfers.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 
@@ -77,6 +79,9 @@ class AdminUnit(db.Model):
     #: Other spellings (for example in the legal text), separated by "; ".
     aliases: so.Mapped[str | None] = so.mapped_column(sa.String(300))
     source: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: Code, name and aliases without diacritics, lower case: for accent-insensitive search.
+    #: Kept up to date by the flush listeners below.
+    search_key: so.Mapped[str | None] = so.mapped_column(sa.String(600))
 
     unit_type: so.Mapped[UnitType] = so.relationship()
     level: so.Mapped[AdminLevel] = so.relationship()
@@ -94,6 +99,21 @@ class AdminUnit(db.Model):
 
     def __repr__(self) -> str:
         return f"<AdminUnit {self.code} {self.name} {self.valid_from}..{self.valid_to}>"
+
+
+def fold(text: str | None) -> str:
+    """Lower case without diacritics or punctuation: "Đoàn Kết" → "doan ket"."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.split(r"[^0-9a-z]+", bare.lower())).strip()
+
+
+@sa.event.listens_for(AdminUnit, "before_insert")
+@sa.event.listens_for(AdminUnit, "before_update")
+def _refresh_search_key(_mapper, _connection, unit: AdminUnit) -> None:
+    unit.search_key = fold(f"{unit.code} {unit.name} {unit.aliases or ''}")[:600]
 
 
 class UnitLineage(db.Model):
@@ -138,6 +158,8 @@ class EthnicGroup(db.Model):
     #: QĐ 1019/QĐ-TCTK (2008) code; only 17 of 54 agree with the 1979 list.
     code_2008: so.Mapped[str] = so.mapped_column(sa.String(2), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(60), unique=True)
+    #: The spelling in common use today, e.g. "Mông / H'Mông" for the official "HMông".
+    common_name: so.Mapped[str | None] = so.mapped_column(sa.String(60))
     other_names: so.Mapped[str | None] = so.mapped_column(sa.Text)
     language_family: so.Mapped[str | None] = so.mapped_column(sa.String(60))
     language_group: so.Mapped[str | None] = so.mapped_column(sa.String(60))

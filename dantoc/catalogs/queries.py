@@ -1,0 +1,212 @@
+"""Reads of the dated unit catalog, shared by the views, the reports and the API.
+
+Every question about the tree is asked *on a date*: the answer on 2025-06-30 (province →
+district → commune) differs from the answer on 2025-07-01 (province → commune).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+
+from ..extensions import db
+from .models import AdminLevel, AdminUnit, UnitLineage, UnitType, fold
+
+#: Lineage chains are short (a few reforms); the limit only guards against bad data.
+MAX_LINEAGE_DEPTH = 50
+
+
+def today() -> date:
+    """Today in the province's time zone (a date filter must not flip at 17:00 UTC)."""
+    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def valid_on(day: date) -> sa.ColumnElement[bool]:
+    """SQL condition: the unit version is valid on ``day`` (both ends inclusive)."""
+    return sa.and_(AdminUnit.valid_from <= day,
+                   sa.or_(AdminUnit.valid_to.is_(None), AdminUnit.valid_to >= day))
+
+
+def units_query(*, on: date | None = None, level: str | None = None,
+                parent: AdminUnit | None = None, q: str | None = None) -> sa.Select:
+    """Unit versions, optionally valid on a date, at a level, under a parent, matching text.
+
+    The text matches code, name and aliases, ignoring case and diacritics ("doan ket"
+    finds "Phường Đoàn Kết"); every word must match.
+    """
+    stmt = sa.select(AdminUnit).join(AdminUnit.level).options(
+        so.contains_eager(AdminUnit.level), so.joinedload(AdminUnit.unit_type),
+        so.joinedload(AdminUnit.parent))
+    if on is not None:
+        stmt = stmt.where(valid_on(on))
+    if level:
+        stmt = stmt.where(AdminLevel.code == level)
+    if parent is not None:
+        stmt = stmt.where(AdminUnit.parent_id == parent.id)
+    for word in fold(q).split():
+        stmt = stmt.where(AdminUnit.search_key.contains(word))
+    return stmt.order_by(AdminLevel.rank, AdminUnit.code, AdminUnit.valid_from)
+
+
+def units_on(day: date, *, level: str | None = None, parent: AdminUnit | None = None,
+             q: str | None = None) -> list[AdminUnit]:
+    """The unit versions valid on ``day`` (see :func:`units_query`)."""
+    return list(db.session.scalars(units_query(on=day, level=level, parent=parent, q=q)))
+
+
+def resolve(code: str, on_date: date) -> AdminUnit | None:
+    """The version of the unit with ``code`` valid on ``on_date``, if any."""
+    return db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == code,
+                                                        valid_on(on_date)))
+
+
+def versions(code: str) -> list[AdminUnit]:
+    """Every version recorded under ``code`` (not necessarily the same unit: codes are reused)."""
+    return list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.code == code)
+                                   .order_by(AdminUnit.valid_from)))
+
+
+def children(unit: AdminUnit, on: date | None = None) -> list[AdminUnit]:
+    """The units whose parent is this version, optionally only those valid on ``on``."""
+    stmt = sa.select(AdminUnit).where(AdminUnit.parent_id == unit.id)
+    if on is not None:
+        stmt = stmt.where(valid_on(on))
+    return sorted(db.session.scalars(stmt), key=lambda u: (u.valid_from, fold(u.name)))
+
+
+def levels() -> list[AdminLevel]:
+    return list(db.session.scalars(sa.select(AdminLevel).order_by(AdminLevel.rank)))
+
+
+def unit_types() -> list[UnitType]:
+    return list(db.session.scalars(sa.select(UnitType).join(UnitType.level)
+                                   .order_by(AdminLevel.rank, UnitType.id)))
+
+
+def levels_in_use(on_date: date) -> list[AdminLevel]:
+    """The levels that have at least one unit on ``on_date``, top down (from the data)."""
+    used = sa.select(AdminUnit.level_id).where(valid_on(on_date))
+    return list(db.session.scalars(sa.select(AdminLevel).where(AdminLevel.id.in_(used))
+                                   .order_by(AdminLevel.rank)))
+
+
+def counts_by_level(on_date: date) -> list[tuple[AdminLevel, int]]:
+    """How many units each level in use has on ``on_date``, top down."""
+    rows = db.session.execute(
+        sa.select(AdminLevel, sa.func.count(AdminUnit.id)).join(AdminUnit.level)
+        .where(valid_on(on_date)).group_by(AdminLevel.id).order_by(AdminLevel.rank))
+    return [(level, count) for level, count in rows]
+
+
+@dataclass
+class TreeNode:
+    unit: AdminUnit
+    children: list[TreeNode] = field(default_factory=list)
+
+
+def tree_on(day: date) -> list[TreeNode]:
+    """The unit tree as it stood on ``day``: the roots, each with its children, by code."""
+    units = db.session.scalars(sa.select(AdminUnit).where(valid_on(day)).options(
+        so.joinedload(AdminUnit.level), so.joinedload(AdminUnit.unit_type)))
+    nodes = {unit.id: TreeNode(unit) for unit in units}
+    roots: list[TreeNode] = []
+    for node in sorted(nodes.values(), key=lambda n: n.unit.code):
+        parent = nodes.get(node.unit.parent_id)
+        (parent.children if parent else roots).append(node)
+    return roots
+
+
+# Lineage -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LineageStep:
+    """One link met while walking the lineage, ``depth`` links away from the start."""
+
+    link: UnitLineage
+    unit: AdminUnit
+    depth: int
+
+
+def _walk(unit: AdminUnit, forward: bool) -> list[LineageStep]:
+    near, far = ((UnitLineage.from_unit_id, "to_unit") if forward
+                 else (UnitLineage.to_unit_id, "from_unit"))
+    steps: list[LineageStep] = []
+    seen, frontier = {unit.id}, [unit.id]
+    for depth in range(1, MAX_LINEAGE_DEPTH + 1):
+        if not frontier:
+            break
+        links = db.session.scalars(sa.select(UnitLineage).where(near.in_(frontier)).options(
+            so.joinedload(getattr(UnitLineage, far))).order_by(UnitLineage.effective_date))
+        frontier = []
+        for link in links:
+            other = getattr(link, far)
+            steps.append(LineageStep(link, other, depth))
+            if other.id not in seen:
+                seen.add(other.id)
+                frontier.append(other.id)
+    return steps
+
+
+def successors(unit: AdminUnit) -> list[LineageStep]:
+    """Every later unit this one went into, transitively, nearest first."""
+    return _walk(unit, forward=True)
+
+
+def predecessors(unit: AdminUnit) -> list[LineageStep]:
+    """Every earlier unit that went into this one, transitively, nearest first."""
+    return _walk(unit, forward=False)
+
+
+def successors_on(unit: AdminUnit, day: date) -> list[tuple[AdminUnit, Decimal]]:
+    """The units valid on a later ``day`` that this unit went into, with the share of it.
+
+    A merge, rename or transfer passes the whole unit on (share 1); a split passes its share.
+    An empty list means the unit had no recorded successor valid on ``day``.
+    """
+    if unit.valid_on(day):
+        return [(unit, Decimal(1))]
+    found: dict[int, list] = {}
+    frontier = [(unit, Decimal(1))]
+    for _depth in range(MAX_LINEAGE_DEPTH):
+        if not frontier:
+            break
+        frontier = _advance(frontier, day, found)
+    return [(target, share) for target, share in found.values()]
+
+
+def _advance(frontier, day: date, found: dict[int, list]):
+    shares = {unit.id: share for unit, share in frontier}
+    links = db.session.scalars(sa.select(UnitLineage).where(
+        UnitLineage.from_unit_id.in_(shares)).options(so.joinedload(UnitLineage.to_unit)))
+    following = []
+    for link in links:
+        share = shares[link.from_unit_id] * (link.share or Decimal(1))
+        target = link.to_unit
+        if target.valid_on(day):
+            entry = found.setdefault(target.id, [target, Decimal(0)])
+            entry[1] += share
+        elif target.valid_from < day:
+            following.append((target, share))
+    return following
+
+
+def successor_on(unit: AdminUnit, day: date) -> AdminUnit | None:
+    """The one unit valid on ``day`` that ``unit`` became; None when none or several (split)."""
+    found = successors_on(unit, day)
+    return found[0][0] if len(found) == 1 else None
+
+
+def predecessors_on(unit: AdminUnit, day: date) -> list[AdminUnit]:
+    """The units valid on an earlier ``day`` that went into ``unit`` (for re-basing back)."""
+    if unit.valid_on(day):
+        return [unit]
+    result = {step.unit.id: step.unit for step in predecessors(unit) if step.unit.valid_on(day)}
+    return sorted(result.values(), key=lambda u: u.code)
+

@@ -1,0 +1,188 @@
+"""Administrative units: list, tree on a date, detail with lineage, create, edit, close, link."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...accounts.permissions import authorize, can, require
+from ...extensions import db
+from ...web.htmx import render
+from .. import queries, services
+from ..forms import (
+    CloseUnitForm,
+    DateFilterForm,
+    LineageForm,
+    UnitFilterForm,
+    UnitForm,
+    show_error,
+)
+from ..models import UNKNOWN_START, AdminUnit, UnitType
+from ..rules import CatalogError
+from . import bp
+
+# Pages ----------------------------------------------------------------------------------------
+
+@bp.route("/units")
+@require("catalog.view")
+def units():
+    """Units matching the filters; a search-as-you-type request gets only the rows."""
+    form = UnitFilterForm(request.args).fill()
+    if "on" not in request.args:
+        form.on.data = queries.today()
+    form.validate()
+    stmt = queries.units_query(on=None if form.on.errors else form.on.data,
+                               level=form.level.data or None, q=form.q.data)
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    args = {"q": form.q.data or "", "level": form.level.data or "",
+            "on": form.on.data.isoformat() if form.on.data else ""}
+    return render("catalogs/units.html", "catalogs/_unit_rows.html", form=form, results=page,
+                  args=args)
+
+
+@bp.route("/units/tree")
+@require("catalog.view")
+def tree():
+    """The unit tree as it stood on a date (today by default), with the levels in use."""
+    form = DateFilterForm(request.args)
+    day = form.on.data if form.validate() and form.on.data else queries.today()
+    form.on.data = day
+    return render("catalogs/tree.html", form=form, day=day, roots=queries.tree_on(day),
+                  levels=queries.levels_in_use(day))
+
+
+@bp.route("/units/<int:unit_id>")
+@require("catalog.view")
+def unit_detail(unit_id: int):
+    """One unit version: its other versions, parent, children and lineage."""
+    return _detail(db.get_or_404(AdminUnit, unit_id))
+
+
+def _next_day(unit: AdminUnit) -> date | None:
+    return unit.valid_to + timedelta(days=1) if unit.valid_to else None
+
+
+def _detail(unit: AdminUnit, close_form=None, lineage_form=None):
+    return render(
+        "catalogs/unit_detail.html", unit=unit, versions=queries.versions(unit.code),
+        children=queries.children(unit), predecessors=queries.predecessors(unit),
+        successors=queries.successors(unit),
+        close_form=close_form or CloseUnitForm(formdata=None),
+        lineage_form=lineage_form or LineageForm(formdata=None, effective_date=_next_day(unit)),
+        can_manage=can(current_user, "catalog.manage", unit))
+
+
+# Actions --------------------------------------------------------------------------------------
+
+def _authorize(unit: AdminUnit | None) -> None:
+    """Writes stay inside the user's scope (the subtree of their unit)."""
+    if unit is not None:
+        authorize("catalog.manage", unit)
+
+
+def _start(form: UnitForm, unit: AdminUnit | None):
+    """The start date; left empty, an unresearched start stays unresearched."""
+    if form.valid_from.data is None and unit is not None and unit.valid_from == UNKNOWN_START:
+        return UNKNOWN_START
+    return form.valid_from.data
+
+
+def _unit_fields(form: UnitForm, unit: AdminUnit | None) -> dict:
+    parent = services.parent_for(form.parent_code.data, _start(form, unit))
+    if unit is None or parent is not unit.parent:
+        _authorize(parent)  # a unit may only be put under a unit in the user's scope
+    return {"code": form.code.data, "name": form.name.data, "parent": parent,
+            "unit_type": db.session.get(UnitType, form.unit_type.data),
+            "valid_from": _start(form, unit), "valid_to": form.valid_to.data,
+            "aliases": form.aliases.data, "source": form.source.data,
+            "is_sample": form.is_sample.data}
+
+
+def _save(form: UnitForm, unit: AdminUnit | None) -> AdminUnit | None:
+    """Create or correct a unit from the form; None (and the message on the form) if refused."""
+    try:
+        fields = _unit_fields(form, unit)
+        saved = services.update_unit(unit, **fields) if unit else services.create_unit(**fields)
+    except CatalogError as error:
+        db.session.rollback()
+        show_error(form, error)
+        return None
+    db.session.commit()
+    flash(_("The unit was saved."))
+    return saved
+
+
+@bp.route("/units/new", methods=("GET", "POST"))
+@require("catalog.manage")
+def unit_create():
+    """A new unit version, e.g. a village (thôn, bản) under a commune."""
+    form = UnitForm(data={"parent_code": request.args.get("parent", ""),
+                          "valid_from": queries.today()}).fill()
+    if form.validate_on_submit() and (unit := _save(form, None)):
+        return redirect(url_for(".unit_detail", unit_id=unit.id), code=303)
+    return render("catalogs/unit_form.html", form=form, unit=None)
+
+
+@bp.route("/units/<int:unit_id>/edit", methods=("GET", "POST"))
+@require("catalog.manage")
+def unit_edit(unit_id: int):
+    """Correct a unit version in place (a real change is a new version plus a link)."""
+    unit = db.get_or_404(AdminUnit, unit_id)
+    _authorize(unit)
+    data = {name: getattr(unit, name) for name in (
+        "code", "name", "valid_from", "valid_to", "aliases", "source", "is_sample")}
+    unknown_start = data["valid_from"] == UNKNOWN_START
+    form = UnitForm(data={**data, "valid_from": None if unknown_start else unit.valid_from,
+                          "unit_type": unit.unit_type_id,
+                          "parent_code": unit.parent.code if unit.parent else ""}).fill()
+    if unknown_start:
+        form.allow_unknown_start()
+    if form.validate_on_submit() and _save(form, unit):
+        return redirect(url_for(".unit_detail", unit_id=unit.id), code=303)
+    return render("catalogs/unit_form.html", form=form, unit=unit)
+
+
+@bp.route("/units/<int:unit_id>/close", methods=("POST",))
+@require("catalog.manage")
+def unit_close(unit_id: int):
+    """End a unit version on a given last day."""
+    unit = db.get_or_404(AdminUnit, unit_id)
+    _authorize(unit)
+    form = CloseUnitForm()
+    if form.validate_on_submit():
+        try:
+            services.close_unit(unit, form.valid_to.data)
+        except CatalogError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The unit was closed."))
+            return redirect(url_for(".unit_detail", unit_id=unit.id), code=303)
+    return _detail(unit, close_form=form)
+
+
+@bp.route("/units/<int:unit_id>/lineage", methods=("POST",))
+@require("catalog.manage")
+def lineage_add(unit_id: int):
+    """Record that this unit went (wholly or partly) into a later unit."""
+    unit = db.get_or_404(AdminUnit, unit_id)
+    _authorize(unit)
+    form = LineageForm()
+    if form.validate_on_submit():
+        target = queries.resolve(form.to_code.data.strip(), form.effective_date.data)
+        try:
+            services.add_lineage(kind=form.kind.data, from_unit=unit, to_unit=target,
+                                 effective_date=form.effective_date.data, share=form.share.data,
+                                 legal_basis=form.legal_basis.data)
+        except CatalogError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The link was recorded."))
+            return redirect(url_for(".unit_detail", unit_id=unit.id), code=303)
+    return _detail(unit, lineage_form=form)
