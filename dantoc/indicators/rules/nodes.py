@@ -1,0 +1,142 @@
+"""The syntax tree of a rule: each node knows its static type and evaluates itself with
+three-valued logic (None = unknown)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import pairwise
+
+from .tokens import COMPARE, Value
+
+
+def _number(value: Value) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(int(value))
+
+
+def truth(value: Value) -> bool | None:
+    return None if value is None else bool(value)
+
+
+@dataclass(frozen=True)
+class Const:
+    value: Decimal | bool
+    type: str
+
+    def evaluate(self, values: Mapping[str, Value]) -> Value:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Ref:
+    code: str
+    type: str  # "number", "bool" or "any" when the indicator's type is not known
+
+    def evaluate(self, values: Mapping[str, Value]) -> Value:
+        return values.get(self.code)
+
+
+@dataclass(frozen=True)
+class Arith:
+    op: str
+    left: object
+    right: object
+    type: str = "number"
+
+    def evaluate(self, values: Mapping[str, Value]) -> Value:
+        a, b = _number(self.left.evaluate(values)), _number(self.right.evaluate(values))
+        if a is None or b is None:
+            return None
+        if self.op == "/":
+            return None if b == 0 else a / b
+        return a + b if self.op == "+" else a - b if self.op == "-" else a * b
+
+
+@dataclass(frozen=True)
+class Negate:
+    operand: object
+    type: str = "number"
+
+    def evaluate(self, values: Mapping[str, Value]) -> Value:
+        value = _number(self.operand.evaluate(values))
+        return None if value is None else -value
+
+
+@dataclass(frozen=True)
+class Compare:
+    operands: tuple
+    ops: tuple
+    type: str = "bool"
+
+    def evaluate(self, values: Mapping[str, Value]) -> Value:
+        results = []
+        for op, (left, right) in zip(self.ops, pairwise(self.operands), strict=True):
+            a, b = left.evaluate(values), right.evaluate(values)
+            if a is None or b is None:
+                results.append(None)
+            elif isinstance(a, bool) and isinstance(b, bool):
+                results.append(COMPARE[op](a, b))
+            else:
+                results.append(COMPARE[op](_number(a), _number(b)))
+        return _all(results)
+
+
+def _all(results: list[bool | None]) -> bool | None:
+    """Three-valued AND: false wins, then unknown."""
+    if any(r is False for r in results):
+        return False
+    return None if any(r is None for r in results) else True
+
+
+def _any(results: list[bool | None]) -> bool | None:
+    """Three-valued OR: true wins, then unknown."""
+    if any(r is True for r in results):
+        return True
+    return None if any(r is None for r in results) else False
+
+
+@dataclass(frozen=True)
+class Logic:
+    op: str  # and / or
+    operands: tuple
+    type: str = "bool"
+
+    def evaluate(self, values: Mapping[str, Value]) -> Value:
+        results = [truth(o.evaluate(values)) for o in self.operands]
+        return _all(results) if self.op == "and" else _any(results)
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: object
+    type: str = "bool"
+
+    def evaluate(self, values: Mapping[str, Value]) -> Value:
+        value = truth(self.operand.evaluate(values))
+        return None if value is None else not value
+
+
+def _sum(args: list[Decimal]) -> Decimal:
+    return sum(args, Decimal(0))
+
+
+FUNCTION_TABLE: dict[str, tuple[Callable[[list[Decimal]], Decimal], int, int | None]] = {
+    "sum": (_sum, 1, None), "min": (min, 1, None), "max": (max, 1, None),
+    "abs": (lambda args: abs(args[0]), 1, 1),
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    args: tuple
+    type: str = "number"
+
+    def evaluate(self, values: Mapping[str, Value]) -> Value:
+        args = [_number(a.evaluate(values)) for a in self.args]
+        if any(a is None for a in args):
+            return None
+        return FUNCTION_TABLE[self.name][0](args)

@@ -1,0 +1,70 @@
+"""Helpers shared by the indicator views."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from ...catalogs.models import AdminLevel, Department
+from ...extensions import db
+from ..forms import NONE, options
+from ..models import CatalogueVersion, IndicatorGroup
+from ..services import IndicatorError
+
+
+def get_or_404(model, pk: int):
+    """The row with this primary key, or a 404."""
+    obj = db.session.get(model, pk)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def show_error(form: FlaskForm, error: IndicatorError) -> None:
+    """Undo the failed write and show the message at its field (or above the form)."""
+    db.session.rollback()
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def saved(endpoint: str, **values):
+    """Commit, say so, and go on with a 303 (the POST/redirect/GET pattern)."""
+    db.session.commit()
+    flash(_("Saved."))
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def version_choices(blank: str | None = None) -> list:
+    """Catalogue versions for a select, newest first."""
+    rows = db.session.scalars(db.select(CatalogueVersion).order_by(
+        CatalogueVersion.valid_from.desc(), CatalogueVersion.code))
+    return options(([(NONE, blank)] if blank else []) + [(v.id, f"{v.code} — {v.name}")
+                                                          for v in rows])
+
+
+def group_choices(version_id: int | None = None,
+                  blank: str | None = None) -> list:
+    """Indicator groups for a select, optionally of one catalogue version."""
+    query = db.select(IndicatorGroup).join(CatalogueVersion).order_by(
+        CatalogueVersion.code, IndicatorGroup.position, IndicatorGroup.code)
+    if version_id:
+        query = query.where(IndicatorGroup.catalogue_version_id == version_id)
+    rows = db.session.scalars(query)
+    return options(([(NONE, blank)] if blank else []) + [
+        (g.id, f"{g.catalogue_version.code} · {g.code} — {g.name}") for g in rows])
+
+
+def department_choices() -> list:
+    """Departments for a select, with a "none" option first."""
+    rows = db.session.scalars(db.select(Department).order_by(Department.name))
+    return options([(NONE, _("— none —"))] + [(d.id, d.name) for d in rows])
+
+
+def level_choices() -> list:
+    """Administrative levels for a select, top down."""
+    rows = db.session.scalars(db.select(AdminLevel).order_by(AdminLevel.rank))
+    return options((level.id, level.name) for level in rows)

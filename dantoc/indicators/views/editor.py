@@ -1,0 +1,164 @@
+"""The form version editor: settings, sections and ordered items, with HTMX swaps."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, url_for
+
+from ...accounts.permissions import require
+from ...extensions import db
+from ...web.htmx import render, wants_fragment
+from .. import services
+from ..forms import ActionForm, ItemForm, SectionForm, VersionSettingsForm, options
+from ..models import FormItem, FormSection, FormVersion, Indicator, IndicatorGroup
+from . import bp
+from .common import get_or_404, level_choices, show_error
+
+DIRECTIONS = {"up": -1, "down": 1}
+
+
+def _item_form(version: FormVersion, form: ItemForm | None = None) -> ItemForm:
+    """The add-an-indicator form: sections, and indicators not yet in the version by group."""
+    form = form or ItemForm(formdata=None)
+    form.section.choices = options((s.id, f"{s.position}. {s.title}") for s in version.sections)
+    used = {i.indicator_id for s in version.sections for i in s.items}
+    choices = []
+    for indicator in db.session.scalars(sa.select(Indicator).join(IndicatorGroup).where(
+            Indicator.catalogue_version_id == version.form.catalogue_version_id).order_by(
+            IndicatorGroup.position, IndicatorGroup.code, Indicator.code)):
+        if indicator.id not in used:
+            choices += options([(indicator.id, f"{indicator.code} — {indicator.name}")],
+                               optgroup=indicator.group.name)
+    form.indicator.choices = choices
+    return form
+
+
+def _page(version: FormVersion, problem: str | None = None, **forms):
+    """The editor page (or just its sections for an HTMX swap)."""
+    settings = forms.get("settings") or VersionSettingsForm(
+        formdata=None, fill_level=version.fill_level_id, period_type=version.period_type)
+    settings.fill_level.choices = level_choices()
+    return render("indicators/version.html", "indicators/_version_sections.html",
+                  version=version, form=version.form, action=ActionForm(), problem=problem,
+                  settings=settings, section_form=forms.get("section") or SectionForm(
+                      formdata=None), item_form=_item_form(version, forms.get("item")))
+
+
+@bp.route("/versions/<int:version_id>")
+@require("form.manage")
+def version(version_id: int):
+    """Edit a draft version's sections and items, or read a published one."""
+    return _page(get_or_404(FormVersion, version_id))
+
+
+def _refused(form, error: services.IndicatorError, version_id: int, name: str):
+    """A refused change: the message at its field, or above the editor (published, …)."""
+    db.session.rollback()
+    if error.field is None:
+        return _done(version_id, error.message)
+    show_error(form, error)
+    version = db.session.get(FormVersion, version_id)
+    if name == "item":
+        form = _item_form(version, form)
+    return _page(version, **{name: form})
+
+
+def _done(version_id: int, problem: str | None = None):
+    """After a change (or a refused one): the editor fragment for HTMX, else the page."""
+    if problem is None:
+        db.session.commit()
+    if wants_fragment():
+        return _page(db.session.get(FormVersion, version_id), problem=problem)
+    if problem:
+        flash(problem)
+    return redirect(url_for("indicators.version", version_id=version_id), code=303)
+
+
+@bp.route("/versions/<int:version_id>/settings", methods=("POST",))
+@require("form.manage")
+def version_settings(version_id: int):
+    """Change who fills a draft version and how often."""
+    version = get_or_404(FormVersion, version_id)
+    form = VersionSettingsForm()
+    form.fill_level.choices = level_choices()
+    if form.validate_on_submit():
+        try:
+            services.update_version(version, **form.values())
+            return _done(version_id)
+        except services.IndicatorError as error:
+            return _refused(form, error, version_id, "settings")
+    return _page(version, settings=form)
+
+
+@bp.route("/versions/<int:version_id>/sections", methods=("POST",))
+@require("form.manage")
+def section_add(version_id: int):
+    """Append a section to a draft version."""
+    version = get_or_404(FormVersion, version_id)
+    form = SectionForm()
+    if form.validate_on_submit():
+        try:
+            services.add_section(version, form.title.data)
+            return _done(version_id)
+        except services.IndicatorError as error:
+            return _refused(form, error, version_id, "section")
+    return _page(version, section=form)
+
+
+@bp.route("/sections/<int:section_id>/move/<direction>", methods=("POST",))
+@require("form.manage")
+def section_move(section_id: int, direction: str):
+    """Move a section up or down."""
+    return _act(get_or_404(FormSection, section_id), lambda s: services.move_section(
+        s, DIRECTIONS.get(direction, 0)))
+
+
+@bp.route("/sections/<int:section_id>/remove", methods=("POST",))
+@require("form.manage")
+def section_remove(section_id: int):
+    """Remove a section and its items."""
+    return _act(get_or_404(FormSection, section_id), services.remove_section)
+
+
+@bp.route("/versions/<int:version_id>/items", methods=("POST",))
+@require("form.manage")
+def item_add(version_id: int):
+    """Append an indicator to a section."""
+    version = get_or_404(FormVersion, version_id)
+    form = _item_form(version, ItemForm())
+    if form.validate_on_submit():
+        section = get_or_404(FormSection, form.section.data)  # one of this version's
+        try:
+            services.add_item(section, form.indicator_obj())
+            return _done(version_id)
+        except services.IndicatorError as error:
+            return _refused(form, error, version_id, "item")
+    return _page(version, item=_item_form(version, form))
+
+
+@bp.route("/items/<int:item_id>/move/<direction>", methods=("POST",))
+@require("form.manage")
+def item_move(item_id: int, direction: str):
+    """Move an item up or down within its section."""
+    return _act(get_or_404(FormItem, item_id), lambda i: services.move_item(
+        i, DIRECTIONS.get(direction, 0)))
+
+
+@bp.route("/items/<int:item_id>/remove", methods=("POST",))
+@require("form.manage")
+def item_remove(item_id: int):
+    """Take an item out of the version."""
+    return _act(get_or_404(FormItem, item_id), services.remove_item)
+
+
+def _act(obj: FormSection | FormItem, action):
+    """Run a button's action on a section or item, then show the editor again."""
+    version_id = obj.form_version_id
+    if not ActionForm().validate_on_submit():
+        return _done(version_id)
+    try:
+        action(obj)
+    except services.IndicatorError as error:
+        db.session.rollback()
+        return _done(version_id, error.message)
+    return _done(version_id)
