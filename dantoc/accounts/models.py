@@ -67,3 +67,68 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
+
+
+class RoleGrant(db.Model):
+    """Which roles a role may assign and manage (data, like the verbs): a commune officer
+    manages village heads only; an administrator manages every role."""
+
+    __tablename__ = "role_grants"
+
+    role_code: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("roles.code", ondelete="CASCADE"), primary_key=True
+    )
+    grantable_code: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("roles.code", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ActivationCode(db.Model):
+    """A one-time, expiring code a commune officer gives a village head to enrol a phone.
+
+    Only the SHA-256 of the code is stored: the code is random (≥ 50 bits), so a fast hash
+    is enough and a database leak does not reveal usable codes.
+    """
+
+    __tablename__ = "activation_codes"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    issued_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    expires_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
+    #: Set when the code is used, or when a newer code replaces it.
+    used_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+
+    user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
+
+
+class Device(db.Model):
+    """A phone enrolled by a village head: a long-lived secret in an HttpOnly cookie (only
+    its SHA-256 is stored) that a PIN unlocks. Revoking it ends its sessions at once."""
+
+    __tablename__ = "devices"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: so.Mapped[str] = so.mapped_column(sa.String(120))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    pin_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    #: Wrong PINs in a row; the device is revoked when it reaches the limit.
+    failed_pins: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_seen_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+
+    user: so.Mapped[User] = so.relationship()
+
+    __table_args__ = (sa.CheckConstraint("failed_pins >= 0", name="failed_pins"),)
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

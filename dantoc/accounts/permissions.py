@@ -1,7 +1,12 @@
 """Permissions as verbs, roles as sets of verbs, and the one ``can()`` check.
 
-The role → verb table below is the *default* seeded into the ``roles`` / ``role_verbs``
-tables; at run time the database is the source of truth, so a province can adjust it.
+The role → verb and role → grantable-role tables below are the *defaults* seeded into the
+``role_verbs`` / ``role_grants`` tables; at run time the database is the source of truth, so
+a province can adjust them. ``can()`` serves views, the API and templates alike.
+
+Every view declares its access on the function itself, so the authorization matrix test can
+read it from ``app.view_functions``: ``@require(verb)``, ``@signed_in`` or ``@public``
+set ``view._access`` (and ``@require`` also ``view._required_verb``).
 """
 
 from __future__ import annotations
@@ -11,11 +16,13 @@ from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, g
+from flask import abort, current_app, g, request
 from flask_login import current_user
 
+from ..catalogs.models import AdminUnit, Department
 from ..extensions import db
-from .models import RoleVerb, User
+from .models import RoleGrant, RoleVerb, User
+from .scope import unit_in_subtree
 
 VERBS = (
     "submission.create",
@@ -30,6 +37,7 @@ VERBS = (
     "report.export",
     "sync.run",
     "audit.view",
+    "translation.manage",
 )
 
 #: Default roles: code → (Vietnamese name, verbs).
@@ -47,56 +55,160 @@ DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "province_officer": (
         "Cán bộ tỉnh",
         ("submission.review", "submission.approve", "form.manage", "catalog.manage",
-         "catalog.view", "report.view", "report.export", "document.manage", "sync.run"),
+         "catalog.view", "report.view", "report.export", "document.manage", "sync.run",
+         "translation.manage"),
     ),
     "admin": ("Quản trị hệ thống", VERBS),
     "api_client": ("Hệ thống kết nối (API)", ("sync.run", "catalog.view", "report.view")),
 }
+
+#: Default role → roles it may assign and manage (with ``user.manage``, inside its scope).
+DEFAULT_GRANTS: dict[str, tuple[str, ...]] = {
+    "admin": tuple(DEFAULT_ROLES),
+    "commune_officer": ("village_head",),
+}
+
+#: A user without a scope unit is unrestricted only in this role (the system administrator).
+UNSCOPED_ROLE = "admin"
+
+
+def _cached(name: str, key: str, query: sa.Select) -> frozenset[str]:
+    cache = g.setdefault(name, {})
+    if key not in cache:
+        cache[key] = frozenset(db.session.scalars(query))
+    return cache[key]
 
 
 def verbs_of(user: Any) -> frozenset[str]:
     """The verbs of the user's role, read once per request."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    cache = g.setdefault("_verbs", {})
-    if user.role_code not in cache:
-        rows = db.session.scalars(sa.select(RoleVerb.verb).where(RoleVerb.role_code ==
-                                                                 user.role_code))
-        cache[user.role_code] = frozenset(rows)
-    return cache[user.role_code]
+    return _cached("_verbs", user.role_code,
+                   sa.select(RoleVerb.verb).where(RoleVerb.role_code == user.role_code))
 
 
-def in_scope(user: User, unit: Any) -> bool:
-    """True when ``unit`` is the user's unit or below it in the tree."""
+def grantable_roles(user: Any) -> frozenset[str]:
+    """The roles ``user`` may assign to, and manage in, the people of their scope."""
+    if "user.manage" not in verbs_of(user):
+        return frozenset()
+    return _cached("_grants", user.role_code, sa.select(RoleGrant.grantable_code).where(
+        RoleGrant.role_code == user.role_code))
+
+
+def in_scope(user: Any, unit: AdminUnit | None) -> bool:
+    """True when ``unit`` is the user's unit or below it (old units through lineage)."""
     if user.unit_id is None:
-        return user.role_code == "admin"
-    node = unit
-    for _ in range(10):  # the tree is at most a few levels deep
-        if node is None:
-            return False
-        if node.id == user.unit_id:
-            return True
-        node = node.parent
-    return False
+        return user.role_code == UNSCOPED_ROLE
+    return unit is not None and unit_in_subtree(user.unit_id, unit)
+
+
+def _unit_of(obj: Any) -> tuple[bool, AdminUnit | None]:
+    """(bound to a unit?, the unit) for a unit, a user, or anything with ``unit``/``user``."""
+    if isinstance(obj, AdminUnit):
+        return True, obj
+    if isinstance(obj, User) or hasattr(obj, "unit"):
+        return True, obj.unit
+    owner = getattr(obj, "user", None)
+    if isinstance(owner, User):
+        return True, owner.unit
+    return False, None
+
+
+def _department_of(obj: Any) -> tuple[bool, int | None]:
+    """(bound to a department?, its id) for a department, an indicator group or indicator."""
+    if isinstance(obj, Department):
+        return True, obj.id
+    if isinstance(obj, User) or isinstance(getattr(obj, "user", None), User):
+        return False, None  # people are managed by unit, not by department
+    if hasattr(obj, "department_id"):
+        return True, obj.department_id
+    group = getattr(obj, "group", None)
+    if group is not None and hasattr(group, "department_id"):
+        return True, group.department_id
+    return False, None
+
+
+def _manages(user: Any, obj: Any) -> bool:
+    target = obj if isinstance(obj, User) else getattr(obj, "user", None)
+    if not isinstance(target, User):
+        return True
+    return target.id != user.id and target.role_code in grantable_roles(user)
 
 
 def can(user: Any, verb: str, obj: Any = None) -> bool:
     """Whether ``user`` may do ``verb``, on ``obj`` when given.
 
-    ``obj`` may be an administrative unit (scope check) or anything with a ``unit``
-    attribute.
+    ``obj`` may be an administrative unit, anything with a ``unit`` (scope: the user's
+    subtree), anything with a ``department_id`` or a ``group`` (department staff: their own
+    department only), or a user or their device (``user.manage``: a role the user may grant).
     """
     if verb not in verbs_of(user):
         return False
     if obj is None:
         return True
-    unit = obj if hasattr(obj, "parent_id") and hasattr(obj, "level_id") else getattr(
-        obj, "unit", None)
-    return unit is None or in_scope(user, unit)
+    bound, unit = _unit_of(obj)
+    if bound and not in_scope(user, unit):
+        return False
+    bound, department_id = _department_of(obj)
+    if bound and user.department_id is not None and department_id != user.department_id:
+        return False
+    return verb != "user.manage" or _manages(user, obj)
+
+
+def deny(verb: str | None = None, obj: Any = None, message: str | None = None):
+    """Refuse the request with 403 and a localized message; log it in the audit trail."""
+    from ..web.errors import render_error
+
+    log_denial(verb, obj)
+    response, code = render_error(403, message)
+    response = current_app.make_response((response, code))
+    abort(response)
+
+
+def log_denial(verb: str | None = None, obj: Any = None) -> None:
+    """Write the ``authz.denied`` audit row (once per request) and a log line."""
+    from ..audit import services as audit
+
+    if g.get("_denial_logged"):
+        return
+    g._denial_logged = True
+    db.session.rollback()  # nothing of a refused request is kept, only the log row
+    detail = {"verb": verb, "method": request.method, "path": request.path[:200]}
+    audit.record("authz.denied", obj, after=detail)
+    db.session.commit()
+    current_app.logger.warning("authorization denied: %s %s %s for %s", verb, request.method,
+                               request.path, getattr(current_user, "username", "?"))
+
+
+def log_other_denials(response):
+    """after_request: a 403 from a view that refused without :func:`deny` is logged too."""
+    if (response.status_code == 403 and not g.get("_denial_logged")
+            and current_user.is_authenticated):
+        log_denial(getattr(request.endpoint and current_app.view_functions.get(
+            request.endpoint), "_required_verb", None))
+    return response
+
+
+def authorize(verb: str, obj: Any = None) -> None:
+    """Stop the request (403, logged) unless the signed-in user may do ``verb`` on ``obj``."""
+    if not can(current_user, verb, obj):
+        from flask_babel import gettext as _
+
+        message = _("This is outside your area of responsibility.") if obj is not None and (
+            verb in verbs_of(current_user)) else None
+        deny(verb, obj, message)
+
+
+def _mark(view: Callable, access: str, verb: str | None = None) -> Callable:
+    view._access = access
+    view._required_verb = verb
+    return view
 
 
 def require(verb: str) -> Callable:
-    """Decorator for views: 401 when signed out, 403 when the role lacks ``verb``."""
+    """Decorator for views: sign-in page when signed out, 403 (logged) without ``verb``."""
+    if verb not in VERBS:
+        raise ValueError(f"unknown verb {verb!r}")
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -105,10 +217,28 @@ def require(verb: str) -> Callable:
                 from ..extensions import login_manager
 
                 return login_manager.unauthorized()
-            if not can(current_user, verb):
-                abort(403)
+            authorize(verb)
             return view(*args, **kwargs)
 
-        return wrapper
+        return _mark(wrapper, "verb", verb)
 
     return decorator
+
+
+def signed_in(view: Callable) -> Callable:
+    """Decorator for views open to every signed-in user (their own account pages)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            from ..extensions import login_manager
+
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return _mark(wrapper, "login")
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as open to everyone, signed in or not (declared, not assumed)."""
+    return _mark(view, "public")

@@ -1,0 +1,56 @@
+"""A user's scope on the unit tree: their unit's subtree on today's tree, with old units
+(before a merge, split or rename) mapped to their current successors through lineage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import sqlalchemy as sa
+
+from ..catalogs.models import AdminUnit
+from ..catalogs.queries import successors_on, today
+from ..extensions import db
+
+#: The tree is a few levels deep and lineage chains are short; these bound every walk.
+MAX_DEPTH = 12
+
+
+def ancestors(unit: AdminUnit | None) -> Iterator[AdminUnit]:
+    """``unit`` and its parents up to the root."""
+    node, depth = unit, 0
+    while node is not None and depth < MAX_DEPTH:
+        yield node
+        node, depth = node.parent, depth + 1
+
+
+def current_successors(unit: AdminUnit, day: date | None = None) -> list[AdminUnit]:
+    """The units valid on ``day`` (default today) that ``unit`` became, through lineage."""
+    return [successor for successor, _share in successors_on(unit, day or today())]
+
+
+def unit_in_subtree(root_id: int, unit: AdminUnit | None) -> bool:
+    """True when ``unit`` is ``root_id`` or below it, on the tree or through lineage."""
+    chain = list(ancestors(unit))
+    if any(node.id == root_id for node in chain):
+        return True
+    day = today()
+    for node in chain:  # an old unit, or one under an old parent: try its successors
+        if node.valid_to is not None and node.valid_to < day:
+            successors = current_successors(node, day)
+            if any(unit_in_subtree(root_id, s) for s in successors):
+                return True
+    return False
+
+
+def subtree_ids(root_id: int) -> set[int]:
+    """The ids of ``root_id`` and every unit version below it (for list queries)."""
+    ids, frontier = {root_id}, [root_id]
+    for _ in range(MAX_DEPTH):
+        frontier = list(db.session.scalars(
+            sa.select(AdminUnit.id).where(AdminUnit.parent_id.in_(frontier))))
+        frontier = [uid for uid in frontier if uid not in ids]
+        if not frontier:
+            break
+        ids.update(frontier)
+    return ids

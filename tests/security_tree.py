@@ -1,0 +1,166 @@
+"""A small unit tree for authorization tests, shaped like DHIS2's test tree (A→B→C, A→D),
+plus another province and an old commune merged into B in 2025.
+
+    A  province            Z  other province
+    ├── B  commune         └── Y  commune
+    │   └── C  village         └── X  village
+    ├── D  commune (sibling of B)
+    └── O  old commune, 2000-01-01..2025-06-30, merged into B  (lineage O → B)
+        └── OV old village under O (no lineage of its own)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
+
+from dantoc.accounts import services as accounts
+from dantoc.accounts.models import User
+from dantoc.catalogs.models import AdminLevel, AdminUnit, Department, UnitLineage, UnitType
+from dantoc.extensions import db
+from tests.factories import _HASH
+
+LEVELS = {"province": 1, "commune": 3, "village": 4}
+TYPES = {"province": "tinh", "commune": "xa", "village": "thon"}
+START = date(2000, 1, 1)
+REFORM = date(2025, 7, 1)
+
+
+def _level(code: str) -> AdminLevel:
+    level = db.session.scalar(sa.select(AdminLevel).where(AdminLevel.rank == LEVELS[code]))
+    if level is None:
+        level = AdminLevel(code=code, rank=LEVELS[code], name=code)
+        db.session.add(level)
+        db.session.flush()
+    return level
+
+
+def _type(level_code: str) -> UnitType:
+    level = _level(level_code)
+    unit_type = db.session.scalar(sa.select(UnitType).where(UnitType.code == TYPES[level_code]))
+    if unit_type is None:
+        unit_type = UnitType(code=TYPES[level_code], name=TYPES[level_code], level_id=level.id)
+        db.session.add(unit_type)
+        db.session.flush()
+    return unit_type
+
+
+def add_unit(code: str, name: str, level: str, parent: AdminUnit | None = None, *,
+             valid_from: date = START, valid_to: date | None = None) -> AdminUnit:
+    unit_type = _type(level)
+    unit = AdminUnit(code=code, name=name, level_id=unit_type.level_id,
+                     unit_type_id=unit_type.id, parent_id=parent.id if parent else None,
+                     valid_from=valid_from, valid_to=valid_to)
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+@dataclass
+class Tree:
+    units: dict[str, AdminUnit] = field(default_factory=dict)
+    departments: dict[str, Department] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> AdminUnit:
+        return self.units[key]
+
+
+def build_tree() -> Tree:
+    """Create the tree above and two departments; commit."""
+    tree = Tree()
+    a = add_unit("ZZA", "Tỉnh A", "province")
+    b = add_unit("ZZB", "Xã B", "commune", a)
+    tree.units.update(A=a, B=b, C=add_unit("ZZC", "Bản C", "village", b),
+                      D=add_unit("ZZD", "Xã D", "commune", a))
+    z = add_unit("ZZZ", "Tỉnh Z", "province")
+    y = add_unit("ZZY", "Xã Y", "commune", z)
+    tree.units.update(Z=z, Y=y, X=add_unit("ZZX", "Bản X", "village", y))
+    old = add_unit("ZZO", "Xã O (cũ)", "commune", a, valid_to=date(2025, 6, 30))
+    tree.units.update(O=old, OV=add_unit("ZZOV", "Bản OV (cũ)", "village", old,
+                                         valid_to=date(2025, 6, 30)))
+    db.session.add(UnitLineage(kind="merge", from_unit_id=old.id, to_unit_id=b.id,
+                               effective_date=REFORM))
+    for code in ("d1", "d2"):
+        department = Department(code=f"zz-{code}", name=f"Phòng {code}")
+        db.session.add(department)
+        tree.departments[code] = department
+    db.session.commit()
+    return tree
+
+
+def make(role: str, unit: AdminUnit | None, department: Department | None = None, *,
+         username: str | None = None, password: bool = True) -> User:
+    """A user of ``role`` scoped to ``unit``, with the shared test password."""
+    user = accounts.create_user(
+        username or f"{role}-{unit.code if unit else 'all'}-{time.perf_counter_ns() % 10**9}",
+        f"Người dùng {role}", role, unit_id=unit.id if unit else None,
+        department_id=department.id if department else None)
+    if password:
+        user.password_hash = _HASH
+    db.session.commit()
+    return user
+
+
+def sign_in(client, user: User, device_id: int | None = None, *, ago: int = 0) -> None:
+    """Put a signed-in session for ``user`` in the client's cookie (no password check)."""
+    moment = int(time.time()) - ago
+    with client.session_transaction() as session:
+        session.clear()
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["auth_at"] = session["seen_at"] = moment
+        if device_id is not None:
+            session["device_id"] = device_id
+
+
+class FreshClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``, as in production.
+
+    The ``app`` fixture keeps one app context pushed for the whole test, and Flask reuses it
+    for test requests, so ``g`` (where Flask-Login caches the signed-in user and the rate
+    limiter keeps its state) would otherwise leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in list(g):
+            g.pop(name, None)
+        return super().open(*args, **kwargs)
+
+
+def fresh_client(app) -> FreshClient:
+    return FreshClient(app, app.response_class, use_cookies=True)
+
+
+class Clock:
+    """Moves the clocks of the rate limiter (``limits``) and of the session checks."""
+
+    def __init__(self, monkeypatch):
+        import types
+
+        import limits.storage.memory
+        import limits.strategies
+
+        from dantoc.accounts import sessions
+
+        self.offset = 0.0
+        fake = types.SimpleNamespace(time=lambda: time.time() + self.offset,
+                                     sleep=time.sleep, monotonic=time.monotonic)
+        for module in (limits.storage.memory, limits.strategies):
+            monkeypatch.setattr(module, "time", fake)
+        monkeypatch.setattr(sessions, "now", fake.time)
+
+    def advance(self, minutes: float) -> None:
+        self.offset += minutes * 60
+
+
+def load_route_description() -> dict:
+    """tests/authz_routes.toml: the machine-readable route description."""
+    import tomllib
+    from pathlib import Path
+
+    return tomllib.loads((Path(__file__).parent / "authz_routes.toml").read_text("utf-8"))
