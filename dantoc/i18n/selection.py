@@ -1,26 +1,114 @@
-"""Choose the locale of a request: user preference → device cookie → browser → Vietnamese."""
+"""Choose the locale of a request: ``?lang=`` → user preference → device cookie → browser → vi.
+
+The active locale is a BCP 47 tag from the registry (:mod:`.locales`). Flask-Babel is
+given the CLDR locale used for *formatting* (Vietnamese when CLDR has no data for the
+language), so ``get_locale()`` never raises for ``ium`` or ``hmn-Latn-VN-x-rpa``; the
+interface text is looked up by the tag itself (:class:`.messages.ChainDomain`).
+"""
 
 from __future__ import annotations
 
-from flask import Flask, request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g, has_request_context, request
 from flask_login import current_user
 
-#: Interface locales shipped complete. Minority locales come with translators (issue #7).
-LOCALES = {"vi": "Tiếng Việt", "en": "English"}
-DEFAULT_LOCALE = "vi"
+from .locales import DEFAULT, InterfaceLocale, Registry, default_registry
+
 COOKIE = "locale"
+QUERY = "lang"
+
+
+def registry() -> Registry:
+    """The registered locales of the running application."""
+    return current_app.extensions["dantoc_locales"]
+
+
+def _accepted() -> str | None:
+    """The browser's preferred offered locale: exact tag first, else the same language."""
+    offered = [loc.tag for loc in registry().offered()]
+    for value, _quality in request.accept_languages:  # best quality first
+        wanted = value.replace("_", "-").casefold()
+        language = wanted.split("-")[0]
+        exact = [tag for tag in offered if tag.casefold() == wanted]
+        same = [tag for tag in offered if tag.split("-")[0].casefold() == language]
+        if exact or same:
+            return (exact or same)[0]
+    return None
+
+
+def choose_tag() -> str:
+    """The tag this request asks for, from the most to the least explicit source."""
+    reg = registry()
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    for candidate in (request.args.get(QUERY), user_locale, request.cookies.get(COOKIE)):
+        locale = reg.get(candidate)
+        if locale is not None:
+            return locale.tag
+    return _accepted() or DEFAULT
+
+
+def current_locale() -> InterfaceLocale:
+    """The active interface locale (Vietnamese outside requests)."""
+    forced = g.get("_i18n_forced") if g else None
+    if forced:
+        return registry()[forced]
+    if not has_request_context():
+        return registry()[DEFAULT]
+    if "_i18n_tag" not in g:
+        g._i18n_tag = choose_tag()
+    return registry()[g._i18n_tag]
+
+
+def current_tag() -> str:
+    """The BCP 47 tag of the active locale, for ``lang`` attributes."""
+    return current_locale().tag
 
 
 def select_locale() -> str:
-    user_locale = getattr(current_user, "locale", None) if current_user else None
-    for candidate in (user_locale, request.cookies.get(COOKIE)):
-        if candidate in LOCALES:
-            return candidate
-    return request.accept_languages.best_match(list(LOCALES), default=DEFAULT_LOCALE)
+    """Flask-Babel's locale selector: the formatting locale of the active tag."""
+    return current_locale().formatting_locale
+
+
+def forget() -> None:
+    """Drop the cached choice, translations and content (start of a request, a switch).
+
+    ``g`` lives in the application context, which tests share between requests.
+    """
+    from flask_babel import refresh
+
+    from . import content
+    from .messages import reset_request_cache
+
+    g.pop("_i18n_tag", None)
+    reset_request_cache()
+    content.forget()
+    refresh()
+
+
+@contextmanager
+def use_locale(tag: str) -> Iterator[None]:
+    """Run a block in another locale (e-mails, exports, tests), then restore the request's."""
+    previous = g.get("_i18n_forced")
+    g._i18n_forced = registry()[tag].tag
+    forget()
+    try:
+        yield
+    finally:
+        g._i18n_forced = previous
+        forget()
 
 
 def init_app(app: Flask) -> None:
     from ..extensions import babel
+    from .messages import ChainDomain
 
+    app.extensions["dantoc_locales"] = default_registry(app.config.get("I18N_EXTRA_LOCALES", ()))
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals["LOCALES"] = LOCALES
+    # Flask-Babel caches its domain on the (shared, stateless) extension object.
+    babel.__dict__["domain_instance"] = ChainDomain()
+    app.before_request(forget)
+    from . import templating
+
+    templating.init_app(app)

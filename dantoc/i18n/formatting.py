@@ -1,0 +1,104 @@
+"""Numbers, dates and reporting periods in the active locale's CLDR conventions.
+
+The active locale's *formatting* locale is its own CLDR locale when Babel has real data
+for it, and Vietnamese otherwise (:attr:`.locales.InterfaceLocale.formatting_locale`), so
+nothing here raises ``UnknownLocaleError`` for a minority locale.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel import dates, numbers
+from flask import Flask
+from flask_babel import gettext as _
+
+from .locales import DEFAULT
+
+ROMAN = ("I", "II", "III", "IV")
+PERIOD_CODE = re.compile(r"^(?P<year>\d{4})(?:-(?P<kind>Q|H)?(?P<part>\d{1,2}))?$")
+
+
+def _locale() -> str:
+    from .selection import current_locale
+
+    return current_locale().formatting_locale
+
+
+def _safe(format_, *args, **kwargs) -> str:
+    """Format with the active locale; on any CLDR gap retry in Vietnamese."""
+    try:
+        return format_(*args, locale=_locale(), **kwargs)
+    except (LookupError, ValueError):
+        return format_(*args, locale=DEFAULT, **kwargs)
+
+
+def format_number(value: int | float | Decimal | None, digits: int | None = None) -> str:
+    """``1234567.5`` → ``1.234.567,5`` in Vietnamese; empty for ``None``."""
+    if value is None:
+        return ""
+    if digits is not None:
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return _safe(numbers.format_decimal, value, format=pattern)
+    return _safe(numbers.format_decimal, value)
+
+
+def format_percent(value: float | Decimal | None, digits: int = 1) -> str:
+    """``0.125`` → ``12,5%`` in Vietnamese."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+    return _safe(numbers.format_percent, value, format=pattern)
+
+
+def format_date(value: date | datetime | None, style: str = "medium") -> str:
+    """A date in the locale's ``short``/``medium``/``long`` style; empty for ``None``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    return _safe(dates.format_date, value, format=style)
+
+
+def format_datetime(value: datetime | None, style: str = "medium") -> str:
+    """A moment in the user's time zone (Asia/Ho_Chi_Minh by default)."""
+    if value is None:
+        return ""
+    from flask_babel import get_timezone
+
+    return _safe(dates.format_datetime, value, format=style, tzinfo=get_timezone())
+
+
+def period_label(period_type: str, code: str, name: str | None = None) -> str:
+    """A reporting period's label: ``Tháng 7/2025``, ``Quý III/2025``, ``6 tháng đầu năm 2025``.
+
+    Custom periods (and codes that do not parse) keep their stored name.
+    """
+    match = PERIOD_CODE.match(code or "")
+    if period_type == "custom" or match is None:
+        return name or code
+    year, kind, part = match["year"], match["kind"], int(match["part"] or 0)
+    if period_type == "year" and not part:
+        return _("Year %(year)s", year=year)
+    if period_type == "quarter" and kind == "Q" and 1 <= part <= 4:
+        # Roman numerals, as in Vietnamese official documents: Quý IV/2025.
+        return _("Quarter %(quarter)s/%(year)s", quarter=ROMAN[part - 1], year=year)
+    if period_type == "half_year" and kind == "H" and part in (1, 2):
+        return (_("First half of %(year)s", year=year) if part == 1
+                else _("Second half of %(year)s", year=year))
+    if period_type == "month" and kind is None and 1 <= part <= 12:
+        return _("Month %(month)s/%(year)s", month=part, year=year)
+    return name or code
+
+
+def format_period(period) -> str:
+    """The label of a :class:`~dantoc.indicators.models.Period` in the active locale."""
+    return period_label(period.period_type, period.code, period.name)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        number=format_number, percent=format_percent, localdate=format_date,
+        localdatetime=format_datetime, period=format_period)
