@@ -1,0 +1,218 @@
+"""Browser-test fixtures: gunicorn serving a freshly built database, and Debian's chromium.
+
+The server is built the way ``scripts/run`` builds one: ``flask db upgrade``,
+``seed-reference`` and ``seed-demo`` on an empty database (a SQLite file, or a new PostgreSQL
+database when ``DANTOC_TEST_ENGINE=postgresql``), then ``gunicorn -c gunicorn.conf.py`` with two
+workers. Chromium is Debian's package, driven by Playwright; browsers are never downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ENGINE, _pg_admin_engine, _pg_url
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+#: A small phone, the village head's screen.
+PHONE = {"width": 360, "height": 640}
+START_TIMEOUT = 60
+
+
+@dataclass
+class LiveServer:
+    url: str
+    #: (username, password) pairs printed by ``flask seed-demo``
+    sign_ins: set[tuple[str, str]]
+    log: Path
+
+    def sign_in_for(self, role: str) -> tuple[str, str]:
+        """The demo username and password of ``role`` (e.g. ``province_officer``).
+
+        They come from the demo module's table and must be among the sign-ins that
+        ``flask seed-demo`` printed, so a demo that stops creating them fails here.
+        """
+        from dantoc.demo.accounts import ACCOUNTS
+
+        username, password = ACCOUNTS[role][:2]
+        assert (username, password) in self.sign_ins, (
+            f"seed-demo did not print the sign-in of {role}: {self.sign_ins}")
+        return username, password
+
+
+def parse_sign_ins(output: str) -> set[tuple[str, str]]:
+    """Read the "Demo sign-ins" table printed by ``flask seed-demo``: role label (may contain
+    spaces), username, password; returns the (username, password) pairs."""
+    _before, header, table = output.partition("Demo sign-ins")
+    pairs = set()
+    for line in table.splitlines()[1:] if header else []:
+        words = line.split()
+        if len(words) >= 3:
+            pairs.add((words[-2], words[-1]))
+    return pairs
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _flask(env: dict, *args: str) -> str:
+    """Run one ``flask --app wsgi`` command; fail the session with its output if it fails."""
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    pytest.fail(f"gunicorn did not answer /healthz in {START_TIMEOUT} s:\n"
+                f"{log.read_text()[-3000:]}")
+
+
+@dataclass
+class _Database:
+    """An empty database for the server: a SQLite file, or a PostgreSQL database."""
+
+    directory: Path
+    name: str = field(default_factory=lambda: f"dantoc_browser_{uuid.uuid4().hex[:8]}")
+
+    def create(self) -> str:
+        if ENGINE != "postgresql":
+            return f"sqlite:///{self.directory / 'dantoc.sqlite3'}"
+        with _pg_admin_engine().connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{self.name}"')
+        return _pg_url(self.name)
+
+    def drop(self) -> None:
+        if ENGINE == "postgresql":
+            with _pg_admin_engine().connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def _server_env(database_url: str, port: int) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DANTOC_", "GUNICORN_"))}
+    env.update(DANTOC_ENV="development", DANTOC_DATABASE_URL=database_url,
+               DANTOC_SECRET_KEY=secrets.token_hex(32), GUNICORN_BIND=f"127.0.0.1:{port}",
+               GUNICORN_WORKERS="2", GUNICORN_LOGLEVEL="warning")
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """gunicorn (2 workers) over a new database with reference and demo data."""
+    directory = tmp_path_factory.mktemp("live")
+    database = _Database(directory)
+    port = _free_port()
+    env = _server_env(database.create(), port)
+    log = directory / "gunicorn.log"
+    try:
+        _flask(env, "db", "upgrade")
+        _flask(env, "seed-reference")
+        sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
+        with log.open("w") as stream:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket",
+                 "wsgi:app"],
+                cwd=ROOT, env=env, stdout=stream, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_until_healthy(url, server, log)
+            yield LiveServer(url, sign_ins, log)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    finally:
+        database.drop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, headless; a missing chromium fails the test (it is not skipped)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is missing: install it with `sudo apt install chromium` "
+                    "(never `playwright install`).", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class WatchedPage:
+    """A page in a fresh phone-sized context that records console errors and failed requests."""
+
+    def __init__(self, context, base_url: str):
+        self.context = context
+        self.page = context.new_page()
+        self.base_url = base_url
+        self.console_errors: list[str] = []
+        self.failed_requests: list[str] = []
+        self.requests: list = []
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        self.page.on("request", lambda request: self.requests.append(request))
+        self.page.on("requestfailed", lambda r: self.failed_requests.append(
+            f"{r.method} {r.url}: {r.failure}"))
+        self.page.on("response", self._on_response)
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400:
+            self.failed_requests.append(f"{response.request.method} {response.url}: "
+                                        f"{response.status}")
+
+    def goto(self, path: str):
+        return self.page.goto(self.base_url + path, wait_until="load")
+
+    def assert_clean(self) -> None:
+        """No console error and no failed request so far."""
+        assert self.console_errors == []
+        assert self.failed_requests == []
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A fresh 360×640 browser context with a Vietnamese phone's language settings."""
+    context = browser.new_context(viewport=PHONE, locale="vi-VN", has_touch=True,
+                                  is_mobile=True, device_scale_factor=2)
+    context.set_default_timeout(15_000)
+    yield WatchedPage(context, live_server.url)
+    context.close()
