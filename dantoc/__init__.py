@@ -35,11 +35,25 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind nginx, take the client address and scheme from ``X-Forwarded-*`` headers set by
+    ``DANTOC_TRUSTED_PROXIES`` proxies, so that audit rows and per-IP rate limits see the real
+    phone, not 127.0.0.1. Off by default: trusting headers nobody strips is a spoofing hole."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _init_extensions(app: Flask) -> None:
     from . import database, models  # noqa: F401  (models: the whole schema, for Alembic)
+    from .accounts import ratelimit
+    from .accounts import sessions as accounts_sessions
     from .extensions import compress, csrf, db, htmx, login_manager, migrate
     from .i18n import selection
     from .web import errors, security, templating
@@ -55,6 +69,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
+    accounts_sessions.init_app(app)
+    ratelimit.init_app(app)
     templating.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -63,12 +79,15 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from . import cli
     from .accounts.views import bp as accounts_bp
+    from .audit.views import bp as audit_bp
     from .catalogs.views import bp as catalogs_bp
     from .i18n.views import bp as i18n_bp
     from .indicators.views import bp as indicators_bp
     from .pwa.views import bp as pwa_bp
+    from .submissions.views import bp as submissions_bp
     from .web.views import bp as web_bp
 
-    for blueprint in (web_bp, accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp):
+    for blueprint in (web_bp, accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp,
+                      audit_bp, submissions_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

@@ -62,5 +62,7 @@ def import_catalog(kind: str, path: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (seed_reference, seed_demo, import_catalog):
+    from .i18n.cli import translate
+
+    for command in (seed_reference, seed_demo, import_catalog, translate):
         app.cli.add_command(command)

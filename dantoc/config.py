@@ -73,6 +73,7 @@ def from_environment(instance_path: str) -> dict:
             "application/json", "application/manifest+json", "image/svg+xml", "text/csv",
         ],
         "HSTS": production,
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
     }
 
 

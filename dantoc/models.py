@@ -3,4 +3,6 @@
 from .accounts import models as accounts_models  # noqa: F401
 from .audit import models as audit_models  # noqa: F401
 from .catalogs import models as catalogs_models  # noqa: F401
+from .i18n import models as i18n_models  # noqa: F401
 from .indicators import models as indicators_models  # noqa: F401
+from .submissions import models as submissions_models  # noqa: F401

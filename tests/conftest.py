@@ -37,7 +37,6 @@ def base_config(database_url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": sa.pool.NullPool},
         "WTF_CSRF_ENABLED": False,
-        "SECURE_COOKIES": False,
     }
 
 
@@ -117,6 +116,15 @@ class PostgresDatabases:
         self.admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile ``translations/*/LC_MESSAGES/*.po`` when a ``.mo`` is missing or stale: the
+    ``.mo`` files are build output (git-ignored), written atomically."""
+    from dantoc.i18n.catalogs import compile_all
+
+    compile_all()
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory):
     """The per-engine database factory, with its template built once."""
@@ -137,7 +145,10 @@ def database_url(databases):
 
 @pytest.fixture
 def app(database_url):
+    from tests.client import FreshClient
+
     app = create_app(base_config(database_url))
+    app.test_client_class = FreshClient  # an empty ``g`` per request, as in production
     with app.app_context():
         yield app
         db.session.remove()

@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask import g
-from flask.testing import FlaskClient
 
 from dantoc.accounts import services as accounts
 from dantoc.accounts.models import User
 from dantoc.catalogs.models import AdminLevel, AdminUnit, Department, UnitLineage, UnitType
 from dantoc.extensions import db
+from tests.client import FreshClient
 from tests.factories import _HASH
 
 LEVELS = {"province": 1, "commune": 3, "village": 4}
@@ -116,20 +115,6 @@ def sign_in(client, user: User, device_id: int | None = None, *, ago: int = 0) -
         session["auth_at"] = session["seen_at"] = moment
         if device_id is not None:
             session["device_id"] = device_id
-
-
-class FreshClient(FlaskClient):
-    """A test client whose every request starts with an empty ``g``, as in production.
-
-    The ``app`` fixture keeps one app context pushed for the whole test, and Flask reuses it
-    for test requests, so ``g`` (where Flask-Login caches the signed-in user and the rate
-    limiter keeps its state) would otherwise leak from one request into the next.
-    """
-
-    def open(self, *args, **kwargs):
-        for name in list(g):
-            g.pop(name, None)
-        return super().open(*args, **kwargs)
 
 
 def fresh_client(app) -> FreshClient:

@@ -108,3 +108,17 @@ def test_manifest(client):
     data = response.get_json()
     assert data["display"] == "standalone"
     assert data["start_url"] == "/"
+
+
+def test_client_address_from_trusted_proxy_only(monkeypatch):
+    from flask import request
+
+    def remote_addr(**config):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "ENV": "testing", **config})
+        app.add_url_rule("/ip", "ip", lambda: request.remote_addr)
+        client = app.test_client()
+        return client.get("/ip", headers={"X-Forwarded-For": "203.0.113.7"}).get_data(
+            as_text=True)
+
+    assert remote_addr() == "127.0.0.1"  # untrusted header ignored by default
+    assert remote_addr(TRUSTED_PROXIES=1) == "203.0.113.7"

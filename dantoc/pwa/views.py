@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
+
+from ..i18n.selection import current_tag
 
 bp = Blueprint("pwa", __name__)
 
@@ -15,7 +16,7 @@ def manifest():
     response = jsonify(
         name=_("Ethnic affairs information system"),
         short_name=_("Ethnic affairs"),
-        lang=str(get_locale()),
+        lang=current_tag(),
         start_url=url_for("web.home"),
         scope="/",
         display="standalone",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import get_locale
 
 
 def current_locale_tag() -> str:
-    """The BCP 47 tag of the active locale, for ``lang`` attributes."""
-    locale = get_locale()
-    return str(locale).replace("_", "-") if locale else "vi"
+    """The BCP 47 tag of the active locale (``blt-Tavt``, ``hmn-Latn-VN-x-rpa``), for ``lang``."""
+    from ..i18n.selection import current_tag
+
+    return current_tag()
 
 
 def init_app(app: Flask) -> None:

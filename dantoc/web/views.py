@@ -17,6 +17,8 @@ def home():
     """Public landing page; staff see their work areas."""
     if current_user.is_authenticated and can(current_user, "catalog.view"):
         return redirect(url_for("catalogs.index"), code=303)
+    if current_user.is_authenticated and can(current_user, "submission.create"):
+        return redirect(url_for("submissions.index"), code=303)
     return render("web/home.html")
 
 
