@@ -1,0 +1,157 @@
+"""Submissions: one logical submission per form, unit and period; every version kept.
+
+A :class:`Submission` is created the first time a village head saves or submits a form.
+Its ``client_uuid`` is generated when the form is opened (ODK ``instanceID``) and is both
+the natural key and the idempotency key: ``UNIQUE (form_id, client_uuid)``.
+
+There is exactly one logical submission per form, unit and period (``UNIQUE (form_id,
+unit_id, period_id)``), whatever the form *version*: corrections after a return are new
+:class:`SubmissionVersion` rows of the same submission, never a second submission. The
+state set has no "discarded" state, so the constraint needs no partial index; a second
+device that opened the same form before the first save gets a clear 409, not a duplicate.
+
+Drafts are the one unsubmitted version on top of the current one (``number =
+current_version + 1``, ``submitted_at`` NULL); they keep the raw typed text in
+``payload`` so invalid input can be shown again. Typed values (:class:`SubmissionValue`)
+are written for submitted versions only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..accounts.models import User, utcnow
+from ..catalogs.models import AdminUnit
+from ..extensions import db
+from ..indicators.models import Form, FormVersion, Indicator, Period
+from .states import RETURNED, STATES
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Submission(db.Model):
+    """The logical submission of one form for one unit and one period."""
+
+    __tablename__ = "submissions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: Created by the phone when the form is opened; the idempotency key of every send.
+    client_uuid: so.Mapped[uuid.UUID] = so.mapped_column(sa.Uuid)
+    form_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forms.id"), index=True)
+    #: The form version the submission was opened with; its versions keep that meaning.
+    form_version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("form_versions.id"),
+                                                       index=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    period_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("periods.id"), index=True)
+    state: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: Number of the latest *submitted* version; 0 while only a draft exists.
+    current_version: so.Mapped[int] = so.mapped_column(default=0)
+    #: The reason given with the last return (shown to the village head).
+    state_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"),
+                                                            index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=utcnow)
+
+    form: so.Mapped[Form] = so.relationship()
+    form_version: so.Mapped[FormVersion] = so.relationship()
+    unit: so.Mapped[AdminUnit] = so.relationship()
+    period: so.Mapped[Period] = so.relationship()
+    created_by: so.Mapped[User | None] = so.relationship()
+    versions: so.Mapped[list[SubmissionVersion]] = so.relationship(
+        back_populates="submission", order_by="SubmissionVersion.number",
+        cascade="all, delete-orphan")
+
+    __table_args__ = (
+        sa.UniqueConstraint("form_id", "client_uuid", name="uq_submissions_form_uuid"),
+        sa.UniqueConstraint("form_id", "unit_id", "period_id", name="uq_submissions_one_per_unit"),
+        sa.CheckConstraint(_in("state", STATES), name="state"),
+        sa.CheckConstraint("current_version >= 0", name="version_positive"),
+        sa.CheckConstraint("(state = 'draft') = (current_version = 0)",
+                           name="draft_iff_never_submitted"),
+        sa.CheckConstraint(f"state <> '{RETURNED}' OR state_reason IS NOT NULL",
+                           name="returned_has_reason"),
+    )
+
+    def version(self, number: int) -> SubmissionVersion | None:
+        return next((v for v in self.versions if v.number == number), None)
+
+
+class SubmissionVersion(db.Model):
+    """One version of a submission's content; submitted versions are never changed."""
+
+    __tablename__ = "submission_versions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    submission_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    number: so.Mapped[int] = so.mapped_column()
+    #: The version this one edits (ODK ``deprecatedID``): 0 for the first.
+    base_version: so.Mapped[int] = so.mapped_column()
+    #: SHA-256 of the canonical content; set when submitted, compared on every resend.
+    content_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    #: The raw field text as typed, so a draft with invalid input can be shown again.
+    payload: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=utcnow)
+    submitted_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    submitted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    submission: so.Mapped[Submission] = so.relationship(back_populates="versions")
+    submitted_by: so.Mapped[User | None] = so.relationship()
+    values: so.Mapped[list[SubmissionValue]] = so.relationship(
+        back_populates="version", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        sa.UniqueConstraint("submission_id", "number", name="uq_submission_versions_number"),
+        sa.CheckConstraint("number >= 1", name="number_positive"),
+        sa.CheckConstraint("base_version >= 0 AND base_version < number", name="base_before"),
+        sa.CheckConstraint("submitted_at IS NULL OR content_hash IS NOT NULL",
+                           name="submitted_has_hash"),
+    )
+
+
+_ONE_VALUE = " + ".join(f"(CASE WHEN {c} IS NULL THEN 0 ELSE 1 END)"
+                        for c in ("value_numeric", "value_text", "value_bool")) + " = 1"
+
+
+class SubmissionValue(db.Model):
+    """One typed value of a submitted version, per indicator and disaggregation."""
+
+    __tablename__ = "submission_values"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("submission_versions.id", ondelete="CASCADE"), index=True)
+    indicator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("indicators.id"), index=True)
+    #: "ethnic_group=03;sex=female" (parts sorted by disaggregation code); "" for a total.
+    disaggregation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    value_numeric: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(18, 4))
+    value_text: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    value_bool: so.Mapped[bool | None] = so.mapped_column(sa.Boolean)
+
+    version: so.Mapped[SubmissionVersion] = so.relationship(back_populates="values")
+    indicator: so.Mapped[Indicator] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("version_id", "indicator_id", "disaggregation",
+                            name="uq_submission_values_cell"),
+        sa.CheckConstraint(_ONE_VALUE, name="exactly_one_value"),
+    )
+
+    @property
+    def value(self) -> Decimal | str | bool | None:
+        if self.value_numeric is not None:
+            return self.value_numeric
+        return self.value_bool if self.value_bool is not None else self.value_text

@@ -1,0 +1,97 @@
+"""The entry page's state and the small presentation helpers its templates call."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from ..i18n.formatting import format_number
+from . import checks, formbuilder, queries
+from .formbuilder import Grid, ItemSpec
+from .services import Target
+
+
+class Page:
+    """Everything the form page shows: target, form, grids, messages, lock."""
+
+    def __init__(self, target: Target, submission, formdata=None, **defaults):
+        self.target, self.submission = target, submission
+        self.spec = formbuilder.load_spec(target.form_version)
+        self.previous = queries.previous_values(target.form_version.form, target.unit,
+                                                target.period)
+        names = list(formdata.keys()) if formdata else []
+        self.grids = formbuilder.layout(self.spec, names, self.previous.values)
+        self.form = formbuilder.build(self.spec, self.grids, formdata, **defaults)
+        if self.form.verb() == "add":
+            self._add_row(formdata, names, defaults)
+        self.checks = checks.evaluate(self.spec, self.grids, self.form)
+        self.lock = None
+        self.refusal: str | None = None
+        self.saved_at = None
+
+    def _add_row(self, formdata, names, defaults) -> None:
+        item_name = self.form.action.data.partition(":")[2]
+        select = self.form._fields.get(f"add_{item_name}")
+        if select is not None and select.data:
+            self.grids = formbuilder.layout(self.spec, names, self.previous.values,
+                                            added=(item_name, select.data))
+            self.form = formbuilder.build(self.spec, self.grids, formdata, **defaults)
+
+    def payload(self) -> dict:
+        return checks.raw_payload(self.spec, self.grids, self.form)
+
+    def url(self, endpoint: str = "submissions.entry") -> str:
+        t = self.target
+        return url_for(endpoint, unit_id=t.unit.id, form_code=t.form_version.form.code,
+                       period_code=t.period.code)
+
+    def _shown(self, item: ItemSpec, value) -> str:
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        if isinstance(value, Decimal):
+            return format_number(value)
+        labels = {c.code: c.label for c in item.indicator.choices}
+        return labels.get(value, str(value)[:60])
+
+    def previous_text(self, item: ItemSpec) -> str | None:
+        """Last period's value of a scalar, or its grid total, for display."""
+        values = self.previous.values
+        code = item.indicator.code
+        if item.grid:
+            cells = [v for (c, k), v in values.items() if c == code and k]
+            value = sum(cells, Decimal(0)) if cells else None
+        else:
+            value = values.get((code, ""))
+        if value is None:
+            return None
+        text = self._shown(item, value)
+        return text if self.previous.approved else _("%(value)s (not yet approved)", value=text)
+
+    def previous_cell(self, item: ItemSpec, grid: Grid, code: str, index: int) -> str | None:
+        value = self.previous.values.get((item.indicator.code, grid.key(code, index)))
+        return None if value is None else self._shown(item, value)
+
+    def described_by(self, item: ItemSpec) -> str:
+        ids = [f"{item.name}-m"]
+        if item.indicator.help_text:
+            ids.insert(0, f"{item.name}-h")
+        if self.previous_text(item):
+            ids.insert(0, f"{item.name}-p")
+        return " ".join(ids)
+
+    def attrs(self, item: ItemSpec, msgs) -> dict:
+        """Extra attributes of a scalar input: what describes it and whether it is invalid."""
+        attrs = {"aria_describedby": self.described_by(item)}
+        if any(m.error for m in msgs):
+            attrs["aria_invalid"] = "true"
+        return attrs
+
+    def cell_attrs(self, item: ItemSpec, code: str, index: int) -> dict:
+        """A grid cell is labelled by the grid's legend, its row and its column."""
+        name = item.name
+        attrs = {"aria_labelledby": f"{name}-l {name}-r{code} {name}-c{index}"}
+        if self.form[f"{name}_{code}_{index}"].errors:
+            attrs["aria_invalid"] = "true"
+        return attrs

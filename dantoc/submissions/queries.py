@@ -1,0 +1,121 @@
+"""Reads for data entry: what is due, the target of a form URL, last period's values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from ..catalogs.models import AdminUnit
+from ..extensions import db
+from ..indicators.models import Form, FormVersion, Indicator, Period
+from . import states
+from .models import Submission, SubmissionValue, SubmissionVersion
+
+
+@dataclass
+class Due:
+    """One form to fill for one period, with the village's submission if there is one."""
+
+    form_version: FormVersion
+    period: Period
+    submission: Submission | None
+
+    @property
+    def status(self) -> str:
+        return self.submission.state if self.submission else "not_started"
+
+
+def latest_published(form: Form) -> FormVersion | None:
+    """The newest published version of ``form``."""
+    return db.session.scalar(
+        sa.select(FormVersion).where(FormVersion.form_id == form.id,
+                                     FormVersion.status == "published")
+        .order_by(FormVersion.number.desc()).limit(1))
+
+
+def _published_for_level(level_id: int) -> list[FormVersion]:
+    newest = (sa.select(FormVersion.form_id, sa.func.max(FormVersion.number).label("n"))
+              .where(FormVersion.status == "published").group_by(FormVersion.form_id)
+              .subquery())
+    return list(db.session.scalars(
+        sa.select(FormVersion).join(newest, sa.and_(FormVersion.form_id == newest.c.form_id,
+                                                    FormVersion.number == newest.c.n))
+        .join(FormVersion.form).where(FormVersion.fill_level_id == level_id)
+        .order_by(Form.code)))
+
+
+def open_periods(period_type: str, day: date) -> list[Period]:
+    return list(db.session.scalars(
+        sa.select(Period).where(Period.period_type == period_type, Period.opens_on <= day,
+                                Period.closes_on >= day).order_by(Period.closes_on)))
+
+
+def due(unit: AdminUnit, day: date) -> list[Due]:
+    """Forms for the unit's level, in periods of their type that are open on ``day``."""
+    items = []
+    for version in _published_for_level(unit.level_id):
+        for period in open_periods(version.period_type, day):
+            submission = db.session.scalar(sa.select(Submission).where(
+                Submission.form_id == version.form_id, Submission.unit_id == unit.id,
+                Submission.period_id == period.id))
+            items.append(Due(version, period, submission))
+    return sorted(items, key=lambda d: (d.period.closes_on, d.form_version.form.code))
+
+
+def period_by_code(period_type: str, code: str) -> Period | None:
+    return db.session.scalar(sa.select(Period).where(Period.period_type == period_type,
+                                                     Period.code == code))
+
+
+def previous_period(period: Period) -> Period | None:
+    """The period of the same type that ended last before ``period`` started."""
+    return db.session.scalar(
+        sa.select(Period).where(Period.period_type == period.period_type,
+                                Period.end_date < period.start_date)
+        .order_by(Period.end_date.desc()).limit(1))
+
+
+@dataclass
+class Previous:
+    """Last period's values by (indicator code, disaggregation key)."""
+
+    values: dict[tuple[str, str], object]
+    approved: bool
+
+
+def previous_values(form: Form, unit: AdminUnit, period: Period) -> Previous:
+    """The last period's submitted values of this form for the same unit code."""
+    before = previous_period(period)
+    if before is None:
+        return Previous({}, False)
+    submission = db.session.scalar(
+        sa.select(Submission).join(Submission.unit)
+        .where(Submission.form_id == form.id, Submission.period_id == before.id,
+               AdminUnit.code == unit.code, Submission.current_version > 0)
+        .order_by(Submission.id.desc()).limit(1))
+    if submission is None:
+        return Previous({}, False)
+    rows = db.session.execute(
+        sa.select(Indicator.code, SubmissionValue).join(SubmissionValue.version)
+        .join(Indicator, SubmissionValue.indicator_id == Indicator.id)
+        .where(SubmissionVersion.submission_id == submission.id,
+               SubmissionVersion.number == submission.current_version))
+    values = {(code, row.disaggregation): row.value for code, row in rows}
+    return Previous(values, submission.state == states.APPROVED)
+
+
+def find_by_uuid(key) -> Submission | None:
+    """The submission with a client UUID (unique per form; UUIDs do not collide)."""
+    return db.session.scalar(sa.select(Submission).where(Submission.client_uuid == key)
+                             .order_by(Submission.id).limit(1))
+
+
+def value_counts(version: SubmissionVersion) -> tuple[int, int]:
+    """(values stored, indicators answered) of a version."""
+    row = db.session.execute(
+        sa.select(sa.func.count(SubmissionValue.id),
+                  sa.func.count(sa.distinct(SubmissionValue.indicator_id)))
+        .where(SubmissionValue.version_id == version.id)).one()
+    return int(row[0]), int(row[1])

@@ -1,0 +1,290 @@
+"""Write operations on submissions: save a draft, submit (idempotently), review transitions.
+
+Idempotency (reliability.md §4.2): the client UUID is the key. A resend of the same UUID
+and the same content returns the stored original; the same UUID with other content is
+refused (422) and overwrites nothing; an edit of a version that is no longer the current
+one is refused (409). The database is the arbiter between concurrent requests: the unique
+constraints on ``submissions`` and ``submission_versions`` and a conditional ``UPDATE …
+WHERE current_version = :base AND state = :state`` whose row count decides the winner; the
+loser rolls back to a savepoint and re-reads. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import utcnow
+from ..audit import services as audit
+from ..catalogs.models import AdminUnit
+from ..extensions import db
+from ..indicators.models import FormVersion, Period
+from . import states
+from .checks import Cell
+from .forms import plain
+from .models import Submission, SubmissionValue, SubmissionVersion
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a form is filled for: a form version, a unit and a period."""
+
+    form_version: FormVersion
+    unit: AdminUnit
+    period: Period
+
+
+@dataclass(frozen=True)
+class Result:
+    submission: Submission
+    version: SubmissionVersion
+    replayed: bool
+
+
+class SubmissionError(Exception):
+    """A refused write; ``code`` is stable, ``status`` the HTTP status to answer with."""
+
+    STATUS = {"uuid_conflict": 422, "stale_version": 409, "locked": 409,
+              "already_started": 409, "in_flight": 409, "invalid_transition": 409}
+
+    def __init__(self, code: str, submission: Submission | None = None,
+                 reason: str | None = None):
+        super().__init__(code)
+        self.code, self.submission, self.reason = code, submission, reason
+        self.status = self.STATUS[code]
+
+
+def _canonical(value: Decimal | str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return plain(value) if isinstance(value, Decimal) else str(value)
+
+
+def content_hash(target: Target, base: int, cells: Iterable[Cell]) -> str:
+    """SHA-256 of what is being submitted, independent of field order and number spelling."""
+    values = sorted([c.item.indicator.code, c.key, _canonical(c.value)] for c in cells)
+    document = {"form_version": target.form_version.id, "unit": target.unit.id,
+                "period": target.period.id, "base": base, "values": values}
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def find(form_id: int, key: uuid.UUID) -> Submission | None:
+    """The submission with this client UUID, freshly read from the database."""
+    return db.session.scalar(
+        sa.select(Submission).where(Submission.form_id == form_id,
+                                    Submission.client_uuid == key)
+        .execution_options(populate_existing=True))
+
+
+def find_for(target: Target) -> Submission | None:
+    """The one submission of the target's form for this unit and period, if any."""
+    return db.session.scalar(sa.select(Submission).where(
+        Submission.form_id == target.form_version.form_id,
+        Submission.unit_id == target.unit.id, Submission.period_id == target.period.id))
+
+
+def version_of(submission: Submission, number: int) -> SubmissionVersion | None:
+    return db.session.scalar(
+        sa.select(SubmissionVersion).where(SubmissionVersion.submission_id == submission.id,
+                                           SubmissionVersion.number == number)
+        .execution_options(populate_existing=True))
+
+
+def _create(target: Target, key: uuid.UUID, state: str, user) -> Submission | None:
+    """Insert a new submission, or None when a concurrent request inserted it first."""
+    submission = Submission(
+        client_uuid=key, form_id=target.form_version.form_id,
+        form_version_id=target.form_version.id, unit_id=target.unit.id,
+        period_id=target.period.id, state=state,
+        current_version=0 if state == states.DRAFT else 1, created_by_id=user.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(submission)
+            db.session.flush()
+    except IntegrityError:
+        return None
+    return submission
+
+
+def _new(target: Target, key: uuid.UUID, state: str, period_open: bool, user):
+    """A new submission for ``key``, or None when a concurrent request created one first.
+
+    :raise SubmissionError: ``locked`` (period closed) or ``already_started`` when the unit
+        already has a submission of this form for the period under another UUID.
+    """
+    if not period_open:
+        raise SubmissionError("locked", reason=states.PERIOD_CLOSED)
+    other = find_for(target)
+    if other is not None:
+        raise SubmissionError("already_started", other)
+    return _create(target, key, state, user)
+
+
+def _existing(target: Target, key: uuid.UUID) -> Submission | None:
+    """The submission for ``key``; a UUID reused for another unit or period is refused.
+
+    :raise SubmissionError: ``uuid_conflict``.
+    """
+    submission = find(target.form_version.form_id, key)
+    if submission is not None and (submission.unit_id, submission.period_id) != (
+            target.unit.id, target.period.id):
+        raise SubmissionError("uuid_conflict", submission)
+    return submission
+
+
+def _claim(submission: Submission, base: int, **values) -> bool:
+    """Conditional update: only one request can move the submission on from ``base``."""
+    result = db.session.execute(
+        sa.update(Submission)
+        .where(Submission.id == submission.id, Submission.current_version == base,
+               Submission.state == submission.state)
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _check_editable(submission: Submission, base: int, period_open: bool) -> None:
+    reason = states.lock_reason(submission.state, period_open=period_open, authorized=True)
+    if reason is not None:
+        raise SubmissionError("locked", submission, reason)
+    if base != submission.current_version:
+        raise SubmissionError("stale_version", submission)
+
+
+def _draft_row(submission: Submission, number: int, payload: dict) -> SubmissionVersion:
+    version = version_of(submission, number)
+    if version is None:
+        version = SubmissionVersion(submission_id=submission.id, number=number,
+                                    base_version=number - 1, payload=payload)
+        db.session.add(version)
+    version.payload, version.updated_at = payload, utcnow()
+    db.session.flush()
+    return version
+
+
+def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user) -> Submission:
+    """Store the raw typed text as the draft on top of version ``base`` (audited).
+
+    :raise SubmissionError: ``locked`` (submitted, approved, period closed),
+        ``stale_version``, ``already_started``, ``uuid_conflict`` or ``in_flight``.
+    """
+    period_open = target.period.is_open(_today())
+    for _attempt in range(2):
+        submission = _existing(target, key)
+        if submission is None:
+            submission = _new(target, key, states.DRAFT, period_open, user)
+            if submission is None:
+                continue  # created concurrently: read it again
+        else:
+            _check_editable(submission, base, period_open)
+            if not _claim(submission, base):
+                continue
+        version = _draft_row(submission, base + 1, payload)
+        audit.record("submission.draft", submission,
+                     after={"uuid": str(key), "state": submission.state, "draft": version.number})
+        return submission
+    raise SubmissionError("in_flight")
+
+
+def _today():
+    from ..catalogs.queries import today
+
+    return today()
+
+
+def _replay(submission: Submission, base: int, digest: str) -> SubmissionVersion | None:
+    """The stored version when this exact content was already submitted on top of ``base``.
+
+    :raise SubmissionError: ``uuid_conflict`` / ``stale_version`` for other content.
+    """
+    version = version_of(submission, base + 1)
+    if version is None or version.submitted_at is None:
+        return None
+    if version.content_hash == digest:
+        return version
+    raise SubmissionError("uuid_conflict" if base == 0 else "stale_version", submission)
+
+
+def _store(submission: Submission, base: int, payload: dict, cells: list[Cell], digest: str,
+           user) -> SubmissionVersion:
+    version = _draft_row(submission, base + 1, payload)
+    version.content_hash, version.submitted_at = digest, utcnow()
+    version.submitted_by_id = user.id
+    db.session.add_all(SubmissionValue(version_id=version.id, indicator_id=c.item.indicator.id,
+                                       disaggregation=c.key, **typed(c.value)) for c in cells)
+    db.session.flush()
+    return version
+
+
+def typed(value: Decimal | str | bool) -> dict:
+    """The value column a value goes into."""
+    if isinstance(value, bool):
+        return {"value_bool": value}
+    if isinstance(value, Decimal):
+        return {"value_numeric": value}
+    return {"value_text": value}
+
+
+def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list[Cell],
+           user) -> Result:
+    """Submit version ``base + 1``; an identical resend returns the original (audited).
+
+    :raise SubmissionError: ``uuid_conflict`` (422), ``stale_version``, ``locked``,
+        ``already_started`` or ``in_flight`` (409).
+    """
+    digest = content_hash(target, base, cells)
+    period_open = target.period.is_open(_today())
+    for _attempt in range(3):
+        submission = _existing(target, key)
+        if submission is None:
+            before = None
+            submission = _new(target, key, states.SUBMITTED, period_open, user)
+            if submission is None:
+                continue  # created concurrently: read it again, it may be our replay
+        else:
+            original = _replay(submission, base, digest)
+            if original is not None:
+                return Result(submission, original, True)
+            before = submission.state
+            _check_editable(submission, base, period_open)
+            if not _claim(submission, base, state=states.SUBMITTED, current_version=base + 1,
+                          state_reason=None):
+                continue  # a concurrent request moved it on: read it again
+            db.session.refresh(submission)
+        version = _store(submission, base, payload, cells, digest, user)
+        audit.record("submission.submit", submission,
+                     before={"state": before, "version": base},
+                     after={"state": states.SUBMITTED, "version": base + 1, "uuid": str(key),
+                            "content_hash": digest})
+        return Result(submission, version, False)
+    raise SubmissionError("in_flight")
+
+
+def transition(submission: Submission, action: str, user, reason: str | None = None):
+    """Return or approve a submitted version (the review screens of #5 call this; audited).
+
+    :raise SubmissionError: ``invalid_transition`` when the state does not allow ``action``
+        or another reviewer acted first.
+    :raise ValueError: a return without a reason.
+    """
+    new = states.target(submission.state, action)
+    if new is None or action not in ("return", "approve"):
+        raise SubmissionError("invalid_transition", submission)
+    if action == "return" and not (reason or "").strip():
+        raise ValueError("a return needs a reason")
+    before = {"state": submission.state, "version": submission.current_version}
+    if not _claim(submission, submission.current_version, state=new,
+                  state_reason=reason.strip() if reason else None):
+        raise SubmissionError("invalid_transition", submission)
+    db.session.refresh(submission)
+    audit.record(f"submission.{action}", submission, before=before,
+                 after={"state": new, "version": submission.current_version, "reason": reason})
+    return submission

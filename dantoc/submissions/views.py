@@ -1,0 +1,214 @@
+"""Village-head data entry: what is due, the form page, its checks, and the receipt.
+
+Routes, in order: pages (home, form, receipt) → fragments (checks) → actions (POST on the
+form page: save draft, add a grid row, submit). Everything works as plain form POSTs with
+303 redirects; with htmx, pages and fragments are chosen in :func:`dantoc.web.htmx.render`,
+and a submit answers with the receipt itself (one round trip instead of two).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, jsonify, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from ..accounts.models import utcnow
+from ..accounts.permissions import authorize, require
+from ..catalogs.models import AdminUnit
+from ..catalogs.queries import today
+from ..extensions import db
+from ..indicators.models import Form
+from ..web.htmx import render, wants_fragment
+from . import checks, messages, queries, services, states
+from .page import Page
+from .services import SubmissionError, Target
+
+bp = Blueprint("submissions", __name__, url_prefix="/entry")
+
+
+def _load(unit_id: int, form_code: str, period_code: str):
+    """Load the target of a form URL, then authorize the village (403 outside it)."""
+    unit = db.get_or_404(AdminUnit, unit_id)
+    form = db.first_or_404(db.select(Form).where(Form.code == form_code))
+    version = queries.latest_published(form)
+    period = version and queries.period_by_code(version.period_type, period_code)
+    if version is None or period is None or version.fill_level_id != unit.level_id:
+        abort(404)
+    authorize("submission.create", unit)
+    submission = services.find_for(Target(version, unit, period))
+    if submission is not None:
+        version = submission.form_version
+    return Target(version, unit, period), submission
+
+
+def _opened(target: Target, submission) -> Page:
+    """The page as opened: the saved draft, or a new UUID (nothing is written)."""
+    if submission is None:
+        return Page(target, None, uuid=str(uuid.uuid4()), base_version="0")
+    base = submission.current_version
+    version = (services.version_of(submission, base + 1)
+               or services.version_of(submission, base))
+    data = MultiDict(version.payload) if version else None
+    return Page(target, submission, data, uuid=str(submission.client_uuid),
+                base_version=str(base))
+
+
+@bp.route("/")
+@require("submission.create")
+def index():
+    """Village head home: the forms due for their village in open periods, with status."""
+    unit = current_user.unit
+    items = queries.due(unit, today()) if unit is not None else []
+    return render("submissions/index.html", unit=unit, items=items,
+                  labels=messages.status_labels())
+
+
+@bp.route("/<int:unit_id>/<form_code>/<period_code>", methods=("GET", "POST"))
+@require("submission.create")
+def entry(unit_id: int, form_code: str, period_code: str):
+    """The form page. GET creates nothing; POST saves a draft, adds a row or submits."""
+    target, submission = _load(unit_id, form_code, period_code)
+    if request.method == "POST":  # locks are checked by the services, after replays
+        return _post(Page(target, submission, request.form))
+    state = submission.state if submission else None
+    if state in (states.SUBMITTED, states.APPROVED):
+        return redirect(url_for(".receipt", key=submission.client_uuid), code=303)
+    lock = states.lock_reason(state, period_open=target.period.is_open(today()),
+                              authorized=True)
+    if lock is not None:
+        return render("submissions/locked.html", target=target, submission=submission,
+                      message=messages.lock_message(lock, target.period))
+    return render("submissions/entry.html", entry=_opened(target, submission))
+
+
+@bp.route("/receipt/<uuid:key>")
+@require("submission.create")
+def receipt(key: uuid.UUID):
+    """What the server received: UUID, version, time and counts."""
+    submission = queries.find_by_uuid(key)
+    if submission is None:
+        abort(404)
+    authorize("submission.create", submission)
+    version = services.version_of(submission, submission.current_version)
+    if version is None:
+        return redirect(_page_url(submission), code=303)
+    return render("submissions/receipt.html", "submissions/_receipt.html",
+                  **_receipt_context(submission, version))
+
+
+@bp.route("/<int:unit_id>/<form_code>/<period_code>/check", methods=("POST",))
+@require("submission.create")
+def check(unit_id: int, form_code: str, period_code: str):
+    """HTMX fragment: the messages of every field for what is typed now (writes nothing)."""
+    target, submission = _load(unit_id, form_code, period_code)
+    page = Page(target, submission, request.form)
+    return render("submissions/entry.html", "submissions/_checks.html", entry=page)
+
+
+def _page_url(submission) -> str:
+    return url_for(".entry", unit_id=submission.unit_id, form_code=submission.form.code,
+                   period_code=submission.period.code)
+
+
+def _receipt_context(submission, version) -> dict:
+    values, indicators = queries.value_counts(version)
+    return {"submission": submission, "version": version, "values": values,
+            "indicators": indicators, "labels": messages.status_labels()}
+
+
+def _post(page: Page):
+    identity = page.form.identity()
+    if identity is None:
+        abort(400)
+    verb = page.form.verb()
+    if verb == "submit":
+        return _submit(page, *identity)
+    if verb == "add":
+        return render("submissions/entry.html", entry=page)
+    return _save(page, *identity)
+
+
+def _save(page: Page, key: uuid.UUID, base: int):
+    """Save a draft: keeps what was typed, even invalid text; 303 back, or a status swap."""
+    try:
+        services.save_draft(page.target, key, base, page.payload(), current_user)
+    except SubmissionError as error:
+        return _refused(page, error)
+    db.session.commit()
+    if wants_fragment():
+        page.saved_at = utcnow()
+        return render("submissions/entry.html", "submissions/_status.html", entry=page)
+    flash(_("Draft saved. You can continue later."))
+    return redirect(page.url(), code=303)
+
+
+def _submit(page: Page, key: uuid.UUID, base: int):
+    """Submit: full validation; on errors the draft keeps the input and nothing is submitted."""
+    if page.checks.blocking:
+        return _invalid(page, key, base)
+    cells = checks.cells(page.spec, page.grids, page.form)
+    try:
+        result = services.submit(page.target, key, base, page.payload(), cells, current_user)
+    except SubmissionError as error:
+        return _refused(page, error)
+    db.session.commit()
+    return _received(result)
+
+
+def _invalid(page: Page, key: uuid.UUID, base: int):
+    try:
+        services.save_draft(page.target, key, base, page.payload(), current_user)
+    except SubmissionError as error:
+        return _refused(page, error)
+    db.session.commit()
+    if _wants_json():
+        return _json_error("invalid", _("Some answers need to be fixed."), 422,
+                           fields={k: [m.text for m in v] for k, v in
+                                   page.checks.messages.items()})
+    return render("submissions/entry.html", entry=page)
+
+
+def _received(result: services.Result):
+    """The original result: 201/200 JSON; for htmx the receipt (a page with its URL pushed, or
+    a fragment); without JavaScript a 303 to the receipt."""
+    submission, version = result.submission, result.version
+    if _wants_json():
+        values, indicators = queries.value_counts(version)
+        response = jsonify(uuid=str(submission.client_uuid), version=version.number,
+                           submitted_at=version.submitted_at.isoformat(), values=values,
+                           indicators=indicators,
+                           receipt=url_for(".receipt", key=submission.client_uuid))
+        response.status_code = 200 if result.replayed else 201
+    elif request.htmx:  # boosted or fragment: the receipt itself, one round trip fewer
+        response = make_response(render("submissions/receipt.html", "submissions/_receipt.html",
+                                        **_receipt_context(submission, version)))
+        if not wants_fragment():
+            response.headers["HX-Push-Url"] = url_for(".receipt", key=submission.client_uuid)
+    else:
+        response = redirect(url_for(".receipt", key=submission.client_uuid), code=303)
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _refused(page: Page, error: SubmissionError):
+    """Nothing of a refused write is kept; say why, with the stable code for clients."""
+    db.session.rollback()
+    message = messages.refusal(error, page.target.period)
+    if _wants_json():
+        current = error.submission.current_version if error.submission else None
+        return _json_error(error.code, message, error.status, current_version=current)
+    page.refusal = message
+    return render("submissions/entry.html", entry=page), error.status
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _json_error(code: str, message: str, status: int, **extra):
+    return jsonify(error={"code": code, "message": message, **extra}), status
