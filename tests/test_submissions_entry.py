@@ -261,3 +261,11 @@ def test_boosted_submit_answers_with_the_receipt_and_pushes_its_url(entry):
     assert response.status_code == 200
     assert response.headers["HX-Push-Url"] == f"/entry/receipt/{key}"
     assert html.startswith("<!doctype html>") and key in html
+
+
+def test_enter_key_saves_a_draft_rather_than_adding_a_grid_row(entry):
+    """Implicit submission (Enter, a phone keyboard's "Go") presses the first submit button."""
+    html = entry.client.get(entry.url).get_data(as_text=True)
+    form = html[html.index('class="entry"'):]
+    first_button = re.search(r"<button[^>]*>", form).group(0)
+    assert 'name="action"' in first_button and 'value="draft"' in first_button

@@ -52,10 +52,11 @@ def serious_violations(phone: WatchedPage) -> list[str]:
             if v["impact"] in ("serious", "critical")]
 
 
+# .enter-default is the 1 px Enter-key default button: pressed by the keyboard, never tapped.
 SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
   'main button, main select, main input:not([type=hidden]):not([type=radio]), main .radios label,'
   + ' main ul.due a, main a.back, main a.button'))
-  .filter(e => e.offsetParent !== null)
+  .filter(e => e.offsetParent !== null && !e.classList.contains('enter-default'))
   .map(e => [e.name || e.textContent.trim().slice(0, 30), e.getBoundingClientRect().height])
   .filter(([, h]) => h < 44)"""
 UNLABELLED = """() => Array.from(document.querySelectorAll(
