@@ -1,0 +1,1 @@
+"""Commune review: the officer's inbox, the review page, approve and return with a reason."""
