@@ -84,11 +84,12 @@ def _register_blueprints(app: Flask) -> None:
     from .i18n.views import bp as i18n_bp
     from .indicators.views import bp as indicators_bp
     from .pwa.views import bp as pwa_bp
+    from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp
     from .submissions.views import bp as submissions_bp
     from .web.views import bp as web_bp
 
     for blueprint in (web_bp, accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp,
-                      audit_bp, submissions_bp, review_bp):
+                      audit_bp, submissions_bp, review_bp, reports_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

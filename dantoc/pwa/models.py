@@ -1,0 +1,1 @@
+"""Offline outbox support on the server: the quarantine of refused submissions."""

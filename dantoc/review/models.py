@@ -1,0 +1,1 @@
+"""Review annotations: per-field comments on a returned version."""
