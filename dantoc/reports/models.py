@@ -1,1 +1,102 @@
-"""Unit reports: the aggregate of one form for one commune (or district) and period."""
+"""Unit reports: the aggregate of one form for one commune (or district) and period.
+
+A :class:`UnitReport` row is created the first time its officer submits it (until then the
+report is *open* and shown from live data). One row per form, unit and period. The
+invariants live in the database: the state is one of :data:`.states.STATES`, a row is open
+exactly while its version is 0, a submitted/returned/approved row says who submitted it and
+when, an approved one who approved it, a returned one why.
+
+A commune report keeps the exact village versions it was submitted with
+(:class:`UnitReportSource`): submitted versions never change, so the figures of a report
+that went up cannot drift when a village is corrected afterwards. A district report has no
+sources of its own: its figures are those of its approved commune reports, which are frozen
+while the district report is up.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..accounts.models import User, utcnow
+from ..catalogs.models import AdminUnit
+from ..extensions import db
+from ..indicators.models import Form, Period
+from ..submissions.models import Submission
+from .states import APPROVED, OPEN, RETURNED, STATES
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UnitReport(db.Model):
+    """The report of one form for one unit above the villages and one period."""
+
+    __tablename__ = "unit_reports"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    form_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forms.id"), index=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    period_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("periods.id"), index=True)
+    state: so.Mapped[str] = so.mapped_column(sa.String(10), default=OPEN)
+    #: Counts transitions; the version a page showed is the one its action acts on.
+    version: so.Mapped[int] = so.mapped_column(default=0)
+    #: The reason of the last return or reopening (shown to the unit's officer).
+    state_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: The units below that were not approved when the report was submitted, each with the
+    #: officer's reason: ``[{"unit_id", "code", "name", "state", "reason"}, …]``.
+    missing_note: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
+    submitted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    submitted_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    decided_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=utcnow)
+
+    form: so.Mapped[Form] = so.relationship()
+    unit: so.Mapped[AdminUnit] = so.relationship()
+    period: so.Mapped[Period] = so.relationship()
+    submitted_by: so.Mapped[User | None] = so.relationship(foreign_keys=[submitted_by_id])
+    decided_by: so.Mapped[User | None] = so.relationship(foreign_keys=[decided_by_id])
+    sources: so.Mapped[list[UnitReportSource]] = so.relationship(
+        back_populates="report", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        sa.UniqueConstraint("form_id", "unit_id", "period_id", name="uq_unit_reports_one"),
+        sa.CheckConstraint(_in("state", STATES), name="state"),
+        sa.CheckConstraint("version >= 0", name="version_positive"),
+        sa.CheckConstraint(f"(state = '{OPEN}') = (version = 0)", name="open_iff_version_0"),
+        sa.CheckConstraint(f"state = '{OPEN}' OR (submitted_at IS NOT NULL "
+                           "AND submitted_by_id IS NOT NULL)", name="sent_has_submitter"),
+        sa.CheckConstraint(f"state <> '{APPROVED}' OR (decided_at IS NOT NULL "
+                           "AND decided_by_id IS NOT NULL)", name="approved_has_decider"),
+        sa.CheckConstraint(f"state <> '{RETURNED}' OR state_reason IS NOT NULL",
+                           name="returned_has_reason"),
+    )
+
+
+class UnitReportSource(db.Model):
+    """One approved village version a commune report was submitted with."""
+
+    __tablename__ = "unit_report_sources"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    report_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("unit_reports.id", ondelete="CASCADE"), index=True)
+    submission_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("submissions.id"),
+                                                     index=True)
+    #: The submission's version number that was approved when the report was submitted.
+    version_number: so.Mapped[int] = so.mapped_column()
+
+    report: so.Mapped[UnitReport] = so.relationship(back_populates="sources")
+    submission: so.Mapped[Submission] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "submission_id", name="uq_unit_report_sources_one"),
+        sa.CheckConstraint("version_number >= 1", name="version_positive"),
+    )

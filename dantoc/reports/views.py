@@ -1,7 +1,238 @@
-"""Unit reports: completeness, the commune report and its approval by the level above."""
+"""Unit reports: completeness, the commune report and its approval by the level above.
+
+Routes: the list of reports in scope, completeness (HTMX rows), the report page (by id, or by
+form code, period code and unit id while it has never been submitted), and the actions:
+submit (the unit's officer), approve / return / reopen (the level above). Every action
+carries the report version the page showed; a stale version or a concurrent action answers
+409 and changes nothing (the service's conditional update decides).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.permissions import authorize, deny, require
+from ..catalogs.models import AdminUnit
+from ..catalogs.queries import predecessors_on, today
+from ..extensions import db
+from ..i18n.formatting import format_period
+from ..submissions import queries as entry_queries
+from ..web.htmx import render
+from . import authority, messages, queries, services, states
+from . import completeness as completeness_
+from . import page as report_page
+from .forms import ActionForm, CompletenessForm, FilterForm, ReasonForm, missing_reasons
+from .models import UnitReport
+from .queries import Target
+from .services import ReportError
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+PER_PAGE = 25
+
+
+def _choices(form) -> None:
+    periods, forms = queries.filter_choices()
+    form.period.choices = [(0, _("All periods"))] + [(p.id, format_period(p)) for p in periods]
+    form.form.choices = [(0, _("All forms"))] + [(f.id, f.code) for f in forms]
+
+
+@bp.route("/")
+@require("report.view")
+def index():
+    """The unit reports in the viewer's scope, filtered and paged (HTMX rows)."""
+    filters = FilterForm(request.args)
+    _choices(filters)
+    labels = messages.report_labels()
+    filters.state.choices = [("", _("All states"))] + [(s, labels[s]) for s in states.STATES]
+    filters.validate()
+    query = queries.listing(current_user,
+                            filters.period.data if not filters.period.errors else None,
+                            filters.form.data if not filters.form.errors else None,
+                            filters.state.data if not filters.state.errors else None)
+    results = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render("reports/index.html", "reports/_rows.html", filters=filters,
+                  results=results, args=args, labels=labels)
+
+
+# Completeness ------------------------------------------------------------------------------
+
+def _default_period(version) -> int | None:
+    """The latest period of the form's type that has opened (else the latest of its type)."""
+    periods, _forms = queries.filter_choices()
+    fitting = [p for p in periods if p.period_type == version.period_type]
+    opened = [p for p in fitting if p.opens_on <= today()]
+    chosen = (opened or fitting or [None])[0]
+    return chosen.id if chosen else None
+
+
+def _completeness_choice(filters: CompletenessForm):
+    """(form, version, period) chosen in the filters, defaults filled in; None when none."""
+    periods, forms = queries.filter_choices()
+    filters.form.choices = [(f.id, f.code) for f in forms]
+    if not forms:
+        return None
+    form = next((f for f in forms if f.id == filters.form.data), forms[0])
+    version = entry_queries.latest_published(form)
+    fitting = [p for p in periods if p.period_type == version.period_type]
+    filters.period.choices = [(p.id, format_period(p)) for p in fitting]
+    period = next((p for p in fitting if p.id == filters.period.data), None)
+    if period is None:
+        period = next((p for p in fitting if p.id == _default_period(version)), None)
+    filters.form.data, filters.period.data = form.id, period.id if period else None
+    return (form, version, period) if period else None
+
+
+def _areas(form, version, period, unit_id: int | None) -> list:
+    day = queries.reference_day(period)
+    if unit_id:
+        unit = db.get_or_404(AdminUnit, unit_id)
+        authorize("report.view", unit)
+        roots = predecessors_on(unit, day)
+    else:
+        roots = queries.scope_roots(current_user, day)
+    return [completeness_.area(Target(form, version, period, root)) for root in roots
+            if root.level.rank < version.fill_level.rank]
+
+
+@bp.route("/completeness")
+@require("report.view")
+def completeness():
+    """Who has not submitted, who is late, returned, approved, and who to remind."""
+    filters = CompletenessForm(request.args)  # read, not validated: bad values fall back
+    choice = _completeness_choice(filters)
+    areas = _areas(*choice, filters.unit.data) if choice else []
+    return render("reports/completeness.html", "reports/_completeness.html",
+                  filters=filters, choice=choice, areas=areas,
+                  labels=messages.village_labels(), report_labels=messages.report_labels())
+
+
+# The report page -----------------------------------------------------------------------------
+
+def _render_page(t: Target, report: UnitReport | None = None, *, refusal: str | None = None,
+                 reasons: dict | None = None, unnamed=(), decision: ReasonForm | None = None,
+                 reopening: ReasonForm | None = None):
+    page = report_page.build(t, current_user, report)
+    return render("reports/detail.html", view=page, refusal=refusal,
+                  reasons=reasons or {}, unnamed={c.unit.id for c in unnamed},
+                  decision=decision or ReasonForm(version=page.version, formdata=None),
+                  reopening=reopening or ReasonForm(version=page.version, formdata=None),
+                  labels=messages.village_labels(), report_labels=messages.report_labels(),
+                  lock_message=messages.lock_message)
+
+
+def _target_or_404(form_code: str, period_code: str, unit_id: int) -> Target:
+    t = queries.target(form_code, period_code, unit_id)
+    if t is None:
+        abort(404)
+    return t
+
+
+@bp.route("/<int:report_id>")
+@require("report.view")
+def detail(report_id: int):
+    """A report that has been submitted at least once: figures, units below, actions."""
+    report = db.get_or_404(UnitReport, report_id)
+    authorize("report.view", report)
+    t = queries.target_of(report)
+    if t is None:
+        abort(404)
+    return _render_page(t, report)
+
+
+@bp.route("/<form_code>/<period_code>/<int:unit_id>")
+@require("report.view")
+def prepare(form_code: str, period_code: str, unit_id: int):
+    """The report of a unit for a form and period, submitted or not (writes nothing)."""
+    t = _target_or_404(form_code, period_code, unit_id)
+    authorize("report.view", t.unit)
+    return _render_page(t)
+
+
+@bp.route("/<form_code>/<period_code>/<int:unit_id>/submit", methods=("POST",))
+@require("submission.approve")
+def submit(form_code: str, period_code: str, unit_id: int):
+    """Submit the report to the level above; units not approved must be named with a
+    reason (fields ``missing_<unit id>``); ``version`` is the report version shown."""
+    t = _target_or_404(form_code, period_code, unit_id)
+    if t.unit.parent_id is None:
+        abort(404)
+    form = ActionForm()
+    if not form.validate():
+        abort(400)
+    if not authority.may_submit(current_user, t.unit):
+        deny("submission.approve", t.unit, messages.no_authority("submit"))
+    reasons = missing_reasons(request.form)
+    try:
+        report = services.submit(t, current_user, form.version.data, reasons)
+    except ReportError as error:
+        return _refused(t, error, reasons=reasons)
+    db.session.commit()
+    flash(_("The report was submitted to the level above."))
+    return redirect(url_for(".detail", report_id=report.id), code=303)
+
+
+def _refused(t: Target, error: ReportError, **context):
+    """Re-show the page with what was refused; nothing of the request is kept."""
+    db.session.rollback()
+    report = queries.report_for(t)
+    return _render_page(t, report, refusal=messages.refusal(error, t.period),
+                        unnamed=error.pending, **context), error.status
+
+
+def _load_for_decision(report_id: int) -> UnitReport:
+    """The report, if the viewer may decide on it (404 unknown, 403 otherwise, logged)."""
+    report = db.get_or_404(UnitReport, report_id)
+    authorize("submission.approve", report)
+    if not authority.may_decide(current_user, report.unit):
+        deny("submission.approve", report, messages.no_authority("decide"))
+    if authority.own_submission(current_user, report):
+        deny("submission.approve", report, messages.no_authority("decide", own=True))
+    return report
+
+
+def _decide(report_id: int, action: str, form):
+    report = _load_for_decision(report_id)
+    t = queries.target_of(report)
+    if t is None:
+        abort(404)
+    if not form.validate():
+        if form.version.errors:
+            abort(400)
+        key = "reopening" if action == "reopen" else "decision"
+        return _render_page(t, report, **{key: form}), 422
+    reason = getattr(form, "reason", None)
+    try:
+        services.decide(report, action, current_user, form.version.data,
+                        reason.data if reason is not None else None)
+    except ReportError as error:
+        return _refused(t, error)
+    db.session.commit()
+    flash({"approve": _("The report was approved."),
+           "return": _("The report was returned to the unit with your reason."),
+           "reopen": _("The report was reopened and returned to the unit with your reason.")}
+          [action])
+    return redirect(url_for(".detail", report_id=report.id), code=303)
+
+
+@bp.route("/<int:report_id>/approve", methods=("POST",))
+@require("submission.approve")
+def approve(report_id: int):
+    """Approve the submitted version shown on the page (field ``version``)."""
+    return _decide(report_id, "approve", ActionForm())
+
+
+@bp.route("/<int:report_id>/return", methods=("POST",))
+@require("submission.approve")
+def give_back(report_id: int):
+    """Return the submitted version shown with a required reason (``version``, ``reason``)."""
+    return _decide(report_id, "return", ReasonForm())
+
+
+@bp.route("/<int:report_id>/reopen", methods=("POST",))
+@require("submission.approve")
+def reopen(report_id: int):
+    """Un-approve: send an approved report back to the unit with a required reason."""
+    return _decide(report_id, "reopen", ReasonForm())
