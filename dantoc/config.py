@@ -74,6 +74,13 @@ def from_environment(instance_path: str) -> dict:
         ],
         "HSTS": production,
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
+        # Offline app (docs/offline.md): a file whose content is mixed into the service
+        # worker's version, read on every request (write to it to ship a new worker), and the
+        # kill switch that replaces the worker with one that removes itself and its caches.
+        "SW_VERSION_FILE": _env("SW_VERSION_FILE"),
+        "SW_KILL_SWITCH": _env_bool("SW_KILL_SWITCH", False),
+        # Province/district reviewers also see village reports not yet approved (DHIS2 setting).
+        "REVIEW_HIGHER_LEVELS_SEE_PENDING": _env_bool("REVIEW_HIGHER_LEVELS_SEE_PENDING", False),
     }
 
 

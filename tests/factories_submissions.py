@@ -255,3 +255,104 @@ class Setup:
 def entry_fixture(app, login) -> Setup:
     """A village head signed in, a questionnaire and an open period (see :class:`Setup`)."""
     return Setup(login)
+
+
+# --- Review (issue #5): officers, reports in a given state, and reading pages by id. ---
+
+def sign_in_as(app, user):
+    """A separate browser signed in as ``user`` through the real login form."""
+    from tests.factories import PASSWORD
+
+    client = app.test_client()
+    response = client.post("/accounts/login", data={"username": user.username,
+                                                     "password": PASSWORD})
+    assert response.status_code == 303
+    return client
+
+
+def make_officer(app, unit_code: str = "03388", role: str = "commune_officer"):
+    """(user, signed-in client) of an officer scoped to ``unit_code``; English pages."""
+    user = make_user(role, unit_code=unit_code)
+    user.locale = "en"
+    db.session.commit()
+    return user, sign_in_as(app, user)
+
+
+def submit_report(entry, **overrides):
+    """The entry village's report, submitted as version 1 (fresh from the database)."""
+    import uuid
+
+    post(entry.client, entry.url, entry.answers(**overrides), key=str(uuid.uuid4()))
+    return reload_report(entry)
+
+
+def reload_report(entry):
+    from dantoc.submissions.models import Submission
+
+    return db.session.scalar(sa.select(Submission).where(
+        Submission.unit_id == entry.village.id, Submission.period_id == entry.period.id)
+        .execution_options(populate_existing=True))
+
+
+def review_actions() -> list[str]:
+    """The review transitions in the audit trail, oldest first."""
+    from dantoc.audit.models import AuditEvent
+
+    return list(db.session.scalars(sa.select(AuditEvent.action).where(
+        AuditEvent.action.in_(("submission.approve", "submission.return",
+                               "submission.unapprove"))).order_by(AuditEvent.id)))
+
+
+def indicator_id(version: FormVersion, code: str) -> int:
+    return next(i.indicator_id for s in version.sections for i in s.items
+                if i.indicator.code == code)
+
+
+class Html:
+    """A page read by element id: ``page.attrs("v12")``, ``page.text("v12-rc")``."""
+
+    def __init__(self, text: str):
+        from html.parser import HTMLParser
+
+        by_id, texts, stack = {}, {}, []
+        void = {"input", "br", "img", "meta", "link", "hr", "source", "wbr", "area", "col"}
+
+        class _Parser(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                attrs = dict(attrs)
+                if attrs.get("id"):
+                    by_id[attrs["id"]] = {"tag": tag, **attrs}
+                if tag not in void:
+                    stack.append((tag, attrs.get("id")))
+                    if attrs.get("id"):
+                        texts[attrs["id"]] = ""
+
+            def handle_endtag(self, tag):
+                while stack:
+                    open_tag, _id = stack.pop()
+                    if open_tag == tag:
+                        break
+
+            def handle_data(self, data):
+                for _tag, element_id in stack:
+                    if element_id:
+                        texts[element_id] += data
+
+        _Parser(convert_charrefs=True).feed(text)
+        self.by_id, self.texts, self.html = by_id, texts, text
+
+    def attrs(self, element_id: str) -> dict:
+        return self.by_id[element_id]
+
+    def text(self, element_id: str) -> str:
+        return " ".join(self.texts[element_id].split())
+
+    def described_by(self, element_id: str) -> list[str]:
+        return (self.by_id[element_id].get("aria-describedby") or "").split()
+
+    def __contains__(self, element_id: str) -> bool:
+        return element_id in self.by_id
+
+
+def html_of(response) -> Html:
+    return Html(response.get_data(as_text=True))

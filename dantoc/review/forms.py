@@ -10,9 +10,16 @@ from wtforms import (
     IntegerField,
     SelectField,
     SelectMultipleField,
+    StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from .models import MAX_COMMENT
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 class ApproveForm(FlaskForm):
@@ -27,6 +34,41 @@ class ReturnForm(FlaskForm):
     version = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
     reason = TextAreaField(_l("Reason for returning"), validators=[
         DataRequired(message=_l("Please say why the report is returned.")),
+        Length(max=2000)])
+    targets: list = []
+
+    def comments(self) -> list[tuple[object, str]]:
+        """(target, text) of every comment typed, in form order."""
+        return [(target, self[target.name].data) for target in self.targets
+                if self[target.name].data]
+
+    def comment_fields(self):
+        """(target, field) pairs for the template."""
+        return [(target, self[target.name]) for target in self.targets]
+
+
+def return_form(targets, **data) -> ReturnForm:
+    """A :class:`ReturnForm` with one optional comment per field the reviewer may comment
+    on (``targets``: :class:`~dantoc.review.queries.Target`). Field names say which field
+    a comment is on, so a comment can never land on another field."""
+    attrs = {}
+    for n, target in enumerate(targets):
+        attrs[target.name] = StringField(
+            target.indicator.name, [Optional(), Length(max=MAX_COMMENT, message=_l(
+                "At most %(max)d characters."))], filters=[_strip], id=f"c{n}",
+            render_kw={"maxlength": MAX_COMMENT})
+    form_class = type("ReturnWithComments", (ReturnForm,), attrs)
+    form = form_class(**data)  # a POST reads the request's form data
+    form.targets = list(targets)
+    return form
+
+
+class UnapproveForm(FlaskForm):
+    """Withdraw the approval of the version shown, with the reason the record keeps."""
+
+    version = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    reason = TextAreaField(_l("Reason for withdrawing the approval"), validators=[
+        DataRequired(message=_l("Please say why the approval is withdrawn.")),
         Length(max=2000)])
 
 

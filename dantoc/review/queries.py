@@ -7,15 +7,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 
 from ..accounts.scope import subtree_ids
+from ..audit.models import AuditEvent
 from ..extensions import db
 from ..indicators.models import Form, Indicator, Period
 from ..submissions import queries as entry_queries
-from ..submissions import states
-from ..submissions.formbuilder import load_spec
+from ..submissions import services, states
+from ..submissions.formbuilder import FormSpec, load_spec
 from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
+from ..submissions.page import cell_label
+from . import access, comments
+from .models import FieldComment
 
 #: Default share of change against last period above which a value is flagged.
 CHANGE_THRESHOLD = Decimal("0.5")
@@ -29,6 +33,8 @@ def inbox(user, period_id: int | None = None, form_id: int | None = None,
     query = sa.select(Submission).where(Submission.state.in_(VISIBLE))
     if user.unit_id is not None:
         query = query.where(Submission.unit_id.in_(subtree_ids(user.unit_id)))
+    if not access.sees_pending(user):  # levels above the commune: approved data only
+        query = query.where(Submission.state == states.APPROVED)
     if period_id:
         query = query.where(Submission.period_id == period_id)
     if form_id:
@@ -66,6 +72,8 @@ class Row:
     value: object
     previous: object
     big_change: bool
+    #: The breakdown in words ("Thái – Nữ"); "" for a scalar.
+    label: str = ""
 
 
 @dataclass
@@ -109,9 +117,22 @@ def _violations(submission: Submission, rows: list[Row]) -> list[tuple[str, bool
             values[code] = values.get(code, Decimal(0)) + row.value
         elif not row.key:
             values[code] = row.value
-    spec = load_spec(submission.form_version)
+    spec = spec_of(submission)
     return [(rule.message, rule.severity == "error") for rule, parsed in spec.rules
             if parsed.evaluate(values) is False]
+
+
+def spec_of(submission: Submission) -> FormSpec:
+    """The form definition of a submission, read once per request."""
+    cache = g.setdefault("_review_specs", {})
+    if submission.form_version_id not in cache:
+        cache[submission.form_version_id] = load_spec(submission.form_version)
+    return cache[submission.form_version_id]
+
+
+def _label(spec: FormSpec, indicator: Indicator, key: str) -> str:
+    item = spec.by_code().get(indicator.code)
+    return cell_label(item, key) if item is not None and key else key
 
 
 def review(submission: Submission, version: SubmissionVersion) -> Review:
@@ -119,9 +140,110 @@ def review(submission: Submission, version: SubmissionVersion) -> Review:
     previous = entry_queries.previous_values(submission.form, submission.unit,
                                              submission.period)
     threshold = _threshold()
+    spec = spec_of(submission)
     rows = []
     for indicator, cell in _values(version):
         before = previous.values.get((indicator.code, cell.disaggregation))
         rows.append(Row(indicator, cell.disaggregation, cell.value, before,
-                        big_change(cell.value, before, threshold)))
+                        big_change(cell.value, before, threshold),
+                        _label(spec, indicator, cell.disaggregation)))
+    order = {item.indicator.id: n for n, item in enumerate(spec.items)}
+    rows.sort(key=lambda r: (order.get(r.indicator.id, len(order)), r.key))
     return Review(rows, previous.approved, _violations(submission, rows))
+
+
+@dataclass
+class Target:
+    """A field the reviewer may comment on: a scalar, a whole grid ("") or a grid cell."""
+
+    indicator: Indicator
+    key: str
+    label: str
+
+    @property
+    def name(self) -> str:
+        """The form field name: ``c<indicator id>`` or ``c<indicator id>:<cell key>``."""
+        return f"c{self.indicator.id}" + (f":{self.key}" if self.key else "")
+
+
+def comment_targets(submission: Submission, review_: Review) -> list[Target]:
+    """Every indicator of the form (a grid as a whole), then each answered grid cell
+    under its grid, in form order."""
+    spec = spec_of(submission)
+    cells: dict[int, list[Row]] = {}
+    for row in review_.rows:
+        if row.key:
+            cells.setdefault(row.indicator.id, []).append(row)
+    targets = []
+    for item in spec.items:
+        targets.append(Target(item.indicator, "", ""))
+        targets += [Target(r.indicator, r.key, r.label) for r in cells.get(item.indicator.id,
+                                                                             [])]
+    return targets
+
+
+@dataclass
+class Change:
+    """A value that differs between the previous submitted version and this one."""
+
+    indicator: Indicator
+    key: str
+    label: str
+    old: object
+    new: object
+
+
+@dataclass
+class History:
+    """What the reviewer of a correction needs: the changes, and what was asked for."""
+
+    number: int  # the previous version's number
+    changes: list[Change]
+    comments: list[tuple[str, FieldComment]]
+    reason: str | None
+
+
+def _by_field(version: SubmissionVersion) -> dict[tuple[int, str], tuple[Indicator, object]]:
+    return {(indicator.id, cell.disaggregation): (indicator, cell.value)
+            for indicator, cell in _values(version)}
+
+
+def changes(submission: Submission, old: SubmissionVersion,
+            new: SubmissionVersion) -> list[Change]:
+    """The fields whose value differs (added, removed or changed), in form order."""
+    spec = spec_of(submission)
+    order = {item.indicator.id: n for n, item in enumerate(spec.items)}
+    before, after = _by_field(old), _by_field(new)
+    result = []
+    for field in sorted(set(before) | set(after), key=lambda f: (order.get(f[0], 1 << 30),
+                                                                   f[1])):
+        was, now = before.get(field), after.get(field)
+        if was is None or now is None or was[1] != now[1]:
+            indicator = (now or was)[0]
+            result.append(Change(indicator, field[1], _label(spec, indicator, field[1]),
+                                 was and was[1], now and now[1]))
+    return result
+
+
+def _return_reason(submission: Submission, number: int) -> str | None:
+    """The reason the version ``number`` was returned with (kept in the audit trail)."""
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "submission.return",
+                                    AuditEvent.object_type == Submission.__tablename__,
+                                    AuditEvent.object_id == str(submission.id))
+        .order_by(AuditEvent.id.desc()))
+    for event in events:
+        if (event.after or {}).get("version") == number:
+            return (event.after or {}).get("reason")
+    return None
+
+
+def history(submission: Submission, version: SubmissionVersion) -> History | None:
+    """The diff against the previous submitted version and its comments; None for v1."""
+    number = version.base_version
+    previous = services.version_of(submission, number) if number else None
+    if previous is None or previous.submitted_at is None:
+        return None
+    notes = comments.labelled(submission, comments.on_version(submission.id, number))
+    return History(number, changes(submission, previous, version), notes,
+                   _return_reason(submission, number))

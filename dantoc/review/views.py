@@ -1,7 +1,9 @@
-"""Commune review: inbox (HTMX rows), review page, approve and return (POST, 303).
+"""Commune review: inbox (HTMX rows), review page, approve, return, un-approve (POST, 303).
 
 A transition acts on the version the officer saw: a stale version or a concurrent
 transition answers 409 and changes nothing (the service's conditional update decides).
+Levels above the commune see approved village reports only (unless configured) and never
+decide on them: see :mod:`.access`.
 """
 
 from __future__ import annotations
@@ -10,16 +12,25 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.permissions import authorize, can, require
+from ..accounts.permissions import authorize, deny, require
+from ..catalogs.queries import today
 from ..extensions import db
-from ..submissions import messages, services
+from ..submissions import messages, services, states
 from ..submissions.services import SubmissionError
 from ..web.htmx import render
-from . import queries
-from .forms import ApproveForm, BulkApproveForm, FilterForm, ReturnForm
+from . import access, comments, queries
+from .forms import ApproveForm, BulkApproveForm, FilterForm, UnapproveForm, return_form
+from .services import Comment
+from .services import give_back as return_with_comments
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 PER_PAGE = 25
+
+
+@bp.app_template_global("returned_comments")
+def returned_comments(submission) -> list:
+    """(field in words, comment) of a returned report, for the village head's pages."""
+    return comments.for_village_labelled(submission)
 
 
 def _filters() -> FilterForm:
@@ -44,57 +55,86 @@ def index():
     results = db.paginate(query, per_page=PER_PAGE, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("review/index.html", "review/_rows.html", filters=form, results=results,
-                  args=args, labels=messages.status_labels())
+                  args=args, labels=messages.status_labels(),
+                  bulk=access.decides(current_user),
+                  approved_only=not access.sees_pending(current_user))
 
 
 def _load(key):
-    """The submission of ``key``, in the officer's scope (403 outside, 404 unknown)."""
+    """The submission of ``key`` as this officer may see it: 404 unknown or a draft, 403
+    outside their scope or, above the commune, not approved yet."""
     submission = queries.by_key(key)
     if submission is None or submission.state not in queries.VISIBLE:
         abort(404)
     authorize("submission.review", submission)
+    if not access.visible(current_user, submission):
+        deny("submission.review", submission, messages.pending_hidden())
     return submission
 
 
-def _page(submission, approve=None, give_back=None, refusal=None):
+def _decidable(key):
+    """The submission of ``key`` if this officer may approve, return or un-approve it."""
+    submission = _load(key)
+    if not access.may_decide(current_user, submission):
+        deny("submission.approve", submission,
+             messages.review_lock_message(states.NO_AUTHORITY, submission.period))
+    return submission
+
+
+def _page(submission, approve=None, give_back=None, unapprove=None, refusal=None):
     version = services.version_of(submission, submission.current_version)
     number = submission.current_version
+    review = queries.review(submission, version)
+    may_decide = access.may_decide(current_user, submission)
+    lock = states.review_lock_reason(submission.state,
+                                     period_open=submission.period.is_open(today()),
+                                     authorized=may_decide)
+    if give_back is None:
+        give_back = return_form(queries.comment_targets(submission, review), version=number)
     return render("review/detail.html", submission=submission, version=version,
-                  review=queries.review(submission, version),
-                  approve=approve or ApproveForm(version=number),
-                  give_back=give_back or ReturnForm(version=number), refusal=refusal,
-                  labels=messages.status_labels(),
-                  may_decide=can(current_user, "submission.approve", submission))
+                  review=review, history=queries.history(submission, version),
+                  approve=approve or ApproveForm(version=number), give_back=give_back,
+                  unapprove=unapprove or UnapproveForm(version=number), refusal=refusal,
+                  labels=messages.status_labels(), lock=lock,
+                  lock_message=messages.review_lock_message(lock, submission.period))
 
 
 @bp.route("/<key>")
 @require("submission.review")
 def detail(key):
-    """The review page: each value beside last period's, big changes and rule violations."""
+    """The review page: each value beside last period's, big changes and rule violations,
+    and for a correction what changed since the returned version."""
     return _page(_load(key))
 
 
-def _act(key, action: str, form, reason: str | None = None):
+def _act(submission, action: str, form, reason: str | None = None,
+         comments_: list[Comment] | None = None):
     """Apply ``action`` to the version the form names; 409 when it is no longer current."""
-    submission = _load(key)
-    authorize("submission.approve", submission)
     if submission.current_version != form.version.data:
         return _stale(submission)
     try:
-        services.transition(submission, action, current_user, reason=reason)
-    except SubmissionError:
-        return _stale(submission)
+        if action == "return":
+            return_with_comments(submission, current_user, reason, comments_ or [])
+        else:
+            services.transition(submission, action, current_user, reason=reason)
+    except SubmissionError as error:
+        return _stale(submission, error)
     db.session.commit()
-    flash(_("The report was approved.") if action == "approve"
-          else _("The report was returned to the village with your reason."))
-    return redirect(url_for(".detail", key=key), code=303)
+    flash({"approve": _("The report was approved."),
+           "return": _("The report was returned to the village with your reason."),
+           "unapprove": _("The approval was withdrawn. The report waits for your decision "
+                          "again.")}[action])
+    return redirect(url_for(".detail", key=submission.client_uuid), code=303)
 
 
-def _stale(submission):
+def _stale(submission, error: SubmissionError | None = None):
     db.session.rollback()
     submission = queries.by_key(submission.client_uuid)
-    message = _("Someone else acted on this report, or it changed, after you opened it. "
-                "Nothing was changed: check its current state below.")
+    if error is not None and error.code == "locked":
+        message = messages.review_lock_message(error.reason, submission.period)
+    else:
+        message = _("Someone else acted on this report, or it changed, after you opened it. "
+                    "Nothing was changed: check its current state below.")
     return _page(submission, refusal=message), 409
 
 
@@ -102,32 +142,49 @@ def _stale(submission):
 @require("submission.approve")
 def approve(key):
     """Approve the submitted version shown on the page (audited by the service)."""
+    submission = _decidable(key)
     form = ApproveForm()
     if not form.validate():
-        _load(key)
         abort(400)
-    return _act(key, "approve", form)
+    return _act(submission, "approve", form)
 
 
 @bp.route("/<key>/return", methods=("POST",))
 @require("submission.approve")
 def give_back(key):
-    """Return the version shown with a required reason (audited by the service)."""
-    form = ReturnForm()
+    """Return the version shown with a required reason and optional field comments, in one
+    transaction with its audit row (audited by the service)."""
+    submission = _decidable(key)
+    version = services.version_of(submission, submission.current_version)
+    targets = queries.comment_targets(submission, queries.review(submission, version))
+    form = return_form(targets)
     if not form.validate():
-        submission = _load(key)
-        authorize("submission.approve", submission)
         if form.version.errors:
             abort(400)
         return _page(submission, give_back=form), 422
-    return _act(key, "return", form, reason=form.reason.data)
+    notes = [Comment(target.indicator, target.key, text) for target, text in form.comments()]
+    return _act(submission, "return", form, reason=form.reason.data, comments_=notes)
+
+
+@bp.route("/<key>/unapprove", methods=("POST",))
+@require("submission.approve")
+def unapprove(key):
+    """Withdraw an approval, with a required reason (audited by the service): the report is
+    submitted again, so the officer can return it or approve it again."""
+    submission = _decidable(key)
+    form = UnapproveForm()
+    if not form.validate():
+        if form.version.errors:
+            abort(400)
+        return _page(submission, unapprove=form), 422
+    return _act(submission, "unapprove", form, reason=form.reason.data)
 
 
 def _approve_if_clean(key, number: int) -> bool:
     """Approve one ticked report when it is in scope, unchanged and has nothing flagged."""
     submission = queries.by_key(key)
     if (submission is None or submission.current_version != number
-            or not can(current_user, "submission.approve", submission)):
+            or not access.may_decide(current_user, submission)):
         return False
     version = services.version_of(submission, number)
     if version is None or not queries.review(submission, version).clean:

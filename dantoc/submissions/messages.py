@@ -57,3 +57,27 @@ def refusal(error: SubmissionError, period: Period) -> str:
 
 def lock_of(submission) -> str | None:
     return states.lock_reason(submission.state, period_open=True, authorized=True)
+
+
+def review_lock_message(reason: str | None, period: Period) -> str | None:
+    """Why the officer on the review page cannot approve or return now (None: they can)."""
+    if reason == states.NO_AUTHORITY:
+        return _("You can read this report but not decide on it: approving, returning and "
+                 "un-approving a village's report is for the officers of its commune.")
+    if reason == states.WITH_VILLAGE:
+        return _("This report is with the village for correction. You can act on it again "
+                 "when the village sends the corrected version.")
+    if reason == states.LOCK_APPROVED:
+        return _("This report is approved and locked. To change that, withdraw the approval "
+                 "with a reason: you can then return it or approve it again.")
+    if reason == states.PERIOD_CLOSED:
+        return _("This report is approved and reporting for %(period)s is closed "
+                 "(%(closes)s): the approval can no longer be withdrawn.",
+                 period=format_period(period), closes=format_date(period.closes_on))
+    return None
+
+
+def pending_hidden() -> str:
+    """A higher level opened a village report the commune has not approved yet."""
+    return _("This report has not been approved by the commune yet. Levels above the commune "
+             "see a village's reports once the commune has approved them.")

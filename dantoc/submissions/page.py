@@ -7,10 +7,26 @@ from decimal import Decimal
 from flask import url_for
 from flask_babel import gettext as _
 
+from ..i18n.content import tr
 from ..i18n.formatting import format_number
+from ..review.comments import for_village
 from . import checks, formbuilder, queries
-from .formbuilder import Grid, ItemSpec
+from .formbuilder import Grid, ItemSpec, parse_key
 from .services import Target
+
+
+def cell_label(item: ItemSpec, key: str) -> str:
+    """The breakdown of a grid cell in words ("Thái – Nữ"); "" for a scalar or whole grid."""
+    if not key:
+        return ""
+    parts = parse_key(key)
+    dims = sorted(item.dims, key=lambda d: d is not item.dims[item.row_dim])  # rows first
+    words = []
+    for dim in dims:
+        code = parts.get(dim.code)
+        if code is not None:
+            words.append(dict(dim.options).get(code, code))
+    return " – ".join(words) or key
 
 
 class Page:
@@ -30,6 +46,41 @@ class Page:
         self.lock = None
         self.refusal: str | None = None
         self.saved_at = None
+        self._load_comments()
+
+    def _load_comments(self) -> None:
+        """The reviewer's comments on the returned version, by (indicator id, cell key)."""
+        self.comments = {(c.indicator_id, c.disaggregation): c
+                         for c in for_village(self.submission)}
+
+    def comment(self, item: ItemSpec):
+        """The comment on a scalar, or on a grid as a whole."""
+        return self.comments.get((item.indicator.id, ""))
+
+    def cell_comment(self, item: ItemSpec, grid: Grid, code: str, index: int):
+        return self.comments.get((item.indicator.id, grid.key(code, index)))
+
+    def commented(self) -> list[tuple[str, str]]:
+        """(anchor, field name in words) of every commented field on this form, for the
+        list under the return reason."""
+        result = []
+        for item in self.spec.items:
+            for (indicator_id, key), _comment in self.comments.items():
+                if indicator_id == item.indicator.id:
+                    label = tr(item.indicator, "name")
+                    if key:
+                        label = f"{label} ({cell_label(item, key)})"
+                    result.append((self._anchor(item, key), label))
+        return result
+
+    def _anchor(self, item: ItemSpec, key: str) -> str:
+        """The id to jump to: the grid cell's input, else the field."""
+        grid = self.grids.get(item.name)
+        if key and grid is not None:
+            for code, _label, index, _col, name in grid.cells():
+                if grid.key(code, index) == key:
+                    return name
+        return f"{item.name}-f"
 
     def _add_row(self, formdata, names, defaults) -> None:
         item_name = self.form.action.data.partition(":")[2]
@@ -79,6 +130,8 @@ class Page:
             ids.insert(0, f"{item.name}-h")
         if self.previous_text(item):
             ids.insert(0, f"{item.name}-p")
+        if self.comment(item):
+            ids.insert(0, f"{item.name}-rc")
         return " ".join(ids)
 
     def attrs(self, item: ItemSpec, msgs) -> dict:
@@ -92,6 +145,8 @@ class Page:
         """A grid cell is labelled by the grid's legend, its row and its column."""
         name = item.name
         attrs = {"aria_labelledby": f"{name}-l {name}-r{code} {name}-c{index}"}
+        if self.cell_comment(item, self.grids[name], code, index):
+            attrs["aria_describedby"] = f"{name}_{code}_{index}-rc"
         if self.form[f"{name}_{code}_{index}"].errors:
             attrs["aria_invalid"] = "true"
         return attrs

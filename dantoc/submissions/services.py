@@ -268,23 +268,35 @@ def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list
     raise SubmissionError("in_flight")
 
 
-def transition(submission: Submission, action: str, user, reason: str | None = None):
-    """Return or approve a submitted version (the review screens of #5 call this; audited).
+def transition(submission: Submission, action: str, user, reason: str | None = None, *,
+               details: dict | None = None) -> Submission:
+    """Return, approve or un-approve the current version (audited, one row).
+
+    The one service function every review screen calls (the commune report checks of the
+    reports module wrap it). A conditional ``UPDATE … WHERE state = :s AND
+    current_version = :v`` decides between concurrent reviewers; the audit row goes into the
+    same transaction. ``details`` is added to the audit row's ``after`` (for example the
+    fields commented on with a return).
 
     :raise SubmissionError: ``invalid_transition`` when the state does not allow ``action``
-        or another reviewer acted first.
-    :raise ValueError: a return without a reason.
+        or another reviewer acted first; ``locked`` (``PERIOD_CLOSED``) for an un-approve
+        after the reporting period closed: the village could no longer correct it.
+    :raise ValueError: a return or un-approve without a reason.
     """
     new = states.target(submission.state, action)
-    if new is None or action not in ("return", "approve"):
+    if new is None or action not in states.REVIEW_ACTIONS:
         raise SubmissionError("invalid_transition", submission)
-    if action == "return" and not (reason or "").strip():
-        raise ValueError("a return needs a reason")
-    before = {"state": submission.state, "version": submission.current_version}
-    if not _claim(submission, submission.current_version, state=new,
-                  state_reason=reason.strip() if reason else None):
+    reason = (reason or "").strip() or None
+    if action in states.NEEDS_REASON and reason is None:
+        raise ValueError(f"{action} needs a reason")
+    if action == "unapprove" and not submission.period.is_open(_today()):
+        raise SubmissionError("locked", submission, states.PERIOD_CLOSED)
+    before = {"state": submission.state, "version": submission.current_version,
+              "reason": submission.state_reason}
+    if not _claim(submission, submission.current_version, state=new, state_reason=reason):
         raise SubmissionError("invalid_transition", submission)
     db.session.refresh(submission)
     audit.record(f"submission.{action}", submission, before=before,
-                 after={"state": new, "version": submission.current_version, "reason": reason})
+                 after={"state": new, "version": submission.current_version, "reason": reason,
+                        **(details or {})})
     return submission

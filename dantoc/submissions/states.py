@@ -19,7 +19,14 @@ TRANSITIONS: dict[str, dict[str | None, str]] = {
     "submit": {None: SUBMITTED, DRAFT: SUBMITTED, RETURNED: SUBMITTED},
     "return": {SUBMITTED: RETURNED},
     "approve": {SUBMITTED: APPROVED},
+    #: A separate, audited action with a required reason (DHIS2 "unapprove"): the officer
+    #: can then return or approve again.
+    "unapprove": {APPROVED: SUBMITTED},
 }
+#: The actions a reviewer takes on a submitted report (through ``services.transition``).
+REVIEW_ACTIONS = ("return", "approve", "unapprove")
+#: The review actions that need a reason the village head (or the record) keeps.
+NEEDS_REASON = ("return", "unapprove")
 ACTIONS = tuple(TRANSITIONS)
 
 #: Why a submission cannot be changed by the person looking at it.
@@ -27,7 +34,9 @@ NO_AUTHORITY = "no_authority"
 LOCK_APPROVED = "approved"
 PERIOD_CLOSED = "period_closed"
 AWAITING_REVIEW = "awaiting_review"
-LOCK_REASONS = (NO_AUTHORITY, LOCK_APPROVED, PERIOD_CLOSED, AWAITING_REVIEW)
+#: Review side: the report is with the village (returned, or never submitted).
+WITH_VILLAGE = "with_village"
+LOCK_REASONS = (NO_AUTHORITY, LOCK_APPROVED, PERIOD_CLOSED, AWAITING_REVIEW, WITH_VILLAGE)
 
 
 def target(state: str | None, action: str) -> str | None:
@@ -55,4 +64,20 @@ def lock_reason(state: str | None, *, period_open: bool, authorized: bool) -> st
         return PERIOD_CLOSED
     if state == SUBMITTED:
         return AWAITING_REVIEW
+    return None
+
+
+def review_lock_reason(state: str | None, *, period_open: bool,
+                       authorized: bool) -> str | None:
+    """Why the reviewer cannot approve or return now, or None when they can.
+
+    ``LOCK_APPROVED`` means "approved: un-approve it (with a reason) to act again";
+    ``PERIOD_CLOSED`` on an approved report means even that is no longer possible.
+    """
+    if not authorized:
+        return NO_AUTHORITY
+    if state in (None, DRAFT, RETURNED):
+        return WITH_VILLAGE
+    if state == APPROVED:
+        return LOCK_APPROVED if period_open else PERIOD_CLOSED
     return None
