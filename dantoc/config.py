@@ -81,6 +81,8 @@ def from_environment(instance_path: str) -> dict:
         "SW_KILL_SWITCH": _env_bool("SW_KILL_SWITCH", False),
         # Province/district reviewers also see village reports not yet approved (DHIS2 setting).
         "REVIEW_HIGHER_LEVELS_SEE_PENDING": _env_bool("REVIEW_HIGHER_LEVELS_SEE_PENDING", False),
+        # Days after a period closes during which a commune may still send its first report.
+        "REPORT_GRACE_DAYS": _env_int("REPORT_GRACE_DAYS", 30),
     }
 
 

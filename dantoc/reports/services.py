@@ -49,7 +49,7 @@ class ReportError(Exception):
 
 
 def grace_days() -> int:
-    return int(current_app.config.get("DANTOC_REPORT_GRACE_DAYS", DEFAULT_GRACE_DAYS))
+    return int(current_app.config.get("REPORT_GRACE_DAYS", DEFAULT_GRACE_DAYS))
 
 
 def submit_lock(t: Target, state: str) -> str | None:
