@@ -55,6 +55,9 @@ class User(UserMixin, db.Model):
     #: Changes at logout, password change and disabling: every copied cookie stops working.
     session_nonce: so.Mapped[str] = so.mapped_column(sa.String(64))
     locale: so.Mapped[str | None] = so.mapped_column(sa.String(35))
+    #: Base64 of a random 32-byte AES key that encrypts this user's offline outbox on their
+    #: phones (docs/offline.md); created on first use by ``dantoc.pwa.services``.
+    outbox_key: so.Mapped[str | None] = so.mapped_column(sa.String(44))
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     role: so.Mapped[Role] = so.relationship()

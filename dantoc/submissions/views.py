@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, jsonify, make_response, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -21,6 +31,7 @@ from ..catalogs.models import AdminUnit
 from ..catalogs.queries import today
 from ..extensions import db
 from ..indicators.models import Form
+from ..pwa import services as pwa
 from ..web.htmx import render, wants_fragment
 from . import checks, messages, queries, services, states
 from .page import Page
@@ -203,6 +214,20 @@ def _refused(page: Page, error: SubmissionError):
         return _json_error(error.code, message, error.status, current_version=current)
     page.refusal = message
     return render("submissions/entry.html", entry=page), error.status
+
+
+@bp.after_request
+def _quarantine(response):
+    """A JSON submit refused for its state or scope (an offline outbox's replay, usually) is
+    kept in the server's quarantine (docs/offline.md); the refusal itself is unchanged."""
+    refused = current_user.is_authenticated and pwa.refused_submit(response)
+    if refused:
+        try:
+            pwa.quarantine_refusal(current_user, *refused)
+        except Exception:  # the refusal must still reach the phone, which keeps its copy
+            db.session.rollback()
+            current_app.logger.exception("could not quarantine a refused submit")
+    return response
 
 
 def _wants_json() -> bool:

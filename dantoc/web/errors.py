@@ -43,7 +43,10 @@ def render_error(code: int, message: str | None = None):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
-        return render_error(400, _("Your form expired. Please reload the page and try again."))
+        message = _("Your form expired. Please reload the page and try again.")
+        if _wants_json():  # a stable code: the phone's outbox renews its token and resends
+            return jsonify(error={"code": "csrf", "message": message}), 400
+        return render_error(400, message)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

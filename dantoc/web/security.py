@@ -12,6 +12,9 @@ from .. import ROOT
 
 #: The inlined critical CSS is static, so it is allowed by its hash, not 'unsafe-inline'.
 CRITICAL_CSS = ROOT / "templates" / "_critical.css"
+#: Endpoints whose responses are the same for everyone: they keep their own caching even for
+#: a signed-in user (the versioned page bundle is cached for a year; docs/offline.md).
+SHARED = frozenset({"static", "pwa.script", "pwa.service_worker"})
 
 
 def content_security_policy() -> str:
@@ -39,7 +42,7 @@ def _add_headers(response: Response, csp: str, hsts: bool) -> Response:
     if hsts:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     response.vary.add("HX-Request")
-    if request.endpoint != "static" and current_user.is_authenticated:
+    if request.endpoint not in SHARED and current_user.is_authenticated:
         headers["Cache-Control"] = "no-store"
     return response
 

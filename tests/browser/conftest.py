@@ -216,3 +216,145 @@ def phone(browser, live_server):
     context.set_default_timeout(15_000)
     yield WatchedPage(context, live_server.url)
     context.close()
+
+
+# -- Offline PWA (issue #6): a server of its own, the fault proxy, a phone that can be killed --
+
+#: Randomized offline cycles per run (tests/browser/test_offline_cycles.py); more with
+#: ``DANTOC_CYCLES``. Each cycle submits at most 3 forms, each to a target of its own.
+OFFLINE_CYCLES = int(os.environ.get("DANTOC_CYCLES", "30"))
+
+
+@pytest.fixture(scope="module")
+def offline_server(tmp_path_factory):
+    """gunicorn (2 workers) on a database of its own with open targets for every cycle."""
+    from tests.browser.pwa_server import pwa_server
+
+    with pwa_server(tmp_path_factory.mktemp("offline"),
+                    targets=3 * OFFLINE_CYCLES + 30) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def offline_proxy(offline_server):
+    """The loopback proxy in front of ``offline_server``: the phone's only way to it."""
+    from tests.browser.proxy import Proxy
+
+    with Proxy(offline_server.port) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def offline_phone(browser, offline_server, offline_proxy, tmp_path):
+    """A launched phone on a new persistent profile, online, through the proxy. (``browser``
+    lends its Playwright driver: one sync Playwright per process; its own chromium idles.)"""
+    from tests.browser.chromium import Chromium
+    from tests.browser.offline import Phone
+
+    chromium = Chromium(browser.browser_type, tmp_path / "profile", tmp_path / "chromium.log")
+    offline_proxy.set_mode("pass")
+    phone = Phone(chromium, offline_proxy, offline_server)
+    phone.launch()
+    yield phone
+    phone.close()
+    offline_proxy.set_mode("pass")
+
+
+# -- Review and unit reports (issue #5): a server of its own, a second village head --------
+
+#: The second village head of the demo commune 03388 (its second village), seeded by
+#: ``review_server`` so that a commune total adds up two approved villages.
+REVIEW_SECOND_HEAD = ("demo-thon-b02", "demo-truongban-b02-2026", "Trưởng bản thứ hai (mẫu)")
+
+_REVIEW_SEED = """
+import json, sys
+import sqlalchemy as sa
+from dantoc import create_app
+from dantoc.extensions import db
+app = create_app()
+with app.app_context():
+    from dantoc.accounts import services as accounts
+    from dantoc.catalogs.models import AdminUnit
+    from dantoc.demo.accounts import DEMO_COMMUNE
+    from dantoc.demo.units import REFORM_DATE
+    def unit(code):
+        return db.session.scalar(sa.select(AdminUnit).where(
+            AdminUnit.code == code, AdminUnit.valid_from <= REFORM_DATE,
+            sa.or_(AdminUnit.valid_to.is_(None), AdminUnit.valid_to >= REFORM_DATE)))
+    commune = unit(DEMO_COMMUNE)
+    villages = [unit(f"{DEMO_COMMUNE}-B0{n}") for n in (1, 2, 3)]
+    username, password, full_name = sys.argv[1:4]
+    accounts.create_user(username, full_name, "village_head", password=password,
+                         unit_id=villages[1].id)
+    db.session.commit()
+    print(json.dumps({"province": commune.parent_id, "commune": commune.id,
+                      "villages": [[v.id, v.name] for v in villages]}))
+"""
+
+
+@dataclass
+class ReviewServer(LiveServer):
+    """The review journey's server: its database URL, the demo commune's unit ids."""
+
+    database_url: str = ""
+    province_id: int = 0
+    commune_id: int = 0
+    #: (unit id, name) of the commune's three villages; the 1st is the demo village head's,
+    #: the 2nd is :data:`REVIEW_SECOND_HEAD`'s, the 3rd has no village head.
+    villages: list[tuple[int, str]] = field(default_factory=list)
+
+    def rows(self, sql: str, **params) -> list[tuple]:
+        """Read the server's database (a fresh connection each time)."""
+        import sqlalchemy as sa
+
+        from dantoc.config import normalise_database_url
+
+        engine = sa.create_engine(normalise_database_url(self.database_url),
+                                  poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                return [tuple(r) for r in connection.execute(sa.text(sql), params)]
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def review_server(tmp_path_factory):
+    """gunicorn (2 workers) like ``live_server`` but on a database of its own (the review
+    tests submit, return and approve the demo forms), with a second village head."""
+    import json
+
+    directory = tmp_path_factory.mktemp("review")
+    database = _Database(directory)
+    port = _free_port()
+    database_url = database.create()
+    env = _server_env(database_url, port)
+    log = directory / "gunicorn.log"
+    try:
+        _flask(env, "db", "upgrade")
+        _flask(env, "seed-reference")
+        sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
+        done = subprocess.run([sys.executable, "-c", _REVIEW_SEED, *REVIEW_SECOND_HEAD],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                              check=False)
+        assert done.returncode == 0, f"review seed failed:\n{done.stdout}\n{done.stderr}"
+        seeded = json.loads(done.stdout.strip().splitlines()[-1])
+        with log.open("w") as stream:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket",
+                 "wsgi:app"],
+                cwd=ROOT, env=env, stdout=stream, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_until_healthy(url, server, log)
+            yield ReviewServer(url, sign_ins, log, database_url, seeded["province"],
+                               seeded["commune"], [tuple(v) for v in seeded["villages"]])
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    finally:
+        database.drop()

@@ -75,6 +75,9 @@ def logout():
     response = redirect(url_for("accounts.login"), code=303)
     if form.forget.data:
         devices.forget_device_cookie(response)
+    # The HTTP cache only: "storage" would also wipe the phone's unsent outbox (docs/offline.md);
+    # the page's script has already removed this user's cached pages and outbox key.
+    response.headers["Clear-Site-Data"] = '"cache"'
     return response
 
 

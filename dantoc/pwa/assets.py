@@ -1,0 +1,117 @@
+"""The page bundle (/app.js) and the service worker (/sw.js), built from static/js/.
+
+The sources stay readable and commented; serving strips full-line comments and indentation
+(nothing else, so no minifier is needed) and compresses once per content with Brotli quality
+11 (gzip level 9 for clients without Brotli): htmx plus the outbox must fit the 30 KB
+first-visit budget (budgets.md §6). Results are cached per file stamp and content hash.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import brotli
+
+from .. import ROOT
+
+JS = ROOT / "static" / "js"
+HTMX = ROOT / "static" / "vendor" / "htmx.min.js"
+OFFLINE_TEMPLATE = ROOT / "templates" / "pwa" / "offline.html"
+_BLOCK_COMMENT = re.compile(r"^\s*/\*.*?\*/\s*$", re.MULTILINE | re.DOTALL)
+
+#: The worker shipped by the kill switch: it removes the app's caches and itself, then
+#: reloads its pages (which, with the switch on, register no worker). IndexedDB, and so the
+#: outbox, is left alone: the page sends it by itself.
+KILL_SWITCH = """self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', e => e.waitUntil((async () => {
+for (const k of await caches.keys()) {
+if (k.startsWith('dantoc-static-') || k.startsWith('dantoc-user-')) await caches.delete(k);
+}
+await self.registration.unregister();
+for (const c of await self.clients.matchAll({type: 'window'})) c.navigate(c.url);
+})()));
+"""
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A text asset, its short content hash, and its pre-compressed bodies."""
+
+    text: str
+    digest: str
+
+    @property
+    def body(self) -> bytes:
+        return self.text.encode()
+
+    @property
+    def br(self) -> bytes:
+        return _compressed(self.text)[0]
+
+    @property
+    def gzip(self) -> bytes:
+        return _compressed(self.text)[1]
+
+
+def strip(source: str) -> str:
+    """Our own sources without full-line comments, indentation or blank lines.
+
+    Only whole lines go, so a ``//`` inside a string or a regular expression is never cut;
+    line breaks stay, so automatic semicolon insertion sees the code as written.
+    """
+    source = _BLOCK_COMMENT.sub("", source)
+    lines = (line.strip() for line in source.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
+
+
+def _stamp(*paths: Path) -> tuple:
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+
+
+@lru_cache(maxsize=8)
+def _compressed(text: str) -> tuple[bytes, bytes]:
+    data = text.encode()
+    return brotli.compress(data, quality=11), gzip.compress(data, compresslevel=9, mtime=0)
+
+
+@lru_cache(maxsize=4)
+def _bundle(stamp: tuple) -> Asset:
+    own = strip((JS / "outbox.js").read_text("utf-8") + (JS / "page.js").read_text("utf-8"))
+    text = HTMX.read_text("utf-8").rstrip() + "\n;(() => {\n" + own + "})();\n"
+    return Asset(text, hashlib.sha256(text.encode()).hexdigest()[:12])
+
+
+def bundle() -> Asset:
+    """htmx, then the outbox and page code in one scope (htmx stays the global it is)."""
+    return _bundle(_stamp(HTMX, JS / "outbox.js", JS / "page.js"))
+
+
+@lru_cache(maxsize=4)
+def _worker_source(stamp: tuple) -> str:
+    return strip((JS / "outbox.js").read_text("utf-8") + (JS / "sw.js").read_text("utf-8"))
+
+
+def worker(precache: list[str], extra: str = "") -> Asset:
+    """The service worker with its version and precache list filled in.
+
+    The version changes with the worker's code, the bundle, the offline page's template and
+    ``extra`` (the content of ``DANTOC_SW_VERSION_FILE``): any of them gives a new worker,
+    whose new static cache replaces the old one.
+    """
+    source = _worker_source(_stamp(JS / "outbox.js", JS / "sw.js"))
+    offline = OFFLINE_TEMPLATE.read_bytes()
+    version = hashlib.sha256(b"\0".join((
+        source.encode(), bundle().digest.encode(), offline, extra.encode()))).hexdigest()[:12]
+    text = "(() => {\n" + source.replace("__VERSION__", version).replace(
+        "__PRECACHE__", json.dumps(precache)) + "})();\n"
+    return Asset(text, version)
+
+
+def kill_switch() -> Asset:
+    return Asset(KILL_SWITCH, "kill")

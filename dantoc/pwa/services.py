@@ -1,0 +1,110 @@
+"""Server side of the offline outbox: who owns a phone's items, their key, the quarantine.
+
+See docs/offline.md. Services flush, never commit, except :func:`quarantine_refusal`, which
+runs after the refused request was rolled back and keeps its row in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import uuid
+
+import sqlalchemy as sa
+from flask import current_app, request
+from sqlalchemy.exc import IntegrityError
+
+from ..audit import services as audit
+from ..extensions import db
+from .models import SubmissionQuarantine
+
+#: Refusals of a submit worth a server copy: the user's data is fine, but the state or scope
+#: changed while it waited on the phone. ``in_flight`` (retried) and ``invalid`` (the draft
+#: was saved with its errors) are not among them.
+QUARANTINED = frozenset({"locked", "stale_version", "uuid_conflict", "already_started",
+                         "forbidden"})
+#: The form fields that are not content (the CSRF token changes on every replay).
+NOT_CONTENT = frozenset({"csrf_token"})
+
+
+def owner_id(user) -> str:
+    """The opaque id that binds a phone's outbox items and cached pages to their owner.
+
+    Stable for a user, different between users, not guessable without the secret key, and
+    revealing nothing about the account: hex HMAC-SHA256(secret, "owner:" + user id)[:24].
+    """
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(secret, f"owner:{user.id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def outbox_key(user) -> str:
+    """The user's outbox key (base64 of 32 random bytes), created on first use (audited;
+    the key itself is never written to the audit trail)."""
+    if not user.outbox_key:
+        user.outbox_key = base64.b64encode(secrets.token_bytes(32)).decode()
+        audit.record("user.outbox_key", user, after={"created": True})
+        db.session.flush()
+    return user.outbox_key
+
+
+def _payload() -> dict[str, list[str]]:
+    return {name: request.form.getlist(name) for name in sorted(request.form)
+            if name not in NOT_CONTENT}
+
+
+def _digest(payload: dict[str, list[str]]) -> str:
+    text = "&".join(f"{name}={value}" for name, values in payload.items() for value in values)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def refused_submit(response) -> tuple[uuid.UUID, str, str] | None:
+    """(client UUID, error code, message) when ``response`` refuses a JSON submit in a way
+    the quarantine keeps; None otherwise."""
+    if request.method != "POST" or request.form.get("action") != "submit":
+        return None
+    if not response.is_json or response.status_code not in (403, 409, 422):
+        return None
+    error = (response.get_json(silent=True) or {}).get("error") or {}
+    code = "forbidden" if response.status_code == 403 else error.get("code")
+    try:
+        key = uuid.UUID(request.form.get("uuid", ""))
+    except ValueError:
+        return None
+    if code not in QUARANTINED:
+        return None
+    return key, code, str(error.get("message") or "")
+
+
+def quarantine_refusal(user, key: uuid.UUID, code: str, message: str) -> bool:
+    """Keep a copy of the refused submit of the current request (once per user, UUID and
+    content), audited, and commit it. True when a new row was written.
+
+    Called after the request's own work was rolled back, so nothing else is committed.
+    """
+    payload = _payload()
+    args = request.view_args or {}
+    row = SubmissionQuarantine(
+        client_uuid=key, user_id=user.id, path=request.path[:300],
+        form_code=str(args.get("form_code") or "")[:60] or None, unit_id=args.get("unit_id"),
+        period_code=str(args.get("period_code") or "")[:30] or None, payload=payload,
+        content_hash=_digest(payload), error_code=code, message=message)
+    exists = db.session.scalar(sa.select(SubmissionQuarantine.id).where(
+        SubmissionQuarantine.user_id == user.id, SubmissionQuarantine.client_uuid == key,
+        SubmissionQuarantine.content_hash == row.content_hash))
+    if exists is not None:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+            audit.record("outbox.quarantine", row,
+                         after={"uuid": str(key), "code": code, "path": row.path})
+            db.session.flush()
+    except IntegrityError:  # a concurrent retry of the same content won
+        db.session.rollback()
+        return False
+    db.session.commit()
+    return True

@@ -1,0 +1,256 @@
+// The offline outbox, shared by the page bundle (/app.js) and the service worker (/sw.js):
+// submissions kept in IndexedDB until the server has acknowledged their UUID.
+// Design and rules: docs/offline.md. Full-line comments and indentation are stripped when
+// the server bundles this file (dantoc/pwa/assets.py): keep comments on their own lines.
+
+// The database is versioned on its own, never with the worker: an upgrade only ever adds
+// stores, so a new worker or page script keeps every queued item.
+const DB = 'dantoc-outbox', LOCK = 'dantoc-outbox', USER_CACHE = 'dantoc-user-';
+// Retry waits double from 1 s up to this cap (budgets.md: faster than Enketo's 5 min).
+const MAX_WAIT = 60000;
+// A request that hangs (a dead cell tower) must not hold the outbox lock for ever.
+const TIMEOUT = 30000;
+// Items the page is sending itself right now (through htmx): flushes leave them alone.
+const busy = new Set();
+let dbp;
+
+// One promise per IndexedDB request.
+const req = r => new Promise((ok, fail) => {
+  r.onsuccess = () => ok(r.result);
+  r.onerror = () => fail(r.error);
+});
+
+function db() {
+  return dbp || (dbp = new Promise((ok, fail) => {
+    const r = indexedDB.open(DB, 1);
+    r.onupgradeneeded = () => {
+      const d = r.result;
+      // items: keyPath uuid; keys: the owner's CryptoKey; meta: owner, persist, paused;
+      // log: every local deletion of an item, with its reason.
+      for (const [name, opts] of [['items', {keyPath: 'uuid'}], ['keys', {keyPath: 'owner'}],
+        ['meta'], ['log', {autoIncrement: true}]]) {
+        if (!d.objectStoreNames.contains(name)) d.createObjectStore(name, opts);
+      }
+    };
+    r.onsuccess = () => {
+      const d = r.result;
+      // A newer page or worker upgrades the database: let it, and reopen on next use.
+      d.onversionchange = () => { d.close(); dbp = null; };
+      ok(d);
+    };
+    r.onerror = () => { dbp = null; fail(r.error); };
+  }));
+}
+
+// Run fn(...stores) in one transaction and resolve after it committed. Writes are
+// "strict": on disk before anyone is told the item is saved (reliability.md §4.2 rule 2).
+async function tx(names, write, fn) {
+  const t = (await db()).transaction(names, write ? 'readwrite' : 'readonly',
+    {durability: write ? 'strict' : 'default'});
+  const done = new Promise((ok, fail) => {
+    t.oncomplete = ok;
+    t.onerror = t.onabort = () => fail(t.error);
+  });
+  let result;
+  try {
+    result = await fn(...names.map(n => t.objectStore(n)));
+  } catch (e) {
+    try { t.abort(); } catch (_) { /* already finished */ }
+    throw e;
+  }
+  await done;
+  return result;
+}
+
+const getMeta = k => tx(['meta'], false, m => req(m.get(k)));
+const setMeta = (k, v) => tx(['meta'], true, m => req(v === undefined ? m.delete(k) : m.put(v, k)));
+// The items of one owner only: another account's items are never shown or sent.
+const mine = async owner => owner
+  ? (await tx(['items'], false, s => req(s.getAll()))).filter(i => i.owner === owner) : [];
+const keyOf = async owner => {
+  const k = await tx(['keys'], false, s => req(s.get(owner)));
+  return k && k.key;
+};
+
+// The owner's AES-GCM key, imported non-extractable from the server's copy: scripts can use
+// it but never read it, and it is deleted at sign-out (docs/offline.md). Stored only for the
+// phone's current owner, checked in the same transaction: a flush that read the session just
+// before a sign-out must not bring the key back after it.
+async function saveKey(owner, b64) {
+  const raw = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const key = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+  await tx(['meta', 'keys'], true, async (m, s) => {
+    if (await req(m.get('owner')) === owner) await req(s.put({owner, key}));
+  });
+}
+
+// Encrypt {fields, label}. Without a key (never fetched: a first sign-in while offline),
+// keep it readable rather than lose it; it is still bound to its owner.
+async function seal(key, data) {
+  if (!key) return {plain: data};
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const text = new TextEncoder().encode(JSON.stringify(data));
+  return {iv, data: await crypto.subtle.encrypt({name: 'AES-GCM', iv}, key, text)};
+}
+
+async function unseal(key, box) {
+  if (box.plain) return box.plain;
+  const text = await crypto.subtle.decrypt({name: 'AES-GCM', iv: box.iv}, key, box.data);
+  return JSON.parse(new TextDecoder().decode(text));
+}
+
+// The signed-in user's owner id, a fresh CSRF token and the outbox key (stored if new);
+// null when signed out (401); throws when the server cannot be reached.
+async function session() {
+  const r = await fetch('/session/state', {cache: 'no-store', headers: {Accept: 'application/json'},
+    signal: timeout()});
+  if (r.status === 401) return null;
+  if (!r.ok) throw new Error(r.status);
+  const s = await r.json();
+  if (!(await keyOf(s.user))) await saveKey(s.user, s.key);
+  return s;
+}
+
+const timeout = () => self.AbortSignal && AbortSignal.timeout ? AbortSignal.timeout(TIMEOUT) : undefined;
+
+// Store a submission for `owner` (replacing an earlier copy of the same UUID: the user
+// fixed it and submitted again). Resolves once it is on disk.
+async function put(owner, uuid, url, fields, label) {
+  const item = {uuid, owner, url, body: await seal(await keyOf(owner), {fields, label}),
+    created: Date.now(), rev: Math.random(), attempts: 0, next_at: 0, state: 'queued', message: ''};
+  await tx(['items', 'log'], true, async (s, log) => {
+    const old = await req(s.get(uuid));
+    if (old && old.owner !== owner) throw new Error('owner');
+    if (old) await req(log.add({uuid, reason: 'replaced', at: Date.now()}));
+    await req(s.put(item));
+  });
+  return item;
+}
+
+// Change a stored item, or delete it (change null, with the reason logged), unless it was
+// replaced meanwhile by a newer submit of the same UUID (`rev` differs): an answer to the
+// old content must not delete the new one.
+const update = (item, change, reason) => tx(['items', 'log'], true, async (s, log) => {
+  const cur = await req(s.get(item.uuid));
+  if (!cur || cur.rev !== item.rev) return;
+  if (change) return req(s.put(Object.assign(cur, change)));
+  await req(s.delete(item.uuid));
+  await req(log.add({uuid: item.uuid, reason, at: Date.now()}));
+});
+
+// Wait 1 s, 2 s, 4 s … up to MAX_WAIT before the next try.
+const backoff = item => ({attempts: item.attempts + 1,
+  next_at: Date.now() + Math.min(MAX_WAIT, 1000 * 2 ** item.attempts)});
+
+// Tell every page (and the worker) that the outbox changed; `onChange` is this context's
+// own listener (a BroadcastChannel does not deliver to its sender).
+const channel = self.BroadcastChannel ? new BroadcastChannel(LOCK) : null;
+let onChange = () => {};
+function changed(message) {
+  message = message || {type: 'changed'};
+  if (channel) channel.postMessage(message);
+  onChange(message);
+}
+
+// Send one item; returns 'ok', 'retry', 'renew' (CSRF token refused), 'paused' (signed
+// out), 'down' (no network) or 'attention'. The server's answer decides, never a guess:
+// the item leaves only on a 2xx that echoes its UUID (reliability.md §4.2 rule 3).
+async function send(item, s, key) {
+  const {fields} = await unseal(key, item.body);
+  const body = new URLSearchParams(fields);
+  body.set('csrf_token', s.csrf);
+  let r;
+  try {
+    r = await fetch(item.url, {method: 'POST', body, redirect: 'manual', signal: timeout(),
+      headers: {Accept: 'application/json', 'X-CSRFToken': s.csrf, 'Idempotency-Key': item.uuid}});
+  } catch (_) {
+    return 'down';
+  }
+  if (r.type === 'opaqueredirect' || r.status === 401) return 'paused';
+  const j = await r.json().catch(() => ({}));
+  const e = j.error || {};
+  if (r.ok && j.uuid === item.uuid) {
+    await update(item, null, 'acknowledged');
+    changed({type: 'acked', uuid: item.uuid, receipt: j.receipt});
+    return 'ok';
+  }
+  if (r.status === 400 && e.code === 'csrf') return 'renew';
+  if (r.ok || r.status >= 500 || r.status === 409 && e.code === 'in_flight') {
+    await update(item, backoff(item));
+    return 'retry';
+  }
+  // Refused (period closed, approved meanwhile, scope changed, answers to fix): kept,
+  // with the server's message, on the "needs attention" list; the server kept a copy.
+  await update(item, {state: 'attention', message: e.message || ''});
+  return 'attention';
+}
+
+// Send the current owner's queued items, one at a time, under a lock shared by every tab
+// and the worker. `force`: also those still waiting out their backoff (the "send now"
+// button, the `online` event). `wait`: queue behind a flush in progress instead of leaving
+// it to finish the job.
+function flush(force, wait) {
+  // Known offline: nothing to try (the `online` event sends); "lie-fi" says true and is tried.
+  if (navigator.onLine === false) return Promise.resolve();
+  // Never an uncaught error: what failed stays queued, and is tried again.
+  const go = () => drain(force).catch(() => {});
+  if (!navigator.locks) return go();
+  return navigator.locks.request(LOCK, {ifAvailable: !wait}, lock => lock && go());
+}
+
+async function drain(force) {
+  const owner = await getMeta('owner');
+  const due = i => i.state === 'queued' && !busy.has(i.uuid) && (force || i.next_at <= Date.now());
+  let items = (await mine(owner)).filter(due);
+  if (!items.length) return;
+  let s;
+  try {
+    s = await session();
+  } catch (_) {
+    for (const i of items) await update(i, backoff(i));
+    return changed();
+  }
+  // Signed out: pause until the owner signs in again (a page shows "sign in to send").
+  // Another account signed in meanwhile: these items wait for their owner.
+  // Signed out meanwhile on this phone (another tab): the key is gone, so stop too.
+  const key = s && await keyOf(owner);
+  await setMeta('paused', !s);
+  if (!s || s.user !== owner || !key || await getMeta('owner') !== owner) {
+    for (const i of items) await update(i, backoff(i));
+    return changed();
+  }
+  for (let n = 0; n < items.length; n++) {
+    // Read it again: meanwhile it may have been sent by the page, or replaced by a new submit.
+    items[n] = await tx(['items'], false, st => req(st.get(items[n].uuid)));
+    if (!items[n] || !due(items[n])) continue;
+    // An item that cannot even be read or posted (a broken copy) waits like a failed one.
+    let out = await send(items[n], s, key).catch(() => 'error');
+    if (out === 'error') await update(items[n], backoff(items[n]));
+    if (out === 'renew') {
+      s = await session().catch(() => null);
+      out = s && s.user === owner ? await send(items[n], s, key) : 'paused';
+      if (out === 'renew') await update(items[n], backoff(items[n]));
+    }
+    if (out === 'paused') {
+      await setMeta('paused', true);
+      break;
+    }
+    if (out === 'down') {
+      for (const i of items.slice(n)) if (i) await update(i, backoff(i));
+      break;
+    }
+  }
+  changed();
+}
+
+// Pages whose signed-in copy may be kept per user for opening offline: the forms, the
+// "what is due" home and the outbox list. Never receipts, never htmx fragments.
+const keepable = path => (path.startsWith('/entry/') && !path.startsWith('/entry/receipt/')) ||
+  path === '/outbox';
+
+// Remove one owner's key and cached pages (sign-out, or another account signing in):
+// their items stay, unreadable until that owner signs in again.
+async function forget(owner) {
+  await tx(['keys'], true, s => req(s.delete(owner)));
+  await caches.delete(USER_CACHE + owner);
+}
