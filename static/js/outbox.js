@@ -4,7 +4,8 @@
 // the server bundles this file (dantoc/pwa/assets.py): keep comments on their own lines.
 
 // The database is versioned on its own, never with the worker: an upgrade only ever adds
-// stores, so a new worker or page script keeps every queued item.
+// stores, so a new worker or page script keeps every queued item and draft. Version 2 added
+// `drafts`.
 const DB = 'dantoc-outbox', LOCK = 'dantoc-outbox', USER_CACHE = 'dantoc-user-';
 // Retry waits double from 1 s up to this cap (budgets.md: faster than Enketo's 5 min).
 const MAX_WAIT = 60000;
@@ -22,13 +23,15 @@ const req = r => new Promise((ok, fail) => {
 
 function db() {
   return dbp || (dbp = new Promise((ok, fail) => {
-    const r = indexedDB.open(DB, 1);
+    const r = indexedDB.open(DB, 2);
     r.onupgradeneeded = () => {
       const d = r.result;
       // items: keyPath uuid; keys: the owner's CryptoKey; meta: owner, persist, paused;
-      // log: every local deletion of an item, with its reason.
+      // log: every local deletion of an item or draft, with its reason; drafts (version 2):
+      // a form's draft the server could not take, keyPath uuid. Only missing stores are
+      // created: an upgrade never touches what is stored.
       for (const [name, opts] of [['items', {keyPath: 'uuid'}], ['keys', {keyPath: 'owner'}],
-        ['meta'], ['log', {autoIncrement: true}]]) {
+        ['meta'], ['log', {autoIncrement: true}], ['drafts', {keyPath: 'uuid'}]]) {
         if (!d.objectStoreNames.contains(name)) d.createObjectStore(name, opts);
       }
     };
@@ -65,8 +68,8 @@ async function tx(names, write, fn) {
 const getMeta = k => tx(['meta'], false, m => req(m.get(k)));
 const setMeta = (k, v) => tx(['meta'], true, m => req(v === undefined ? m.delete(k) : m.put(v, k)));
 // The items of one owner only: another account's items are never shown or sent.
-const mine = async owner => owner
-  ? (await tx(['items'], false, s => req(s.getAll()))).filter(i => i.owner === owner) : [];
+const mine = async (owner, store = 'items') => owner
+  ? (await tx([store], false, s => req(s.getAll()))).filter(i => i.owner === owner) : [];
 const keyOf = async owner => {
   const k = await tx(['keys'], false, s => req(s.get(owner)));
   return k && k.key;
@@ -114,18 +117,41 @@ async function session() {
 const timeout = () => self.AbortSignal && AbortSignal.timeout ? AbortSignal.timeout(TIMEOUT) : undefined;
 
 // Store a submission for `owner` (replacing an earlier copy of the same UUID: the user
-// fixed it and submitted again). Resolves once it is on disk.
+// fixed it and submitted again). Its draft kept on this phone, if any, goes: the submit
+// supersedes it. Resolves once it is on disk.
 async function put(owner, uuid, url, fields, label) {
   const item = {uuid, owner, url, body: await seal(await keyOf(owner), {fields, label}),
     created: Date.now(), rev: Math.random(), attempts: 0, next_at: 0, state: 'queued', message: ''};
-  await tx(['items', 'log'], true, async (s, log) => {
+  await tx(['items', 'log', 'drafts'], true, async (s, log, drafts) => {
     const old = await req(s.get(uuid));
     if (old && old.owner !== owner) throw new Error('owner');
     if (old) await req(log.add({uuid, reason: 'replaced', at: Date.now()}));
     await req(s.put(item));
+    await dropIn(drafts, log, uuid, owner, 'superseded');
   });
   return item;
 }
+
+// Drafts (docs/offline.md, "Drafts"): one per form UUID, kept when "Save draft" could not
+// reach the server, encrypted and owner-bound like items, and sent with the outbox.
+async function putDraft(owner, uuid, url, fields) {
+  const draft = {uuid, owner, url, body: await seal(await keyOf(owner), {fields}), saved_at: Date.now()};
+  await tx(['drafts'], true, async s => {
+    const old = await req(s.get(uuid));
+    if (old && old.owner !== owner) throw new Error('owner');
+    await req(s.put(draft));
+  });
+}
+
+// Delete the owner's draft of `uuid`, the reason logged; with `at`, only if it was not
+// saved again since (an answer to the old content must not delete the new one).
+async function dropIn(s, log, uuid, owner, reason, at) {
+  const d = await req(s.get(uuid));
+  if (!d || d.owner !== owner || at && d.saved_at !== at) return;
+  await req(s.delete(uuid));
+  await req(log.add({uuid, reason: 'draft ' + reason, at: Date.now()}));
+}
+const dropDraft = (...a) => tx(['drafts', 'log'], true, (s, log) => dropIn(s, log, ...a));
 
 // Change a stored item, or delete it (change null, with the reason logged), unless it was
 // replaced meanwhile by a newer submit of the same UUID (`rev` differs): an answer to the
@@ -152,29 +178,53 @@ function changed(message) {
   onChange(message);
 }
 
-// Send one item; returns 'ok', 'retry', 'renew' (CSRF token refused), 'paused' (signed
-// out), 'down' (no network) or 'attention'. The server's answer decides, never a guess:
-// the item leaves only on a 2xx that echoes its UUID (reliability.md §4.2 rule 3).
-async function send(item, s, key) {
-  const {fields} = await unseal(key, item.body);
+// POST a stored item or draft with a fresh CSRF token; [response, its JSON, its error] or
+// a string: 'down' (no network), 'paused' (signed out), 'renew' (CSRF token refused).
+async function post(box, s, key, headers) {
+  const {fields} = await unseal(key, box.body);
   const body = new URLSearchParams(fields);
   body.set('csrf_token', s.csrf);
   let r;
   try {
-    r = await fetch(item.url, {method: 'POST', body, redirect: 'manual', signal: timeout(),
-      headers: {Accept: 'application/json', 'X-CSRFToken': s.csrf, 'Idempotency-Key': item.uuid}});
+    r = await fetch(box.url, {method: 'POST', body, redirect: 'manual', signal: timeout(),
+      headers: Object.assign({Accept: 'application/json', 'X-CSRFToken': s.csrf}, headers)});
   } catch (_) {
     return 'down';
   }
   if (r.type === 'opaqueredirect' || r.status === 401) return 'paused';
-  const j = await r.json().catch(() => ({}));
-  const e = j.error || {};
+  const j = await r.json().catch(() => ({})), e = j.error || {};
+  return r.status === 400 && e.code === 'csrf' ? 'renew' : [r, j, e];
+}
+
+// Save a kept draft on the server, through the form page's own "Save draft" (the htmx
+// path: 200 and the status fragment once saved, no flash message left in the session).
+// Returns what `send` does; a refused draft stays on the phone with the server's message
+// (not sent again: opening its form shows it, and saving or submitting there replaces it).
+async function sendDraft(d, s, key) {
+  const out = await post(d, s, key, {'HX-Request': 'true'});
+  if (typeof out === 'string') return out;
+  const [r, , e] = out;
+  if (r.ok) return dropDraft(d.uuid, d.owner, 'acknowledged', d.saved_at).then(() => 'ok');
+  if (r.status >= 500 || r.status === 409 && e.code === 'in_flight') return 'retry';
+  await tx(['drafts'], true, async st => {
+    const cur = await req(st.get(d.uuid));
+    if (cur && cur.saved_at === d.saved_at) await req(st.put(Object.assign(cur, {message: e.message || r.status})));
+  });
+  return 'attention';
+}
+
+// Send one item; returns 'ok', 'retry', 'renew' (CSRF token refused), 'paused' (signed
+// out), 'down' (no network) or 'attention'. The server's answer decides, never a guess:
+// the item leaves only on a 2xx that echoes its UUID (reliability.md §4.2 rule 3).
+async function send(item, s, key) {
+  const out = await post(item, s, key, {'Idempotency-Key': item.uuid});
+  if (typeof out === 'string') return out;
+  const [r, j, e] = out;
   if (r.ok && j.uuid === item.uuid) {
     await update(item, null, 'acknowledged');
     changed({type: 'acked', uuid: item.uuid, receipt: j.receipt});
     return 'ok';
   }
-  if (r.status === 400 && e.code === 'csrf') return 'renew';
   if (r.ok || r.status >= 500 || r.status === 409 && e.code === 'in_flight') {
     await update(item, backoff(item));
     return 'retry';
@@ -202,7 +252,8 @@ async function drain(force) {
   const owner = await getMeta('owner');
   const due = i => i.state === 'queued' && !busy.has(i.uuid) && (force || i.next_at <= Date.now());
   let items = (await mine(owner)).filter(due);
-  if (!items.length) return;
+  const drafts = await pending(owner);
+  if (!items.length && !drafts.length) return;
   let s;
   try {
     s = await session();
@@ -219,29 +270,39 @@ async function drain(force) {
     for (const i of items) await update(i, backoff(i));
     return changed();
   }
+  // A CSRF token refused (aged): renew it and try once more.
+  const attempt = async (f, x) => {
+    // One that cannot even be read or posted (a broken copy) waits like a failed one.
+    let out = await f(x, s, key).catch(() => 'error');
+    if (out === 'renew') {
+      s = await session().catch(() => null);
+      out = s && s.user === owner ? await f(x, s, key).catch(() => 'error') : 'paused';
+    }
+    return out;
+  };
+  let out;
   for (let n = 0; n < items.length; n++) {
     // Read it again: meanwhile it may have been sent by the page, or replaced by a new submit.
     items[n] = await tx(['items'], false, st => req(st.get(items[n].uuid)));
     if (!items[n] || !due(items[n])) continue;
-    // An item that cannot even be read or posted (a broken copy) waits like a failed one.
-    let out = await send(items[n], s, key).catch(() => 'error');
-    if (out === 'error') await update(items[n], backoff(items[n]));
-    if (out === 'renew') {
-      s = await session().catch(() => null);
-      out = s && s.user === owner ? await send(items[n], s, key) : 'paused';
-      if (out === 'renew') await update(items[n], backoff(items[n]));
-    }
-    if (out === 'paused') {
-      await setMeta('paused', true);
-      break;
-    }
-    if (out === 'down') {
-      for (const i of items.slice(n)) if (i) await update(i, backoff(i));
-      break;
-    }
+    out = await attempt(send, items[n]);
+    if (out === 'error' || out === 'renew') await update(items[n], backoff(items[n]));
+    if (out === 'down') for (const i of items.slice(n)) if (i) await update(i, backoff(i));
+    if (out === 'paused' || out === 'down') break;
   }
+  // Then the drafts, each read again (a submit queued meanwhile has deleted its draft; one
+  // saved again is sent as it is now).
+  for (let d of drafts) {
+    if (out === 'paused' || out === 'down') break;
+    d = await tx(['drafts'], false, st => req(st.get(d.uuid)));
+    if (d && !d.message) out = await attempt(sendDraft, d);
+  }
+  if (out === 'paused') await setMeta('paused', true);
   changed();
 }
+
+// The owner's drafts still to be saved on the server (not refused by it).
+const pending = async owner => (await mine(owner, 'drafts')).filter(d => !d.message);
 
 // Pages whose signed-in copy may be kept per user for opening offline: the forms, the
 // "what is due" home and the outbox list. Never receipts, never htmx fragments.

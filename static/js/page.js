@@ -1,6 +1,7 @@
 // The page side of the offline app (docs/offline.md): keep a submit in the outbox before
-// it is sent, show the unsent count, the "saved on this phone" notice and the sign-out
-// warning, ask for persistent storage, register the service worker.
+// it is sent, keep a draft the server could not take and put it back in its form, show the
+// unsent count, the "saved on this phone" notice and the sign-out warning, ask for
+// persistent storage, register the service worker.
 // Every word shown comes from the server in the user's language (templates/base.html:
 // data- attributes and elements already filled in); nothing here is UI text.
 
@@ -11,9 +12,14 @@ const path = form => new URL(form.getAttribute('action') || '', location.href).p
 const SW = document.currentScript && document.currentScript.dataset.sw;
 // The signed-in user's owner id ('' on the offline page, absent when signed out).
 const user = () => { const b = $('outbox'); return b ? b.dataset.user : undefined; };
+// A text the server rendered for this script (templates/pwa/_outbox.html).
+const say = name => $('outbox').dataset[name];
+// The entry form's fields as typed, with the pressed button's action.
+const fieldsOf = (form, action) => [...new FormData(form)]
+  .filter(([k, v]) => typeof v === 'string' && k !== 'action').concat([['action', action]]);
 // Whose items this page shows: the signed-in user, or on the offline page the phone's
 // last signed-in user (cleared at sign-out).
-let owner = null, timer = 0, sending = null;
+let owner = null, timer = 0, sending = null, draftWait = 500;
 
 async function start() {
   const u = user();
@@ -32,9 +38,33 @@ async function start() {
     }
   }
   owner = u || last;
+  if (u) await restore(u).catch(() => {});
   await show();
   if (u && (await mine(u)).some(i => i.state === 'queued')) syncLater();
   flush(true);
+}
+
+// The owner's drafts kept on this phone for this entry form (whatever the UUID its page
+// carries: a form never saved on the server gets a new one each time it is loaded).
+const draftsOf = async (u, form) => (await mine(u, 'drafts')).filter(d => d.url === path(form));
+
+// An entry form whose draft is kept on this phone (the server could not take it): put the
+// typed values back (only into the fields the page has: grid rows added since it was kept
+// cannot be added offline) and say so. The outbox then saves it on the server. A page with
+// another new UUID takes the draft's, so that saving or submitting here continues it; not
+// when the server refused that draft (then only the values are put back).
+async function restore(u) {
+  const form = document.querySelector('form.entry'), ds = form ? await draftsOf(u, form) : [];
+  const uuid = form && form.elements.uuid.value, d = ds.find(x => x.uuid === uuid) || ds[0];
+  if (!d) return;
+  const {fields} = await unseal(await keyOf(u), d.body), typed = new Map(fields);
+  const skip = d.message ? /^(csrf_token|action|uuid|base_version)$/ : /^(csrf_token|action)$/;
+  for (const el of form.elements) {
+    if (!el.name || skip.test(el.name)) continue;
+    if (/radio|checkbox/.test(el.type)) el.checked = fields.some(([k, v]) => k === el.name && v === el.value);
+    else if (typed.has(el.name)) el.value = typed.get(el.name);
+  }
+  $('status').textContent = say('restored');
 }
 
 // Bring the count, the buttons, the warnings and the /outbox list up to date, and set the
@@ -50,11 +80,15 @@ async function show() {
   if (warning) warning.hidden = await getMeta('persist') !== false;
   const list = $('outbox-list');
   if (list) await showList(list, items);
-  const queued = items.filter(i => i.state === 'queued');
+  const waits = items.filter(i => i.state === 'queued').map(i => i.next_at - Date.now());
+  // Drafts keep no retry time: while some wait, this page tries again 1 s, 2 s, 4 s … at
+  // most 60 s apart (each try, failed or not, shows the outbox again).
+  if ((await pending(owner)).length) waits.push(draftWait = Math.min(MAX_WAIT, draftWait * 2));
+  else draftWait = 500;
   clearTimeout(timer);
   // Signed out: nothing to try until a sign-in (which loads a page, which sends).
-  if (queued.length && $('outbox-paused').hidden) {
-    timer = setTimeout(flush, Math.max(0, Math.min(...queued.map(i => i.next_at)) - Date.now()) + 50);
+  if (waits.length && !(await getMeta('paused'))) {
+    timer = setTimeout(flush, Math.max(0, Math.min(...waits)) + 50);
   }
 }
 
@@ -95,10 +129,8 @@ document.addEventListener('htmx:confirm', e => {
   if (!u || !form.matches('form.entry') || !ev || ev.type !== 'submit' ||
       !ev.submitter || ev.submitter.value !== 'submit') return;
   e.preventDefault();
-  const fields = [...new FormData(form)].filter(([k, v]) => typeof v === 'string' && k !== 'action');
-  fields.push(['action', 'submit']);
   const uuid = form.elements.uuid.value;
-  put(u, uuid, path(form), fields, document.title).then(item => {
+  put(u, uuid, path(form), fieldsOf(form, 'submit'), document.title).then(item => {
     const n = $('outbox-notice');
     n.dataset.uuid = uuid;
     n.textContent = n.dataset.text;
@@ -131,13 +163,34 @@ document.addEventListener('htmx:afterRequest', e => {
   if (x.status >= 200 && x.status < 300 && to.includes('/receipt/' + item.uuid)) {
     done = update(item, null, 'acknowledged');
   } else if (x.status === 200 && new URL(x.responseURL).pathname === item.url) {
-    done = update(item, {state: 'attention', message: $('outbox').dataset.invalid});
+    done = update(item, {state: 'attention', message: say('invalid')});
   } else {
     const failed = !x.status || x.status >= 500;
     done = update(item, failed ? backoff(item) : {});
     if (failed) syncLater();
   }
   done.then(show).then(() => flush(false, true));
+});
+
+// "Save draft" (its buttons post the entry form into #status): when the server cannot be
+// reached (offline, no answer, 5xx), keep the draft on this phone and say so; the outbox
+// saves it later. Once the server saved a draft of this form, a copy kept here is out of
+// date: it goes.
+const draftForm = e => user() && e.detail.elt.matches('form.entry [value=draft]') && e.detail.elt.form;
+document.addEventListener('htmx:beforeSwap', e => {
+  if (draftForm(e) && e.detail.xhr.status >= 500) e.detail.shouldSwap = false;
+});
+document.addEventListener('htmx:afterRequest', e => {
+  const form = draftForm(e), status = e.detail.xhr.status, u = user();
+  if (!form) return;
+  if (status >= 200 && status < 300) {
+    draftsOf(u, form).then(ds => Promise.all(ds.map(d => dropDraft(d.uuid, u, 'saved')))).catch(() => {});
+  } else if (!status || status >= 500) {
+    putDraft(u, form.elements.uuid.value, path(form), fieldsOf(form, 'draft')).then(() => {
+      $('status').textContent = say('draft');
+      syncLater();
+    }, () => {});
+  }
 });
 
 // An htmx swap of the whole page (a boosted link, or signing in) is a page load too: the
@@ -177,7 +230,8 @@ document.addEventListener('submit', e => {
 
 async function signOut(form) {
   try {
-    const u = user(), n = (await mine(u)).length, d = $('signout-warning');
+    const u = user(), n = (await mine(u)).length + (await mine(u, 'drafts')).length;
+    const d = $('signout-warning');
     if (n && d && d.showModal) {
       d.returnValue = '';
       d.querySelector('[data-n]').textContent = n;

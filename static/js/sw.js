@@ -26,12 +26,15 @@ self.addEventListener('activate', e => {
   flush(true);
 });
 
-// Background Sync (Chromium): send what is due; if items are still waiting, fail, so that
-// the browser tries again later on its own schedule (never a tight loop).
+// Background Sync (Chromium): send what is due; if items or drafts are still waiting, fail,
+// so that the browser tries again later on its own schedule (never a tight loop).
 self.addEventListener('sync', e => {
   if (e.tag !== LOCK) return;
   e.waitUntil(flush(false, true).then(async () => {
-    if ((await mine(await getMeta('owner'))).some(i => i.state === 'queued')) throw new Error('queued');
+    const owner = await getMeta('owner');
+    if ((await mine(owner)).some(i => i.state === 'queued') || (await pending(owner)).length) {
+      throw new Error('queued');
+    }
   }));
 });
 

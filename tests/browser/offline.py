@@ -360,3 +360,59 @@ def integrity_problems(server: PwaServer) -> list[str]:
             "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
             "WHERE a.amname = 'btree' AND c.relnamespace = 'public'::regnamespace").scalar()
     return [] if checked > 0 else ["amcheck checked no index"]
+
+
+# -- drafts kept on the phone (docs/offline.md, "Drafts") -----------------------------------
+
+#: The outbox database as stored, whoever owns what: its version and every store's values
+#: (binary values and keys described, not shown). Never creates the database.
+OUTBOX_DUMP = """async () => {
+  if (!(await indexedDB.databases()).some(d => d.name === 'dantoc-outbox')) return null;
+  const req = r => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result);
+                                              r.onerror = () => ko(r.error); });
+  const describe = v => {
+    if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return `<${v.byteLength} bytes>`;
+    if (typeof CryptoKey !== 'undefined' && v instanceof CryptoKey) return '<CryptoKey>';
+    if (Array.isArray(v)) return v.map(describe);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, describe(x)]));
+    }
+    return v;
+  };
+  const db = await req(indexedDB.open('dantoc-outbox'));
+  const out = {version: db.version, stores: {}};
+  try {
+    for (const name of db.objectStoreNames) {
+      const s = db.transaction(name).objectStore(name);
+      const [keys, values] = await Promise.all([req(s.getAllKeys()), req(s.getAll())]);
+      out.stores[name] = keys.map((k, i) => [describe(k), describe(values[i])]);
+    }
+  } finally {
+    db.close();  // never hold up an upgrade by the page or the worker
+  }
+  return out;
+}"""
+
+
+def outbox_dump(phone: Phone) -> dict | None:
+    """``{version, stores: {name: [[key, value], …]}}`` of the phone's outbox database."""
+    return phone.evaluate(OUTBOX_DUMP)
+
+
+def local_drafts(phone: Phone) -> dict[str, dict]:
+    """uuid → the draft kept on the phone (any owner's), from the ``drafts`` store."""
+    dump = outbox_dump(phone) or {"stores": {}}
+    return dict(dump["stores"].get("drafts", []))
+
+
+def server_versions(server: PwaServer, key: str) -> list[tuple[int, dict, object]]:
+    """(number, payload, submitted_at) of every version of the submission of client UUID
+    ``key``, oldest first; [] when the server has no such submission."""
+    ids = [pk for uuid_, pk in server.rows("SELECT client_uuid, id FROM submissions")
+           if _uuid(uuid_) == _uuid(key)]
+    if not ids:
+        return []
+    rows = server.rows("SELECT number, payload, submitted_at FROM submission_versions "
+                       "WHERE submission_id = :id ORDER BY number", id=ids[0])
+    return [(number, json.loads(payload) if isinstance(payload, str) else payload, at)
+            for number, payload, at in rows]
