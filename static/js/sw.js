@@ -27,10 +27,12 @@ self.addEventListener('activate', e => {
 });
 
 // Background Sync (Chromium): send what is due; if items or drafts are still waiting, fail,
-// so that the browser tries again later on its own schedule (never a tight loop).
+// so that the browser tries again later on its own schedule (never a tight loop). It never
+// queues behind a send in progress (a page's): an event that waits keeps this worker busy,
+// and a busy worker holds back the activation of a new version.
 self.addEventListener('sync', e => {
   if (e.tag !== LOCK) return;
-  e.waitUntil(flush(false, true).then(async () => {
+  e.waitUntil(flush(false, false).then(async () => {
     const owner = await getMeta('owner');
     if ((await mine(owner)).some(i => i.state === 'queued') || (await pending(owner)).length) {
       throw new Error('queued');
