@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,6 +127,27 @@ def _server_env(database_url: str, port: int) -> dict:
     return env
 
 
+@contextmanager
+def _gunicorn(env: dict, port: int, log: Path):
+    """gunicorn serving ``env``'s database until the block ends; yields its base URL."""
+    with log.open("w") as stream:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket",
+             "wsgi:app"],
+            cwd=ROOT, env=env, stdout=stream, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """gunicorn (2 workers) over a new database with reference and demo data."""
@@ -138,22 +160,8 @@ def live_server(tmp_path_factory):
         _flask(env, "db", "upgrade")
         _flask(env, "seed-reference")
         sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
-        with log.open("w") as stream:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket",
-                 "wsgi:app"],
-                cwd=ROOT, env=env, stdout=stream, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_until_healthy(url, server, log)
+        with _gunicorn(env, port, log) as url:
             yield LiveServer(url, sign_ins, log)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
     finally:
         database.drop()
 
@@ -339,22 +347,8 @@ def review_server(tmp_path_factory):
                               check=False)
         assert done.returncode == 0, f"review seed failed:\n{done.stdout}\n{done.stderr}"
         seeded = json.loads(done.stdout.strip().splitlines()[-1])
-        with log.open("w") as stream:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket",
-                 "wsgi:app"],
-                cwd=ROOT, env=env, stdout=stream, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_until_healthy(url, server, log)
+        with _gunicorn(env, port, log) as url:
             yield ReviewServer(url, sign_ins, log, database_url, seeded["province"],
                                seeded["commune"], [tuple(v) for v in seeded["villages"]])
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
     finally:
         database.drop()

@@ -364,10 +364,9 @@ def integrity_problems(server: PwaServer) -> list[str]:
 
 # -- drafts kept on the phone (docs/offline.md, "Drafts") -----------------------------------
 
-#: The outbox database as stored, whoever owns what: its version and every store's values
-#: (binary values and keys described, not shown). Never creates the database.
-OUTBOX_DUMP = """async () => {
-  if (!(await indexedDB.databases()).some(d => d.name === 'dantoc-outbox')) return null;
+#: In-page helpers of the storage dumps: ``req`` awaits an IndexedDB request, ``describe``
+#: shows binary values and keys by their size or type, never their content.
+STORAGE_HELPERS = """
   const req = r => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result);
                                               r.onerror = () => ko(r.error); });
   const describe = v => {
@@ -379,7 +378,13 @@ OUTBOX_DUMP = """async () => {
     }
     return v;
   };
-  const db = await req(indexedDB.open('dantoc-outbox'));
+"""
+
+#: The outbox database as stored, whoever owns what: its version and every store's values
+#: (binary values and keys described, not shown). Never creates the database.
+OUTBOX_DUMP = """async () => {
+  if (!(await indexedDB.databases()).some(d => d.name === 'dantoc-outbox')) return null;
+""" + STORAGE_HELPERS + """  const db = await req(indexedDB.open('dantoc-outbox'));
   const out = {version: db.version, stores: {}};
   try {
     for (const name of db.objectStoreNames) {

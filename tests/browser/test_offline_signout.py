@@ -15,24 +15,14 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ROOT
-from tests.browser.offline import Phone, server_submissions
+from tests.browser.offline import STORAGE_HELPERS, Phone, server_submissions
 from tests.browser.proxy import Rule
 
 pytestmark = pytest.mark.browser
 
 #: Everything the origin keeps in the browser, binary values and keys described, not shown.
 STORAGE = """async () => {
-  const req = r => new Promise((ok, ko) => { r.onsuccess = () => ok(r.result);
-                                              r.onerror = () => ko(r.error); });
-  const describe = v => {
-    if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return `<${v.byteLength} bytes>`;
-    if (typeof CryptoKey !== 'undefined' && v instanceof CryptoKey) return '<CryptoKey>';
-    if (Array.isArray(v)) return v.map(describe);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, describe(x)]));
-    }
-    return v;
-  };
+""" + STORAGE_HELPERS + """
   const out = {caches: {}, databases: [], stores: {}, local: {}, session: {}};
   for (const name of await caches.keys()) {
     const requests = await (await caches.open(name)).keys();

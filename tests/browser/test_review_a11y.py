@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, ROOT, WatchedPage
-from tests.browser.test_review_journey import assert_clean, submit_entry
+from tests.browser.test_review_journey import assert_clean, sign_in_people, submit_entry
 
 pytestmark = pytest.mark.browser
 
@@ -27,27 +27,12 @@ POOR = re.compile(r"^Số hộ nghèo\b")
 
 @pytest.fixture
 def audited_people(browser, review_server):
-    """Phone contexts signed in as someone that let axe-core's script in (the app's CSP
+    """Phone contexts signed in as a demo role that let axe-core's script in (the app's CSP
     rightly forbids it); closed at the end."""
-    opened: list[WatchedPage] = []
-
-    def open_as(role: str) -> WatchedPage:
-        username, password = review_server.sign_in_for(role)
-        context = browser.new_context(viewport=PHONE, locale="vi-VN", has_touch=True,
-                                      is_mobile=True, device_scale_factor=2, bypass_csp=True)
-        context.set_default_timeout(15_000)
-        person = WatchedPage(context, review_server.url)
-        opened.append(person)
-        person.goto("/accounts/login?password=1")
-        person.page.fill("input[name=username]", username)
-        person.page.fill("input[name=password]", password)
-        person.page.click("main form button[type=submit].primary")
-        person.page.wait_for_url(lambda url: "/accounts/login" not in url)
-        return person
-
-    yield open_as
-    for person in opened:
-        person.context.close()
+    opener = sign_in_people(browser, review_server.url, bypass_csp=True)
+    open_as = next(opener)
+    yield lambda role: open_as(*review_server.sign_in_for(role))
+    opener.close()
 
 
 def violations(page) -> list[str]:

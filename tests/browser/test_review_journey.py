@@ -48,16 +48,16 @@ ABORTED_CHECK = {"htmx:sendAbort, [object HTMLDivElement]",
                  "htmx:afterRequest, [object HTMLDivElement]"}
 
 
-@pytest.fixture
-def people(browser, review_server):
-    """Opens phone-sized contexts signed in as someone; closes them all at the end."""
+def sign_in_people(browser, url: str, **options):
+    """A generator of phone-sized contexts signed in as someone (``open_as(username,
+    password)``); the contexts are closed when it is closed. ``options`` go to the context."""
     opened: list[WatchedPage] = []
 
     def open_as(username: str, password: str) -> WatchedPage:
         context = browser.new_context(viewport=PHONE, locale="vi-VN", has_touch=True,
-                                      is_mobile=True, device_scale_factor=2)
+                                      is_mobile=True, device_scale_factor=2, **options)
         context.set_default_timeout(15_000)
-        person = WatchedPage(context, review_server.url)
+        person = WatchedPage(context, url)
         opened.append(person)
         person.goto("/accounts/login?password=1")
         person.page.fill("input[name=username]", username)
@@ -66,9 +66,17 @@ def people(browser, review_server):
         person.page.wait_for_url(lambda url: "/accounts/login" not in url)
         return person
 
-    yield open_as
-    for person in opened:
-        person.context.close()
+    try:
+        yield open_as
+    finally:
+        for person in opened:
+            person.context.close()
+
+
+@pytest.fixture
+def people(browser, review_server):
+    """Opens phone-sized contexts signed in as someone; closes them all at the end."""
+    yield from sign_in_people(browser, review_server.url)
 
 
 def demo(server, role: str) -> tuple[str, str]:
