@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+from .accounts.passwords import OWASP_MINIMUM, PRODUCTION_COST, Argon2Cost
+
 #: Environments in which a missing SECRET_KEY is tolerated (a random one is generated).
 DEV_ENVIRONMENTS = frozenset({"development", "testing"})
 
@@ -66,6 +68,9 @@ def from_environment(instance_path: str) -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_env_int("SESSION_HOURS", 12)),
         "WTF_CSRF_TIME_LIMIT": _env_int("CSRF_TIME_LIMIT", 24 * 3600),
         "PAGE_SIZE": _env_int("PAGE_SIZE", 25),
+        # Password and PIN hashing (Argon2id); below OWASP's minimum only in development and
+        # testing (check()), where the tests use a cheap setting.
+        **{key: _env_int(key, default) for key, default in PRODUCTION_COST.as_config().items()},
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "COMPRESS_MIN_SIZE": 256,
         "COMPRESS_MIMETYPES": [
@@ -89,8 +94,17 @@ def from_environment(instance_path: str) -> dict:
 def check(config: dict) -> None:
     """Refuse to start with unsafe settings outside development and testing.
 
-    :raise ConfigError: when ``SECRET_KEY`` is missing in production.
+    :raise ConfigError: when ``SECRET_KEY`` is missing in production, or the Argon2 cost is
+        below OWASP's minimum there (a test setting that leaked into production).
     """
+    cost = Argon2Cost.from_config(config)
+    if cost.weaker_than(OWASP_MINIMUM) and config.get("ENV") not in DEV_ENVIRONMENTS:
+        raise ConfigError(
+            f"The Argon2 cost {tuple(cost)} (DANTOC_ARGON2_MEMORY_KIB, _TIME_COST, "
+            f"_PARALLELISM) is below OWASP's minimum {tuple(OWASP_MINIMUM)}: such cheap "
+            "hashes are for tests only. Unset these variables to use the default "
+            f"{tuple(PRODUCTION_COST)}, or set DANTOC_ENV=development for a local run."
+        )
     if not config.get("SECRET_KEY"):
         if config.get("ENV") not in DEV_ENVIRONMENTS:
             raise ConfigError(

@@ -21,11 +21,15 @@ import pytest
 import sqlalchemy as sa
 
 from dantoc import create_app
+from dantoc.accounts.passwords import Argon2Cost
 from dantoc.config import normalise_database_url
 from dantoc.extensions import db
 
 ENGINE = os.environ.get("DANTOC_TEST_ENGINE", "sqlite")
 PG_URL = os.environ.get("DANTOC_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+#: The cheapest Argon2id argon2-cffi accepts: at the production cost (pinned by
+#: tests/test_accounts_passwords.py) every password check of a test would take ~0.4 s.
+ARGON2_TEST_COST = Argon2Cost(memory_kib=8, time_cost=1, parallelism=1)
 _counter = itertools.count()
 
 
@@ -37,6 +41,7 @@ def base_config(database_url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": sa.pool.NullPool},
         "WTF_CSRF_ENABLED": False,
+        **ARGON2_TEST_COST.as_config(),
     }
 
 

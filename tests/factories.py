@@ -10,9 +10,10 @@ from dantoc.accounts import services as accounts
 from dantoc.accounts.passwords import hash_password
 from dantoc.catalogs.models import AdminUnit
 from dantoc.extensions import db
+from tests.conftest import ARGON2_TEST_COST
 
 PASSWORD = "correct-horse-battery"
-_HASH = hash_password(PASSWORD)  # hashed once: Argon2id is deliberately slow
+_HASH = hash_password(PASSWORD, ARGON2_TEST_COST)  # the test apps' cost: no rehash at sign-in
 _seq = itertools.count(1)
 
 

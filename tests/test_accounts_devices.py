@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from dantoc.accounts.devices import device_cookie_name
 from dantoc.accounts.models import ActivationCode, Device, utcnow
-from dantoc.accounts.passwords import sha256
+from dantoc.accounts.passwords import PRODUCTION_COST, sha256
 from dantoc.audit.models import AuditEvent
 from dantoc.extensions import db
 from tests.security_tree import Clock, build_tree, fresh_client, make, sign_in
@@ -160,6 +160,21 @@ def test_the_pin_unlocks_the_phone_on_return(app, officer, head):
     actions = [e.action for e in db.session.scalars(sa.select(AuditEvent).order_by(
         AuditEvent.id))]
     assert actions[-2:] == ["auth.pin_failed", "auth.unlock"]
+
+
+def test_a_cheap_pin_hash_is_replaced_at_unlock_when_the_production_cost_applies(app, officer,
+                                                                                  head):
+    phone, _response = enrol(app, issue(officer, head))
+    assert db.session.scalar(sa.select(Device.pin_hash)).startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    _expire_session(phone)
+    app.config.update(PRODUCTION_COST.as_config())  # the same database, production's cost
+    assert phone.post("/accounts/unlock", data={"pin": PIN}).status_code == 303
+    assert db.session.scalar(sa.select(Device.pin_hash)).startswith(
+        "$argon2id$v=19$m=65536,t=3,p=4$")
+    actions = [(e.action, e.after) for e in db.session.scalars(sa.select(AuditEvent).order_by(
+        AuditEvent.id))]
+    assert actions[-2:] == [("auth.rehash", {"secret": "pin", "cost": [65536, 3, 4]}),
+                            ("auth.unlock", None)]
 
 
 def test_pin_attempts_are_strictly_limited_and_the_window_slides(app, officer, head,

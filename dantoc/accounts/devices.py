@@ -14,8 +14,8 @@ from flask import current_app
 from ..audit import services as audit
 from ..extensions import db
 from .models import ActivationCode, Device, User, utcnow
-from .passwords import hash_password, sha256, verify_password
-from .services import revoke_all_devices
+from .passwords import hash_password, needs_rehash, sha256, verify_password
+from .services import record_rehash, revoke_all_devices
 
 #: No 0/O, 1/I/L: easy to read aloud and to type on a phone. 12 of 31 symbols ≈ 59 bits.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -120,6 +120,9 @@ def device_for_token(token: str | None) -> Device | None:
 def check_pin(device: Device, pin: str) -> bool:
     """Verify the PIN; count failures and revoke the device at the limit (audited)."""
     if verify_password(device.pin_hash, pin):
+        if needs_rehash(device.pin_hash):
+            device.pin_hash = hash_password(pin)
+            record_rehash(device, "pin", actor=device.user)
         device.failed_pins = 0
         device.last_seen_at = utcnow()
         db.session.flush()

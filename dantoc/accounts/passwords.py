@@ -1,8 +1,13 @@
 """Password and PIN hashing with Argon2id, and the password and PIN policies.
 
-Hashing: argon2-cffi's RFC 9106 low-memory profile (Argon2id, m=64 MiB, t=3, p=4), above the
-OWASP minimum (m=19 MiB, t=2, p=1). Policy: ASVS 5.0 6.2.1 (≥ 8 characters, 15 recommended),
-6.2.4 (not among the most common passwords), not the username.
+Hashing: by default argon2-cffi's RFC 9106 low-memory profile (Argon2id, m=64 MiB, t=3, p=4),
+above the OWASP minimum (m=19 MiB, t=2, p=1). The parameters come from the configuration
+(``ARGON2_MEMORY_KIB``, ``ARGON2_TIME_COST``, ``ARGON2_PARALLELISM``) so that the tests can
+hash cheaply; :func:`dantoc.config.check` refuses anything below the OWASP minimum outside
+development and testing, and a hash whose parameters differ from the configured ones is
+rehashed at the next successful check (:func:`needs_rehash`), so a cheap hash never stays.
+Policy: ASVS 5.0 6.2.1 (≥ 8 characters, 15 recommended), 6.2.4 (not among the most common
+passwords), not the username.
 """
 
 from __future__ import annotations
@@ -11,14 +16,12 @@ import hashlib
 from functools import cache
 from importlib import resources
 from itertools import pairwise
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-
-_hasher = PasswordHasher()
-#: Verified against when the username is unknown, so timing does not reveal it.
-_DUMMY_HASH = _hasher.hash("dantoc-dummy-password")
 
 MIN_LENGTH = 8
 RECOMMENDED_LENGTH = 15
@@ -26,15 +29,68 @@ MAX_LENGTH = 128
 PIN_MIN, PIN_MAX = 4, 8
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+class Argon2Cost(NamedTuple):
+    """The Argon2id cost parameters (the configuration keys are ``ARGON2_<FIELD>``)."""
+
+    memory_kib: int
+    time_cost: int
+    parallelism: int
+
+    @classmethod
+    def from_config(cls, config) -> Argon2Cost:
+        return cls(*(int(config.get(key, default))
+                     for key, default in PRODUCTION_COST.as_config().items()))
+
+    def as_config(self) -> dict[str, int]:
+        """``{"ARGON2_MEMORY_KIB": …, "ARGON2_TIME_COST": …, "ARGON2_PARALLELISM": …}``"""
+        return {f"ARGON2_{field.upper()}": value for field, value in self._asdict().items()}
+
+    def weaker_than(self, floor: Argon2Cost) -> bool:
+        """Whether any parameter is below ``floor``'s."""
+        return any(mine < least for mine, least in zip(self, floor, strict=True))
+
+
+#: The production default: RFC 9106's second recommended (low-memory) option.
+PRODUCTION_COST = Argon2Cost(memory_kib=65536, time_cost=3, parallelism=4)
+#: OWASP's minimum for Argon2id; only development and testing may configure less.
+OWASP_MINIMUM = Argon2Cost(memory_kib=19456, time_cost=2, parallelism=1)
+
+
+@cache
+def _hasher(cost: Argon2Cost) -> PasswordHasher:
+    return PasswordHasher(memory_cost=cost.memory_kib, time_cost=cost.time_cost,
+                          parallelism=cost.parallelism)
+
+
+@cache
+def _dummy_hash(cost: Argon2Cost) -> str:
+    """Verified against when the username is unknown, so timing does not reveal it."""
+    return _hasher(cost).hash("dantoc-dummy-password")
+
+
+def configured_cost() -> Argon2Cost:
+    """The current app's configured cost (the production cost outside an app)."""
+    return Argon2Cost.from_config(current_app.config) if has_app_context() else PRODUCTION_COST
+
+
+def hash_password(password: str, cost: Argon2Cost | None = None) -> str:
+    """Hash with ``cost``, by default the configured one."""
+    return _hasher(cost or configured_cost()).hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    cost = configured_cost()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher(cost).verify(password_hash or _dummy_hash(cost), password) \
+            and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a hash that just verified was made with other parameters than the configured
+    ones (a cheaper or older setting): the caller stores a new hash of the same secret."""
+    return _hasher(configured_cost()).check_needs_rehash(password_hash)
 
 
 def sha256(secret: str) -> str:

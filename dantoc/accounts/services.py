@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..audit import services as audit
 from ..extensions import db
 from .models import Device, Role, RoleGrant, RoleVerb, User, utcnow
-from .passwords import hash_password, verify_password
+from .passwords import configured_cost, hash_password, needs_rehash, verify_password
 from .permissions import DEFAULT_GRANTS, DEFAULT_ROLES
 
 #: The fields of a user that the audit trail shows before and after a change.
@@ -63,7 +63,19 @@ def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(sa.select(User).where(User.username ==
                                                    normalise_username(username)[:60]))
     ok = verify_password(user.password_hash if user else None, password)
-    return user if ok and user is not None and user.active else None
+    if not ok or user is None or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        record_rehash(user, "password", actor=user)
+    return user
+
+
+def record_rehash(obj, secret: str, *, actor: User) -> None:
+    """Audit that a password or PIN hash was replaced by one with the configured Argon2 cost
+    (made with other parameters: an older default, or a test setting that must not stay)."""
+    audit.record("auth.rehash", obj, actor=actor,
+                 after={"secret": secret, "cost": list(configured_cost())})
 
 
 def end_sessions(user: User) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ENGINE, _pg_admin_engine, _pg_url
+from tests.conftest import ARGON2_TEST_COST, ENGINE, _pg_admin_engine, _pg_url
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -123,7 +123,9 @@ def _server_env(database_url: str, port: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DANTOC_", "GUNICORN_"))}
     env.update(DANTOC_ENV="development", DANTOC_DATABASE_URL=database_url,
                DANTOC_SECRET_KEY=secrets.token_hex(32), GUNICORN_BIND=f"127.0.0.1:{port}",
-               GUNICORN_WORKERS="2", GUNICORN_LOGLEVEL="warning")
+               GUNICORN_WORKERS="2", GUNICORN_LOGLEVEL="warning",
+               **{f"DANTOC_{key}": str(value)
+                  for key, value in ARGON2_TEST_COST.as_config().items()})
     return env
 
 
