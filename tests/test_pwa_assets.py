@@ -31,15 +31,33 @@ def test_service_worker_headers(client):
     assert response.mimetype == "text/javascript"
     assert response.headers["Cache-Control"] == "no-cache"
     assert response.headers["Service-Worker-Allowed"] == "/"
-    assert "'dantoc-static-' + VERSION" in body and "dantoc-outbox" in body  # worker + outbox
-    assert "__VERSION__" not in body and "__PRECACHE__" not in body
+    assert "'dantoc-static-' + VERSION" in body
 
 
-def test_service_worker_precaches_only_public_static_files(client):
+def test_service_worker_imports_the_outbox_from_the_page_bundle_not_a_copy(client):
+    """One outbox module (issue 15 item 5): the worker imports the bundle the page loaded."""
     _response, body = _worker(client)
-    precache = re.search(r"const PRECACHE = (\[.*?\]);", body).group(1)
     script = re.search(r'src="(/app\.js\?v=[0-9a-f]+)"', client.get("/").get_data(as_text=True))
-    assert precache == f'["{script.group(1)}", "/offline", "/manifest.webmanifest"]'
+    assert f'const BUNDLE = "{script.group(1)}";' in body
+    assert "importScripts(BUNDLE);" in body
+    assert "= Outbox;" in body
+    assert "dantoc-outbox" not in body and "indexedDB" not in body  # no pasted outbox code
+    outbox = assets.strip((ROOT / "static" / "js" / "outbox.js").read_text("utf-8"))
+    assert assets.bundle().text.count(outbox) == 1
+
+
+def test_service_worker_installs_from_the_http_cache_and_precaches_no_page(client):
+    """A first visit downloads no page twice and nothing the page did not need (issue 17)."""
+    _response, body = _worker(client)
+    assert "c.add(new Request(BUNDLE, {cache: 'force-cache'}))" in body
+    assert "addAll" not in body and "manifest" not in body
+
+
+def test_bundle_runs_htmx_and_the_page_code_only_in_a_document(client):
+    text = assets.bundle().text
+    htmx = (ROOT / "static" / "vendor" / "htmx.min.js").read_text("utf-8").rstrip()
+    assert text.startswith("if (self.document) {\n" + htmx + "\n}\nconst Outbox = (() => {")
+    assert "\nif (self.document) (() => {\nconst {" in text
 
 
 def test_service_worker_stays_no_cache_for_a_signed_in_user(app, login):
@@ -71,6 +89,7 @@ def test_kill_switch_serves_a_worker_that_removes_itself_but_not_the_outbox(app,
     assert "'dantoc-static-'" in body and "'dantoc-user-'" in body and "caches.delete" in body
     assert "c.navigate(c.url)" in body  # reloads its pages
     assert "indexedDB" not in body and "fetch" not in body  # the outbox is left alone
+    assert "importScripts" not in body
     page = client.get("/").get_data(as_text=True)
     assert "data-sw=" not in page  # pages stop registering a worker
 
@@ -92,7 +111,7 @@ def test_bundle_is_precompressed_with_brotli_and_cached_for_a_year(client):
     assert raw == brotli.compress(assets.bundle().body, quality=11)  # quality 11, not on the fly
     text = brotli.decompress(raw).decode()
     htmx = (ROOT / "static" / "vendor" / "htmx.min.js").read_text("utf-8").rstrip()
-    assert text.startswith(htmx)
+    assert htmx in text
     for code in ("dantocOutbox", "navigator.locks", "'Idempotency-Key'", "htmx:confirm",
                  "/session/state"):
         assert code in text, code

@@ -254,13 +254,21 @@ def test_receipt_fragment_for_htmx(entry):
     assert "<html" not in html and key in html
 
 
-def test_boosted_submit_answers_with_the_receipt_and_pushes_its_url(entry):
+@pytest.mark.parametrize("headers", [BOOSTED, HX], ids=["boosted", "fragment"])
+def test_htmx_submit_answers_with_the_receipt_fragment_into_main(entry, headers):
+    """Issue 17 item 2: the receipt after a submit is a fragment, not a whole page, swapped
+    into <main> (the header stays) with the receipt's address and title."""
     key = str(uuid.uuid4())
-    response = post(entry.client, entry.url, entry.answers(), key=key, headers=BOOSTED)
+    response = post(entry.client, entry.url, entry.answers(), key=key, headers=headers)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert response.headers["HX-Push-Url"] == f"/entry/receipt/{key}"
-    assert html.startswith("<!doctype html>") and key in html
+    assert response.headers["HX-Retarget"] == "#main"
+    assert response.headers["HX-Reswap"] == "innerHTML show:window:top"
+    assert "<html" not in html and "<header" not in html and 'id="outbox"' not in html
+    assert html.startswith("<title>") and 'id="receipt"' in html and key in html
+    page = entry.client.get(f"/entry/receipt/{key}").get_data(as_text=True)
+    assert page.startswith("<!doctype html>") and page.count("<title>") == 1
 
 
 def test_enter_key_saves_a_draft_rather_than_adding_a_grid_row(entry):

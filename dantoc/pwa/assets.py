@@ -1,9 +1,14 @@
 """The page bundle (/app.js) and the service worker (/sw.js), built from static/js/.
 
+The bundle is htmx, the outbox module (``Outbox``, static/js/outbox.js) and the page code;
+htmx and the page code run only in a document, so the service worker imports the same file
+(``importScripts``) for its outbox instead of a pasted copy: one module, downloaded once.
+The worker script itself is static/js/sw.js with its version and the bundle's URL.
+
 The sources stay readable and commented; serving strips full-line comments and indentation
 (nothing else, so no minifier is needed) and compresses once per content with Brotli quality
-11 (gzip level 9 for clients without Brotli): htmx plus the outbox must fit the 30 KB
-first-visit budget (budgets.md §6). Results are cached per file stamp and content hash.
+11 (gzip level 9 for clients without Brotli): the whole first visit must fit 30 KB
+(budgets.md §6). Results are cached per file stamp and content hash.
 """
 
 from __future__ import annotations
@@ -82,34 +87,38 @@ def _compressed(text: str) -> tuple[bytes, bytes]:
 
 @lru_cache(maxsize=4)
 def _bundle(stamp: tuple) -> Asset:
-    own = strip((JS / "outbox.js").read_text("utf-8") + (JS / "page.js").read_text("utf-8"))
-    text = HTMX.read_text("utf-8").rstrip() + "\n;(() => {\n" + own + "})();\n"
+    outbox = strip((JS / "outbox.js").read_text("utf-8"))
+    page = strip((JS / "page.js").read_text("utf-8"))
+    # htmx stays the global it is (in a document); `Outbox` is a global of pages and of the
+    # worker that imports this file; the page code keeps its names to itself.
+    text = ("if (self.document) {\n" + HTMX.read_text("utf-8").rstrip() + "\n}\n" + outbox
+            + "if (self.document) (() => {\n" + page + "})();\n")
     return Asset(text, hashlib.sha256(text.encode()).hexdigest()[:12])
 
 
 def bundle() -> Asset:
-    """htmx, then the outbox and page code in one scope (htmx stays the global it is)."""
+    """htmx, the outbox module, the page code (see the module docstring)."""
     return _bundle(_stamp(HTMX, JS / "outbox.js", JS / "page.js"))
 
 
 @lru_cache(maxsize=4)
 def _worker_source(stamp: tuple) -> str:
-    return strip((JS / "outbox.js").read_text("utf-8") + (JS / "sw.js").read_text("utf-8"))
+    return strip((JS / "sw.js").read_text("utf-8"))
 
 
-def worker(precache: list[str], extra: str = "") -> Asset:
-    """The service worker with its version and precache list filled in.
+def worker(bundle_url: str, extra: str = "") -> Asset:
+    """The service worker with its version and the bundle's URL filled in.
 
     The version changes with the worker's code, the bundle, the offline page's template and
     ``extra`` (the content of ``DANTOC_SW_VERSION_FILE``): any of them gives a new worker,
     whose new static cache replaces the old one.
     """
-    source = _worker_source(_stamp(JS / "outbox.js", JS / "sw.js"))
+    source = _worker_source(_stamp(JS / "sw.js"))
     offline = OFFLINE_TEMPLATE.read_bytes()
     version = hashlib.sha256(b"\0".join((
         source.encode(), bundle().digest.encode(), offline, extra.encode()))).hexdigest()[:12]
-    text = "(() => {\n" + source.replace("__VERSION__", version).replace(
-        "__PRECACHE__", json.dumps(precache)) + "})();\n"
+    text = (f"const VERSION = '{version}';\nconst BUNDLE = {json.dumps(bundle_url)};\n"
+            "(() => {\n" + source + "})();\n")
     return Asset(text, version)
 
 

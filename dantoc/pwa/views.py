@@ -39,8 +39,9 @@ def manifest():
         display="standalone",
         background_color="#ffffff",
         theme_color="#8b1a1a",
-        icons=[{"src": url_for("static", filename="icons/icon.svg"), "sizes": "any",
-                "type": "image/svg+xml", "purpose": "any maskable"}],
+        # Inlined, as in the pages: the browser reads the icon without a request.
+        icons=[{"src": str(icon_data_uri()), "sizes": "any", "type": "image/svg+xml",
+                "purpose": "any maskable"}],
     )
     response.mimetype = "application/manifest+json"
     response.cache_control.max_age = 86400
@@ -48,8 +49,9 @@ def manifest():
     return response
 
 
-def _javascript(asset: assets.Asset, cache_control: str) -> Response:
-    """Serve a script pre-compressed (Brotli 11, else gzip 9, else plain)."""
+def _javascript(asset: assets.Asset, cache_control: str, policy: str) -> Response:
+    """Serve a script pre-compressed (Brotli 11, else gzip 9, else plain), with its content
+    security policy (not on a 304: the cached answer keeps its own)."""
     accepted = request.accept_encodings
     if accepted["br"]:
         body, encoding = asset.br, "br"
@@ -64,7 +66,10 @@ def _javascript(asset: assets.Asset, cache_control: str) -> Response:
     response.headers["Cache-Control"] = cache_control
     # A browser checking its worker for an update gets a 304 when nothing changed.
     response.set_etag(f"{asset.digest}-{encoding or 'identity'}")
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    if response.status_code != 304:
+        response.headers["Content-Security-Policy"] = policy
+    return response
 
 
 @bp.app_template_global()
@@ -80,10 +85,8 @@ def script():
     names the current version."""
     asset = assets.bundle()
     fresh = request.args.get("v") == asset.digest
-    response = _javascript(asset, IMMUTABLE if fresh else "no-cache")
     # A script needs no document policy; a short one saves bytes on every first visit.
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    return response
+    return _javascript(asset, IMMUTABLE if fresh else "no-cache", "default-src 'none'")
 
 
 def _version_extra() -> str:
@@ -102,12 +105,10 @@ def service_worker():
     if current_app.config.get("SW_KILL_SWITCH"):
         asset = assets.kill_switch()
     else:
-        precache = [script_url(), url_for("pwa.offline"), url_for("pwa.manifest")]
-        asset = assets.worker(precache, _version_extra())
-    response = _javascript(asset, "no-cache")
-    response.headers["Service-Worker-Allowed"] = "/"
+        asset = assets.worker(script_url(), _version_extra())
     # The worker's own policy: its fetches and caches are same-origin only.
-    response.headers["Content-Security-Policy"] = "default-src 'self'"
+    response = _javascript(asset, "no-cache", "default-src 'self'")
+    response.headers["Service-Worker-Allowed"] = "/"
     return response
 
 

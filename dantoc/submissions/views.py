@@ -18,6 +18,7 @@ from flask import (
     jsonify,
     make_response,
     redirect,
+    render_template,
     request,
     url_for,
 )
@@ -183,8 +184,9 @@ def _invalid(page: Page, key: uuid.UUID, base: int):
 
 
 def _received(result: services.Result):
-    """The original result: 201/200 JSON; for htmx the receipt (a page with its URL pushed, or
-    a fragment); without JavaScript a 303 to the receipt."""
+    """The original result: 201/200 JSON; for htmx the receipt fragment (about 1 KB instead
+    of a 5 KB page: 1 s less of airtime on 2G) with its URL pushed; without JavaScript a 303
+    to the receipt page."""
     submission, version = result.submission, result.version
     if _wants_json():
         values, indicators = queries.value_counts(version)
@@ -193,11 +195,13 @@ def _received(result: services.Result):
                            indicators=indicators,
                            receipt=url_for(".receipt", key=submission.client_uuid))
         response.status_code = 200 if result.replayed else 201
-    elif request.htmx:  # boosted or fragment: the receipt itself, one round trip fewer
-        response = make_response(render("submissions/receipt.html", "submissions/_receipt.html",
-                                        **_receipt_context(submission, version)))
-        if not wants_fragment():
-            response.headers["HX-Push-Url"] = url_for(".receipt", key=submission.client_uuid)
+    elif request.htmx:  # the receipt itself, one round trip fewer, as a fragment
+        response = make_response(render_template(
+            "submissions/_receipt.html", swap=True, **_receipt_context(submission, version)))
+        # Whatever htmx aimed at (a boosted form targets the body): the receipt goes into
+        # <main>, the header stays, the address becomes the receipt's.
+        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML show:window:top",
+                                 "HX-Push-Url": url_for(".receipt", key=submission.client_uuid)})
     else:
         response = redirect(url_for(".receipt", key=submission.client_uuid), code=303)
     if result.replayed:

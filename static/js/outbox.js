@@ -1,7 +1,14 @@
-// The offline outbox, shared by the page bundle (/app.js) and the service worker (/sw.js):
-// submissions kept in IndexedDB until the server has acknowledged their UUID.
-// Design and rules: docs/offline.md. Full-line comments and indentation are stripped when
-// the server bundles this file (dantoc/pwa/assets.py): keep comments on their own lines.
+// The offline outbox (docs/offline.md): submissions and drafts kept in IndexedDB until the
+// server has acknowledged them, and the rules for sending them.
+//
+// One module, `Outbox`, with an explicit interface (the object returned at the end). It is
+// defined once, in the page bundle (/app.js); the service worker imports that same file
+// (importScripts), so pages and the worker run the same code and a phone downloads it once.
+// Its pure functions use no browser API and are unit-tested with `node --test` (tests/js/).
+// Full-line comments and indentation are stripped when served (dantoc/pwa/assets.py): keep
+// comments on their own lines.
+
+const Outbox = (() => {
 
 // The database is versioned on its own, never with the worker: an upgrade only ever adds
 // stores, so a new worker or page script keeps every queued item and draft. Version 2 added
@@ -11,9 +18,89 @@ const DB = 'dantoc-outbox', LOCK = 'dantoc-outbox', USER_CACHE = 'dantoc-user-';
 const MAX_WAIT = 60000;
 // A request that hangs (a dead cell tower) must not hold the outbox lock for ever.
 const TIMEOUT = 30000;
+// The owner id a signed-in page carries (templates/base.html).
+const OWNER = /<meta name="dantoc-user" content="(\w+)">/;
 // Items the page is sending itself right now (through htmx): flushes leave them alone.
 const busy = new Set();
-let dbp;
+let dbp, channel, onChange = () => {};
+
+// -- Pure functions (tests/js/outbox.test.js) ------------------------------------------------
+
+// The next try of an item that failed: 1 s, 2 s, 4 s … after `now`, at most MAX_WAIT.
+const backoff = (item, now = Date.now()) => ({attempts: item.attempts + 1,
+  next_at: now + Math.min(MAX_WAIT, 1000 * 2 ** item.attempts)});
+
+// Whether a send should try `item` now: queued, not being sent by the page, and its wait
+// over (`force`: "Send now" and the `online` event do not wait).
+const isDue = (item, now, force) => item.state === 'queued' && !busy.has(item.uuid) &&
+  (force || item.next_at <= now);
+
+// Send order: oldest first, as submitted (then by UUID: a total order).
+const byAge = (a, b) => a.created - b.created || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
+
+// Pages whose signed-in copy may be kept per user for opening offline: the forms, the
+// "what is due" home and the outbox list. Never receipts, never htmx fragments.
+const keepable = path => (path.startsWith('/entry/') && !path.startsWith('/entry/receipt/')) ||
+  path === '/outbox';
+
+// The owner id a page's HTML carries, else null (a signed-out page).
+const ownerOf = html => (OWNER.exec(html) || [])[1] || null;
+
+// The 32 bytes of an outbox key as the server sends it (base64); anything else throws, so
+// a damaged answer is never stored as a key.
+function keyBytes(b64) {
+  const raw = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  if (raw.length !== 32) throw new Error('outbox key: ' + raw.length + ' bytes');
+  return raw;
+}
+
+// What the server's answer to an outbox send means. `answer`: {status, redirected, body}
+// (body: the JSON, or {}). For an item (`uuid` given) only a 2xx that echoes its UUID is an
+// acknowledgement (reliability.md §4.2 rule 3); a draft is saved by any 2xx.
+// 'ok' | 'retry' (no decision yet) | 'renew' (CSRF token aged) | 'paused' (signed out) |
+// 'attention' (refused: kept, with the server's message).
+function verdict({status, redirected, body}, uuid) {
+  const e = (body && body.error) || {};
+  if (redirected || status === 401) return 'paused';
+  if (status >= 200 && status < 300) return uuid === undefined || body.uuid === uuid ? 'ok' : 'retry';
+  if (status === 400 && e.code === 'csrf') return 'renew';
+  if (status >= 500 || (status === 409 && e.code === 'in_flight')) return 'retry';
+  return 'attention';
+}
+
+// What the answer to the page's own (htmx) send of `item` means: 'acked' (the receipt of
+// its UUID came back), 'invalid' (its form came back with errors: the server saved a
+// draft), 'failed' (no answer, or a server error) or 'kept' (anything else: the outbox
+// sends it again and files a refusal with the server's message).
+function pageVerdict(item, {status, pushUrl, responseURL}) {
+  const to = (pushUrl || '') + ' ' + (responseURL || '');
+  if (status >= 200 && status < 300 && to.includes('/receipt/' + item.uuid)) return 'acked';
+  if (status === 200 && responseURL && new URL(responseURL).pathname === item.url) return 'invalid';
+  return !status || status >= 500 ? 'failed' : 'kept';
+}
+
+// -- Encryption: AES-GCM with the owner's non-extractable key ------------------------------
+
+const importKey = b64 => crypto.subtle.importKey('raw', keyBytes(b64), 'AES-GCM', false,
+  ['encrypt', 'decrypt']);
+
+// Encrypt {fields, label}. Without a key (not fetched yet: a first visit that went offline
+// before anything was typed online), keep it readable rather than lose it; it is still
+// bound to its owner.
+async function seal(key, data) {
+  if (!key) return {plain: data};
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const text = new TextEncoder().encode(JSON.stringify(data));
+  return {iv, data: await crypto.subtle.encrypt({name: 'AES-GCM', iv}, key, text)};
+}
+
+async function unseal(key, box) {
+  if (box.plain) return box.plain;
+  const text = await crypto.subtle.decrypt({name: 'AES-GCM', iv: box.iv}, key, box.data);
+  return JSON.parse(new TextDecoder().decode(text));
+}
+
+// -- IndexedDB -----------------------------------------------------------------------------
 
 // One promise per IndexedDB request.
 const req = r => new Promise((ok, fail) => {
@@ -26,10 +113,10 @@ function db() {
     const r = indexedDB.open(DB, 2);
     r.onupgradeneeded = () => {
       const d = r.result;
-      // items: keyPath uuid; keys: the owner's CryptoKey; meta: owner, persist, paused;
-      // log: every local deletion of an item or draft, with its reason; drafts (version 2):
-      // a form's draft the server could not take, keyPath uuid. Only missing stores are
-      // created: an upgrade never touches what is stored.
+      // items: keyPath uuid; keys: the owner's CryptoKey; meta: owner, persist, told,
+      // paused; log: every local deletion of an item or draft, with its reason; drafts
+      // (version 2): a form's draft the server could not take, keyPath uuid. Only missing
+      // stores are created: an upgrade never touches what is stored.
       for (const [name, opts] of [['items', {keyPath: 'uuid'}], ['keys', {keyPath: 'owner'}],
         ['meta'], ['log', {autoIncrement: true}], ['drafts', {keyPath: 'uuid'}]]) {
         if (!d.objectStoreNames.contains(name)) d.createObjectStore(name, opts);
@@ -67,40 +154,27 @@ async function tx(names, write, fn) {
 
 const getMeta = k => tx(['meta'], false, m => req(m.get(k)));
 const setMeta = (k, v) => tx(['meta'], true, m => req(v === undefined ? m.delete(k) : m.put(v, k)));
-// The items of one owner only: another account's items are never shown or sent.
+// The items (or drafts) of one owner only, oldest first: another account's are never
+// shown or sent.
 const mine = async (owner, store = 'items') => owner
-  ? (await tx([store], false, s => req(s.getAll()))).filter(i => i.owner === owner) : [];
+  ? (await tx([store], false, s => req(s.getAll()))).filter(i => i.owner === owner).sort(byAge) : [];
 const keyOf = async owner => {
   const k = await tx(['keys'], false, s => req(s.get(owner)));
   return k && k.key;
 };
 
-// The owner's AES-GCM key, imported non-extractable from the server's copy: scripts can use
-// it but never read it, and it is deleted at sign-out (docs/offline.md). Stored only for the
+// The owner's key, imported non-extractable from the server's copy: scripts can use it but
+// never read it, and it is deleted at sign-out (docs/offline.md). Stored only for the
 // phone's current owner, checked in the same transaction: a flush that read the session just
 // before a sign-out must not bring the key back after it.
 async function saveKey(owner, b64) {
-  const raw = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
-  const key = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+  const key = await importKey(b64);
   await tx(['meta', 'keys'], true, async (m, s) => {
     if (await req(m.get('owner')) === owner) await req(s.put({owner, key}));
   });
 }
 
-// Encrypt {fields, label}. Without a key (never fetched: a first sign-in while offline),
-// keep it readable rather than lose it; it is still bound to its owner.
-async function seal(key, data) {
-  if (!key) return {plain: data};
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const text = new TextEncoder().encode(JSON.stringify(data));
-  return {iv, data: await crypto.subtle.encrypt({name: 'AES-GCM', iv}, key, text)};
-}
-
-async function unseal(key, box) {
-  if (box.plain) return box.plain;
-  const text = await crypto.subtle.decrypt({name: 'AES-GCM', iv: box.iv}, key, box.data);
-  return JSON.parse(new TextDecoder().decode(text));
-}
+const timeout = () => self.AbortSignal && AbortSignal.timeout ? AbortSignal.timeout(TIMEOUT) : undefined;
 
 // The signed-in user's owner id, a fresh CSRF token and the outbox key (stored if new);
 // null when signed out (401); throws when the server cannot be reached.
@@ -113,8 +187,6 @@ async function session() {
   if (!(await keyOf(s.user))) await saveKey(s.user, s.key);
   return s;
 }
-
-const timeout = () => self.AbortSignal && AbortSignal.timeout ? AbortSignal.timeout(TIMEOUT) : undefined;
 
 // Store a submission for `owner` (replacing an earlier copy of the same UUID: the user
 // fixed it and submitted again). Its draft kept on this phone, if any, goes: the submit
@@ -164,23 +236,36 @@ const update = (item, change, reason) => tx(['items', 'log'], true, async (s, lo
   await req(log.add({uuid: item.uuid, reason, at: Date.now()}));
 });
 
-// Wait 1 s, 2 s, 4 s … up to MAX_WAIT before the next try.
-const backoff = item => ({attempts: item.attempts + 1,
-  next_at: Date.now() + Math.min(MAX_WAIT, 1000 * 2 ** item.attempts)});
-
-// Tell every page (and the worker) that the outbox changed; `onChange` is this context's
-// own listener (a BroadcastChannel does not deliver to its sender).
-const channel = self.BroadcastChannel ? new BroadcastChannel(LOCK) : null;
-let onChange = () => {};
-function changed(message) {
-  message = message || {type: 'changed'};
-  if (channel) channel.postMessage(message);
-  onChange(message);
+// The page's own send of `item` got an answer (`pageVerdict`): record it. Returns the
+// verdict.
+async function answered(item, response) {
+  const v = pageVerdict(item, response);
+  busy.delete(item.uuid);
+  if (v === 'acked') await update(item, null, 'acknowledged');
+  else await update(item, v === 'invalid' ? {state: 'attention', message: response.invalid}
+    : v === 'failed' ? backoff(item) : {});
+  return v;
 }
 
-// POST a stored item or draft with a fresh CSRF token; [response, its JSON, its error] or
-// a string: 'down' (no network), 'paused' (signed out), 'renew' (CSRF token refused).
-async function post(box, s, key, headers) {
+// Tell every page (and the worker) that the outbox changed; `listen` sets this context's
+// own listener (a BroadcastChannel does not deliver to its sender).
+function bus() {
+  if (channel === undefined) channel = self.BroadcastChannel ? new BroadcastChannel(LOCK) : null;
+  return channel;
+}
+function changed(message) {
+  message = message || {type: 'changed'};
+  if (bus()) channel.postMessage(message);
+  onChange(message);
+}
+function listen(fn) {
+  onChange = fn;
+  if (bus()) channel.onmessage = e => fn(e.data);
+}
+
+// POST a stored item or draft with a fresh CSRF token; [verdict, JSON] or, before any
+// answer, 'down' (no network).
+async function post(box, s, key, headers, uuid) {
   const {fields} = await unseal(key, box.body);
   const body = new URLSearchParams(fields);
   body.set('csrf_token', s.csrf);
@@ -189,56 +274,47 @@ async function post(box, s, key, headers) {
     r = await fetch(box.url, {method: 'POST', body, redirect: 'manual', signal: timeout(),
       headers: Object.assign({Accept: 'application/json', 'X-CSRFToken': s.csrf}, headers)});
   } catch (_) {
-    return 'down';
+    return ['down', {}];
   }
-  if (r.type === 'opaqueredirect' || r.status === 401) return 'paused';
-  const j = await r.json().catch(() => ({})), e = j.error || {};
-  return r.status === 400 && e.code === 'csrf' ? 'renew' : [r, j, e];
+  const j = await r.json().catch(() => ({}));
+  return [verdict({status: r.status, redirected: r.type === 'opaqueredirect', body: j}, uuid), j];
 }
 
 // Save a kept draft on the server, through the form page's own "Save draft" (the htmx
 // path: 200 and the status fragment once saved, no flash message left in the session).
-// Returns what `send` does; a refused draft stays on the phone with the server's message
-// (not sent again: opening its form shows it, and saving or submitting there replaces it).
+// A refused draft stays on the phone with the server's message (not sent again: opening
+// its form shows it, and saving or submitting there replaces it).
 async function sendDraft(d, s, key) {
-  const out = await post(d, s, key, {'HX-Request': 'true'});
-  if (typeof out === 'string') return out;
-  const [r, , e] = out;
-  if (r.ok) return dropDraft(d.uuid, d.owner, 'acknowledged', d.saved_at).then(() => 'ok');
-  if (r.status >= 500 || r.status === 409 && e.code === 'in_flight') return 'retry';
-  await tx(['drafts'], true, async st => {
-    const cur = await req(st.get(d.uuid));
-    if (cur && cur.saved_at === d.saved_at) await req(st.put(Object.assign(cur, {message: e.message || r.status})));
-  });
-  return 'attention';
+  const [v, j] = await post(d, s, key, {'HX-Request': 'true'});
+  if (v === 'ok') await dropDraft(d.uuid, d.owner, 'acknowledged', d.saved_at);
+  if (v === 'attention') {
+    await tx(['drafts'], true, async st => {
+      const cur = await req(st.get(d.uuid));
+      if (cur && cur.saved_at === d.saved_at) await req(st.put(Object.assign(cur, {message: (j.error || {}).message || 'refused'})));
+    });
+  }
+  return v;
 }
 
-// Send one item; returns 'ok', 'retry', 'renew' (CSRF token refused), 'paused' (signed
-// out), 'down' (no network) or 'attention'. The server's answer decides, never a guess:
-// the item leaves only on a 2xx that echoes its UUID (reliability.md §4.2 rule 3).
+// Send one item: the server's answer decides, never a guess; the item leaves only on a 2xx
+// that echoes its UUID.
 async function send(item, s, key) {
-  const out = await post(item, s, key, {'Idempotency-Key': item.uuid});
-  if (typeof out === 'string') return out;
-  const [r, j, e] = out;
-  if (r.ok && j.uuid === item.uuid) {
+  const [v, j] = await post(item, s, key, {'Idempotency-Key': item.uuid}, item.uuid);
+  if (v === 'ok') {
     await update(item, null, 'acknowledged');
-    changed({type: 'acked', uuid: item.uuid, receipt: j.receipt});
-    return 'ok';
+    changed({type: 'acked', uuid: item.uuid, url: item.url, receipt: j.receipt});
   }
-  if (r.ok || r.status >= 500 || r.status === 409 && e.code === 'in_flight') {
-    await update(item, backoff(item));
-    return 'retry';
-  }
+  if (v === 'retry') await update(item, backoff(item));
   // Refused (period closed, approved meanwhile, scope changed, answers to fix): kept,
   // with the server's message, on the "needs attention" list; the server kept a copy.
-  await update(item, {state: 'attention', message: e.message || ''});
-  return 'attention';
+  if (v === 'attention') await update(item, {state: 'attention', message: (j.error || {}).message || ''});
+  return v;
 }
 
-// Send the current owner's queued items, one at a time, under a lock shared by every tab
-// and the worker. `force`: also those still waiting out their backoff (the "send now"
-// button, the `online` event). `wait`: queue behind a flush in progress instead of leaving
-// it to finish the job.
+// Send the current owner's queued items, oldest first, one at a time, under a lock shared
+// by every tab and the worker, then their drafts. `force`: also those still waiting out
+// their backoff ("Send now", the `online` event). `wait`: queue behind a flush in progress
+// instead of leaving it to finish the job.
 function flush(force, wait) {
   // Known offline: nothing to try (the `online` event sends); "lie-fi" says true and is tried.
   if (navigator.onLine === false) return Promise.resolve();
@@ -250,8 +326,8 @@ function flush(force, wait) {
 
 async function drain(force) {
   const owner = await getMeta('owner');
-  const due = i => i.state === 'queued' && !busy.has(i.uuid) && (force || i.next_at <= Date.now());
-  let items = (await mine(owner)).filter(due);
+  const due = i => isDue(i, Date.now(), force);
+  const items = (await mine(owner)).filter(due);
   const drafts = await pending(owner);
   if (!items.length && !drafts.length) return;
   let s;
@@ -283,11 +359,11 @@ async function drain(force) {
   let out;
   for (let n = 0; n < items.length; n++) {
     // Read it again: meanwhile it may have been sent by the page, or replaced by a new submit.
-    items[n] = await tx(['items'], false, st => req(st.get(items[n].uuid)));
-    if (!items[n] || !due(items[n])) continue;
-    out = await attempt(send, items[n]);
-    if (out === 'error' || out === 'renew') await update(items[n], backoff(items[n]));
-    if (out === 'down') for (const i of items.slice(n)) if (i) await update(i, backoff(i));
+    const item = await tx(['items'], false, st => req(st.get(items[n].uuid)));
+    if (!item || !due(item)) continue;
+    out = await attempt(send, item);
+    if (out === 'error' || out === 'renew') await update(item, backoff(item));
+    if (out === 'down') for (const i of items.slice(n)) await update(i, backoff(i));
     if (out === 'paused' || out === 'down') break;
   }
   // Then the drafts, each read again (a submit queued meanwhile has deleted its draft; one
@@ -304,10 +380,26 @@ async function drain(force) {
 // The owner's drafts still to be saved on the server (not refused by it).
 const pending = async owner => (await mine(owner, 'drafts')).filter(d => !d.message);
 
-// Pages whose signed-in copy may be kept per user for opening offline: the forms, the
-// "what is due" home and the outbox list. Never receipts, never htmx fragments.
-const keepable = path => (path.startsWith('/entry/') && !path.startsWith('/entry/receipt/')) ||
-  path === '/outbox';
+// -- Pages kept for offline use (Cache Storage, one cache per owner) ------------------------
+
+// Keep `res` (the HTML of `href`) in its owner's cache if it is a signed-in user's page that
+// may be kept and that user is the phone's current owner; a keepable page that now
+// redirects or fails (submitted, signed out) loses its kept copy.
+async function keep(href, res) {
+  if (!keepable(new URL(href).pathname)) return;
+  const html = (res.headers.get('Content-Type') || '').startsWith('text/html');
+  const owner = res.ok && !res.redirected && html && ownerOf(await res.clone().text());
+  // Only the phone's current owner's pages (a page that arrives after a sign-out is dropped).
+  if (owner) {
+    if (owner === await getMeta('owner')) await (await caches.open(USER_CACHE + owner)).put(href, res);
+    return;
+  }
+  for (const k of await caches.keys()) {
+    if (k.startsWith(USER_CACHE)) await (await caches.open(k)).delete(href);
+  }
+}
+
+const kept = (owner, url) => caches.match(url, {cacheName: USER_CACHE + owner, ignoreVary: true});
 
 // Remove one owner's key and cached pages (sign-out, or another account signing in):
 // their items stay, unreadable until that owner signs in again.
@@ -315,3 +407,10 @@ async function forget(owner) {
   await tx(['keys'], true, s => req(s.delete(owner)));
   await caches.delete(USER_CACHE + owner);
 }
+
+return {LOCK, USER_CACHE, MAX_WAIT, busy, backoff, isDue, byAge, keepable, ownerOf, keyBytes,
+  verdict, pageVerdict, seal, unseal, importKey, getMeta, setMeta, mine, keyOf, session, put,
+  putDraft, dropDraft, update, answered, changed, listen, flush, pending, keep, kept, forget};
+})();
+
+if (typeof module === 'object' && module.exports) module.exports = Outbox;

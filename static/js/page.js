@@ -1,15 +1,19 @@
-// The page side of the offline app (docs/offline.md): keep a submit in the outbox before
-// it is sent, keep a draft the server could not take and put it back in its form, show the
-// unsent count, the "saved on this phone" notice and the sign-out warning, ask for
-// persistent storage, register the service worker.
-// Every word shown comes from the server in the user's language (templates/base.html:
-// data- attributes and elements already filled in); nothing here is UI text.
+// The page side of the offline app (docs/offline.md), on top of the `Outbox` module: keep a
+// submit in the outbox before it is sent and record the server's answer, keep a draft the
+// server could not take and put it back in its form, show where the person is looking that a
+// report waits on this phone, show the unsent count and the sign-out warning, ask for
+// persistent storage, keep a copy of the page for offline use, register the service worker.
+// Every word shown comes from the server in the user's language (data- attributes and
+// elements the templates render); nothing here is UI text.
 
+const {LOCK, USER_CACHE, MAX_WAIT, busy, backoff, keepable, unseal, getMeta, setMeta, mine, keyOf,
+  session, put, putDraft, dropDraft, answered, listen, flush, pending, keep, kept, forget} = Outbox;
 const $ = id => document.getElementById(id);
 // A form's target path (not form.action: the entry form has buttons named "action").
 const path = form => new URL(form.getAttribute('action') || '', location.href).pathname;
 // The script tag names the worker, unless the kill switch is on (then: none).
 const SW = document.currentScript && document.currentScript.dataset.sw;
+const worker = () => SW && navigator.serviceWorker && navigator.serviceWorker.controller;
 // The signed-in user's owner id ('' on the offline page, absent when signed out).
 const user = () => { const b = $('outbox'); return b ? b.dataset.user : undefined; };
 // A text the server rendered for this script (templates/pwa/_outbox.html).
@@ -17,6 +21,12 @@ const say = name => $('outbox').dataset[name];
 // The entry form's fields as typed, with the pressed button's action.
 const fieldsOf = (form, action) => [...new FormData(form)]
   .filter(([k, v]) => typeof v === 'string' && k !== 'action').concat([['action', action]]);
+const entryForm = () => document.querySelector('form.entry');
+// The page as the server sent it, for a copy kept for offline use when the worker did not
+// see it load (the first visit; a page a sign-in led to): the parsed document, read before
+// any script changed it, or after an htmx page swap the response itself. Never fetched again.
+let served = user() && keepable(location.pathname) &&
+  [location.href.split('#')[0], '<!doctype html>\n' + document.documentElement.outerHTML];
 // Whose items this page shows: the signed-in user, or on the offline page the phone's
 // last signed-in user (cleared at sign-out).
 let owner = null, timer = 0, sending = null, draftWait = 500;
@@ -24,14 +34,19 @@ let owner = null, timer = 0, sending = null, draftWait = 500;
 async function start() {
   const u = user();
   owner = null;
+  if (worker()) manifest();
   if (u === undefined) return;
   const last = await getMeta('owner');
   if (u) {
     // Another account signed in without signing out: lock the previous owner's items.
     if (last && last !== u) await forget(last);
     await setMeta('owner', u);
-    if (!(await keyOf(u))) await session().catch(() => {});
-    // Asked of those who report (the page shows them the warning), once per phone.
+    await keepServed(u);
+    // What a first visit leaves out comes once the person starts using the page; on a page
+    // the worker serves (not a first visit), at once.
+    if (worker()) await prepare(u);
+    else for (const t of ['input', 'click']) document.addEventListener(t, () => prepare(u), {once: true});
+    // Asked of those who report (the page has the warning), once per phone.
     if ($('storage-warning') && await getMeta('persist') === undefined && navigator.storage &&
         navigator.storage.persist) {
       await setMeta('persist', await navigator.storage.persist());
@@ -39,9 +54,36 @@ async function start() {
   }
   owner = u || last;
   if (u) await restore(u).catch(() => {});
-  await show();
+  await show(true);
   if (u && (await mine(u)).some(i => i.state === 'queued')) syncLater();
   flush(true);
+}
+
+// A first visit downloads the page, the bundle and the worker, nothing more (budgets.md
+// §6.2). The rest is fetched once per phone, when the person starts using the page (or on
+// the next page): the outbox key (before anything is typed that may have to be kept), the
+// offline page and the outbox list for the worker to keep, the manifest (installing).
+let prepared = null;
+async function prepare(u) {
+  if (prepared === u) return;
+  prepared = u;
+  if (!(await keyOf(u))) await session().catch(() => {});
+  if (!SW || !navigator.serviceWorker) return;
+  navigator.serviceWorker.ready.then(r => r.active.postMessage({type: 'warm', entry: keepable(location.pathname)}));
+  manifest();
+}
+function manifest() {
+  if (SW && !document.querySelector('link[rel=manifest]')) {
+    document.head.append(Object.assign(document.createElement('link'), {rel: 'manifest', href: '/manifest.webmanifest'}));
+  }
+}
+
+async function keepServed(u) {
+  const page = served;
+  served = null;
+  if (!page || !self.caches || await kept(u, page[0])) return;
+  await keep(page[0], new Response(page[1], {headers: {'Content-Type': 'text/html; charset=utf-8'}}))
+    .catch(() => {});
 }
 
 // The owner's drafts kept on this phone for this entry form (whatever the UUID its page
@@ -54,7 +96,7 @@ const draftsOf = async (u, form) => (await mine(u, 'drafts')).filter(d => d.url 
 // another new UUID takes the draft's, so that saving or submitting here continues it; not
 // when the server refused that draft (then only the values are put back).
 async function restore(u) {
-  const form = document.querySelector('form.entry'), ds = form ? await draftsOf(u, form) : [];
+  const form = entryForm(), ds = form ? await draftsOf(u, form) : [];
   const uuid = form && form.elements.uuid.value, d = ds.find(x => x.uuid === uuid) || ds[0];
   if (!d) return;
   const {fields} = await unseal(await keyOf(u), d.body), typed = new Map(fields);
@@ -67,17 +109,24 @@ async function restore(u) {
   $('status').textContent = say('restored');
 }
 
-// Bring the count, the buttons, the warnings and the /outbox list up to date, and set the
-// timer for the next retry.
-async function show() {
+// Bring the count, the buttons, the "waiting" panel, the storage note and the /outbox list
+// up to date, and set the timer for the next retry. `loaded`: a page (or page swap) has
+// just loaded.
+async function show(loaded) {
   const box = $('outbox');
   if (!box || !owner) return;
   const items = await mine(owner), n = items.length, c = $('outbox-count');
   c.textContent = c.dataset.count = n;
   c.hidden = $('outbox-link').hidden = $('outbox-send').hidden = !n;
   $('outbox-paused').hidden = !(n && await getMeta('paused'));
-  const warning = $('storage-warning');
-  if (warning) warning.hidden = await getMeta('persist') !== false;
+  await waiting(items);
+  // The storage note: once per phone, on the first page after the browser refused to keep
+  // its data for sure.
+  const note = $('storage-warning');
+  if (note && loaded && note.hidden && await getMeta('persist') === false && !(await getMeta('told'))) {
+    note.hidden = false;
+    await setMeta('told', true);
+  }
   const list = $('outbox-list');
   if (list) await showList(list, items);
   const waits = items.filter(i => i.state === 'queued').map(i => i.next_at - Date.now());
@@ -89,6 +138,23 @@ async function show() {
   // Signed out: nothing to try until a sign-in (which loads a page, which sends).
   if (waits.length && !(await getMeta('paused'))) {
     timer = setTimeout(flush, Math.max(0, Math.min(...waits)) + 50);
+  }
+}
+
+// An entry form with a report for it waiting on this phone (submitted offline, or its send
+// failed): the form gives way to the "saved on this phone, sent automatically" panel, where
+// the person is looking, so that nobody types the report twice; it comes back if the report
+// leaves the queue (sent: then the receipt shows; or refused: the form is corrected here).
+async function waiting(items) {
+  const form = entryForm(), panel = $('waiting');
+  if (!form || !panel) return;
+  const wait = items.some(i => i.state === 'queued' && i.url === path(form) && !busy.has(i.uuid));
+  if (wait === !panel.hidden) return;
+  panel.hidden = !wait;
+  form.hidden = wait;
+  if (wait) {
+    panel.scrollIntoView({block: 'start'});
+    panel.focus({preventScroll: true});
   }
 }
 
@@ -134,15 +200,20 @@ document.addEventListener('htmx:confirm', e => {
     const n = $('outbox-notice');
     n.dataset.uuid = uuid;
     n.textContent = n.dataset.text;
-    show();
-    // Offline: nothing to try now; the outbox sends it when the network is back.
-    if (!navigator.onLine) return syncLater();
+    // Offline: nothing to try now; the panel says it waits, the outbox sends it later.
+    if (!navigator.onLine) {
+      syncLater();
+      return show();
+    }
     sending = item;
     busy.add(uuid);
+    show();
     e.detail.issueRequest(true);
   }, () => e.detail.issueRequest(true));
 });
 
+// The page's own send carries the item's UUID as its idempotency key: that header, not the
+// element, tells its answer apart below.
 document.addEventListener('htmx:configRequest', e => {
   if (sending && e.detail.elt.matches('form.entry') && e.detail.formData.get('uuid') === sending.uuid) {
     e.detail.formData.set('action', 'submit');
@@ -150,26 +221,19 @@ document.addEventListener('htmx:configRequest', e => {
   }
 });
 
-// The answer to the page's own send: the receipt (acknowledged: the item leaves), the form
-// shown again with its errors (needs attention; the server saved the draft), or anything
-// else (kept; the outbox retries, and files a refusal with the server's message).
+// The answer to the page's own send, whatever element htmx fires the event on (the form
+// when it is still there; when the answer replaced it, the nearest ancestor left, with that
+// ancestor as `elt`): the receipt (acknowledged: the item leaves), the form shown again with
+// its errors (needs attention; the server saved the draft), or anything else (kept; the
+// outbox retries, and files a refusal with the server's message).
 document.addEventListener('htmx:afterRequest', e => {
-  const item = sending, x = e.detail.xhr;
-  if (!item || !e.detail.elt.matches('form.entry')) return;
+  const item = sending, cfg = e.detail.requestConfig, x = e.detail.xhr;
+  if (!item || !cfg || cfg.headers['Idempotency-Key'] !== item.uuid) return;
   sending = null;
-  busy.delete(item.uuid);
-  const to = (x.getResponseHeader('HX-Push-Url') || '') + ' ' + (x.responseURL || '');
-  let done;
-  if (x.status >= 200 && x.status < 300 && to.includes('/receipt/' + item.uuid)) {
-    done = update(item, null, 'acknowledged');
-  } else if (x.status === 200 && new URL(x.responseURL).pathname === item.url) {
-    done = update(item, {state: 'attention', message: say('invalid')});
-  } else {
-    const failed = !x.status || x.status >= 500;
-    done = update(item, failed ? backoff(item) : {});
-    if (failed) syncLater();
-  }
-  done.then(show).then(() => flush(false, true));
+  answered(item, {status: x.status, pushUrl: x.getResponseHeader('HX-Push-Url'),
+    responseURL: x.responseURL, invalid: say('invalid')})
+    .then(v => { if (v === 'failed') syncLater(); }, () => busy.delete(item.uuid))
+    .then(() => show()).then(() => flush(false, true));
 });
 
 // "Save draft" (its buttons post the entry form into #status): when the server cannot be
@@ -179,6 +243,11 @@ document.addEventListener('htmx:afterRequest', e => {
 const draftForm = e => user() && e.detail.elt.matches('form.entry [value=draft]') && e.detail.elt.form;
 document.addEventListener('htmx:beforeSwap', e => {
   if (draftForm(e) && e.detail.xhr.status >= 500) e.detail.shouldSwap = false;
+  // A whole page arriving by htmx (a boosted link, the page a sign-in leads to): its HTML,
+  // for a copy kept for offline use (see `served`).
+  const x = e.detail.xhr;
+  if (e.detail.boosted && x.status === 200 && e.detail.requestConfig.verb === 'get' &&
+      keepable(new URL(x.responseURL).pathname)) served = [x.responseURL, x.responseText];
 });
 document.addEventListener('htmx:afterRequest', e => {
   const form = draftForm(e), status = e.detail.xhr.status, u = user();
@@ -196,24 +265,23 @@ document.addEventListener('htmx:afterRequest', e => {
 // An htmx swap of the whole page (a boosted link, or signing in) is a page load too: the
 // header is new, and the user may be another one.
 document.addEventListener('htmx:afterSettle', e => {
-  if (e.detail.target !== document.body) return;
-  start().then(keep).catch(() => {});
+  if (e.detail.target === document.body) start().catch(() => {});
 });
 
 // Another tab or the worker changed the outbox. When the item of the form on screen was
 // acknowledged, show its receipt.
-onChange = m => {
-  const form = document.querySelector('form.entry');
-  if (m.type === 'acked' && m.receipt && form && form.elements.uuid.value === m.uuid &&
+listen(m => {
+  const form = entryForm();
+  if (m.type === 'acked' && m.receipt && form && m.url === path(form) &&
       !(sending && sending.uuid === m.uuid)) {
     location.assign(m.receipt);
   }
   show();
-};
-if (channel) channel.onmessage = e => onChange(e.data);
+});
 
 document.addEventListener('click', e => {
   if (e.target.id === 'outbox-send') flush(true, true);
+  if (e.target.closest('#storage-warning button')) $('storage-warning').hidden = true;
 });
 addEventListener('online', () => flush(true));
 
@@ -255,15 +323,6 @@ async function signOut(form) {
   form.submit();
 }
 
-// An entry page with no copy kept for offline use (the worker did not see it load: the
-// first visit, or the page a sign-in led to): ask the worker to keep one.
-async function keep() {
-  const sw = navigator.serviceWorker, u = user(), url = location.pathname;
-  if (!SW || !sw || !u || !keepable(url) ||
-      await caches.match(url, {cacheName: USER_CACHE + u, ignoreVary: true})) return;
-  (await sw.ready).active.postMessage({type: 'keep', url});
-}
-
 if (SW && navigator.serviceWorker) {
   addEventListener('load', () => navigator.serviceWorker.register(SW).catch(() => {}));
 }
@@ -274,4 +333,4 @@ self.dantocOutbox = {
   flush: () => flush(true, true).then(show),
 };
 
-if (self.indexedDB && self.crypto && crypto.subtle) start().then(keep).catch(() => {});
+if (self.indexedDB && self.crypto && crypto.subtle) start().catch(() => {});

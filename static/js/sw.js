@@ -1,17 +1,24 @@
-// The service worker (served at /sw.js after static/js/outbox.js, see docs/offline.md):
-// precaches the public static files and the offline page, keeps the signed-in user's entry
-// pages for opening offline, and sends the outbox when it starts, on Background Sync and
-// when asked. The server fills in VERSION and PRECACHE.
+// The service worker (served at /sw.js, see docs/offline.md). The outbox is not pasted in:
+// the worker imports the page bundle (/app.js, from the HTTP cache: the page has just
+// loaded it), whose `Outbox` module is the same code the pages run; htmx and the page code
+// in it only run in a document. The server fills in VERSION and BUNDLE.
+//
+// A first visit costs the page, the bundle and this script, nothing more (budgets.md §6.2):
+// installing takes the bundle from the HTTP cache; the offline page and the owner's outbox
+// list are fetched when a page this worker serves asks for them ("warm"), and the page
+// keeps its own copy for offline use.
 
-const VERSION = '__VERSION__';
+importScripts(BUNDLE);
+const {LOCK, USER_CACHE, getMeta, mine, flush, pending, keepable, keep, kept} = Outbox;
 const STATIC = 'dantoc-static-' + VERSION;
-const PRECACHE = __PRECACHE__;
 const OFFLINE = '/offline';
-// The owner id a page carries (templates/base.html); only signed-in pages have it.
-const OWNER = /<meta name="dantoc-user" content="(\w+)">/;
+// Public files served from the static cache, whatever their ?v=: a page kept under an older
+// version gets the current bundle (the old one is gone with its cache).
+const STATIC_PATHS = [BUNDLE.split('?')[0], OFFLINE];
 
 self.addEventListener('install', e => {
-  e.waitUntil(caches.open(STATIC).then(c => c.addAll(PRECACHE)).then(() => self.skipWaiting()));
+  e.waitUntil(caches.open(STATIC).then(c => c.add(new Request(BUNDLE, {cache: 'force-cache'})))
+    .then(() => self.skipWaiting()));
 });
 
 // Old static caches go; the user caches and the outbox (IndexedDB) stay.
@@ -43,16 +50,14 @@ self.addEventListener('sync', e => {
 self.addEventListener('message', e => {
   const m = e.data || {};
   if (m.type === 'flush') e.waitUntil(flush(true, true));
-  if (m.type === 'keep') e.waitUntil(keepCopy(m.url).catch(() => {}));
+  if (m.type === 'warm') e.waitUntil(warm(m.entry).catch(() => {}));
   if (m.type === 'signout') e.waitUntil(signedOut());
 });
 
 self.addEventListener('fetch', e => {
   const r = e.request, url = new URL(r.url);
   if (r.method !== 'GET' || url.origin !== location.origin) return;
-  // The static files, whatever their ?v=: a page kept under an older version gets the
-  // current bundle (the old one is gone with its cache, and pages work with any version).
-  if (PRECACHE.some(p => p.split('?')[0] === url.pathname)) {
+  if (STATIC_PATHS.includes(url.pathname)) {
     e.respondWith(caches.match(r, {cacheName: STATIC, ignoreVary: true, ignoreSearch: true})
       .then(c => c || fetch(r)));
     return;
@@ -68,39 +73,22 @@ self.addEventListener('fetch', e => {
 async function page(e, r, url) {
   try {
     const res = await fetch(r);
-    if (keepable(url.pathname)) e.waitUntil(store(r.url, res.clone()).catch(() => {}));
+    if (keepable(url.pathname)) e.waitUntil(keep(r.url, res.clone()).catch(() => {}));
     return res;
   } catch (err) {
     const owner = await getMeta('owner').catch(() => null);
-    const copy = owner && keepable(url.pathname) &&
-      await caches.match(r.url, {cacheName: USER_CACHE + owner, ignoreVary: true});
+    const copy = owner && keepable(url.pathname) && await kept(owner, r.url);
     return copy || await caches.match(OFFLINE, {cacheName: STATIC}) || Response.error();
   }
 }
 
-// Keep a page in its owner's cache, if it is a signed-in user's entry page as it is now;
-// a page that now redirects or fails (submitted, signed out) loses its kept copy.
-async function store(href, res) {
-  if (!keepable(new URL(href).pathname)) return;
-  const html = (res.headers.get('Content-Type') || '').startsWith('text/html');
-  const owner = res.ok && !res.redirected && res.type === 'basic' && html &&
-    (OWNER.exec(await res.clone().text()) || [])[1];
-  // Only the phone's current owner's pages (a page that arrives after a sign-out is dropped).
-  if (owner) {
-    if (owner === await getMeta('owner')) await (await caches.open(USER_CACHE + owner)).put(href, res);
-    return;
-  }
-  for (const k of await caches.keys()) {
-    if (k.startsWith(USER_CACHE)) await (await caches.open(k)).delete(href);
-  }
-}
-
-// A page asks for a copy of itself (it loaded before this worker could see it).
-async function keepCopy(url) {
-  const owner = await getMeta('owner');
-  if (!owner || !keepable(url) ||
-      await caches.match(url, {cacheName: USER_CACHE + owner, ignoreVary: true})) return;
-  await store(new URL(url, location.href).href, await fetch(url));
+// What the first visit left out, once a page has loaded: the offline page and, for those
+// who report (`entry`: an entry page asked), their outbox list, so that both open offline.
+async function warm(entry) {
+  const c = await caches.open(STATIC);
+  if (!(await c.match(OFFLINE))) await c.add(OFFLINE);
+  const owner = await getMeta('owner'), list = new URL('/outbox', location.href).href;
+  if (entry && owner && !(await kept(owner, list))) await keep(list, await fetch(list));
 }
 
 async function signedOut() {

@@ -42,6 +42,8 @@ class Chromium:
         self.process: subprocess.Popen | None = None
         self.browser = None
         self.launches = 0
+        #: the DevTools port of the running browser (tests/browser/cdp.py attaches to it)
+        self.port: int | None = None
 
     def launch(self):
         """Start chromium and attach; return the profile's browser context."""
@@ -54,7 +56,7 @@ class Chromium:
                 [executable(), *CHROMIUM_ARGS, *PHONE_ARGS, "--remote-debugging-port=0",
                  f"--user-data-dir={self.profile}", "about:blank"],
                 stdout=stream, stderr=subprocess.STDOUT, start_new_session=True)
-        port = self._devtools_port(port_file)
+        port = self.port = self._devtools_port(port_file)
         self.browser = self.browser_type.connect_over_cdp(f"http://127.0.0.1:{port}")
         self.launches += 1
         return self.browser.contexts[0]
