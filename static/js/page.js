@@ -118,13 +118,16 @@ async function show(loaded) {
   const items = await mine(owner), n = items.length, c = $('outbox-count');
   c.textContent = c.dataset.count = n;
   c.hidden = $('outbox-link').hidden = $('outbox-send').hidden = !n;
+  // "Saved on this phone" says no more once the server has the report (its receipt shows).
+  const note = $('outbox-notice');
+  if (note.dataset.uuid && !items.some(i => i.uuid === note.dataset.uuid)) note.textContent = '';
   $('outbox-paused').hidden = !(n && await getMeta('paused'));
   await waiting(items);
   // The storage note: once per phone, on the first page after the browser refused to keep
   // its data for sure.
-  const note = $('storage-warning');
-  if (note && loaded && note.hidden && await getMeta('persist') === false && !(await getMeta('told'))) {
-    note.hidden = false;
+  const told = $('storage-warning');
+  if (told && loaded && told.hidden && await getMeta('persist') === false && !(await getMeta('told'))) {
+    told.hidden = false;
     await setMeta('told', true);
   }
   const list = $('outbox-list');
@@ -246,7 +249,7 @@ document.addEventListener('htmx:beforeSwap', e => {
   // A whole page arriving by htmx (a boosted link, the page a sign-in leads to): its HTML,
   // for a copy kept for offline use (see `served`).
   const x = e.detail.xhr;
-  if (e.detail.boosted && x.status === 200 && e.detail.requestConfig.verb === 'get' &&
+  if (e.detail.boosted && x.status === 200 && (e.detail.requestConfig || {}).verb === 'get' &&
       keepable(new URL(x.responseURL).pathname)) served = [x.responseURL, x.responseText];
 });
 document.addEventListener('htmx:afterRequest', e => {

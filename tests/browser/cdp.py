@@ -107,6 +107,8 @@ class Transfer:
     status: int = 0
     #: bytes received over the network: status line, headers and the (compressed) body
     received: int = 0
+    #: bytes sent: the request's headers (as the browser sent them, when known) and body
+    sent: int = 0
     #: answered without the network: HTTP cache, the service worker, a prefetch
     cached: bool = False
     finished: bool = False
@@ -204,11 +206,16 @@ class Downloads:
                     previous.status = params["redirectResponse"]["status"]
                     previous.received = int(
                         params["redirectResponse"].get("encodedDataLength") or 0)
-                self.transfers[key] = Transfer(self.sessions.get(session, "?"),
-                                               request["url"], request["method"])
+                self.transfers[key] = Transfer(
+                    self.sessions.get(session, "?"), request["url"], request["method"],
+                    sent=sum(len(e.get("bytes", "")) * 3 // 4
+                             for e in request.get("postDataEntries", [])))
             elif key in self.transfers:
                 transfer = self.transfers[key]
-                if method == "Network.responseReceived":
+                if method == "Network.requestWillBeSentExtraInfo":
+                    transfer.sent += sum(len(k) + len(str(v)) + 4
+                                         for k, v in params.get("headers", {}).items())
+                elif method == "Network.responseReceived":
                     response = params["response"]
                     transfer.status = response["status"]
                     transfer.cached = transfer.cached or bool(

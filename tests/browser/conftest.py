@@ -254,6 +254,14 @@ def offline_proxy(offline_server):
         yield proxy
 
 
+@pytest.fixture(scope="module")
+def targets(offline_server):
+    """The open form targets of the module's ``offline_server``, each handed out once."""
+    from tests.browser.offline import Targets
+
+    return Targets(offline_server)
+
+
 @pytest.fixture
 def offline_phone(browser, offline_server, offline_proxy, tmp_path):
     """A launched phone on a new persistent profile, online, through the proxy. (``browser``

@@ -74,10 +74,41 @@ SIGNED_IN = "#outbox[data-user]:not([data-user=''])"
 SIGN_IN_FORM = "form input[name=password]"
 
 
+def vi(msgid: str) -> str:
+    """What the Vietnamese page shows for ``msgid``."""
+    return Translations.load(str(ROOT / "translations"), ["vi"]).gettext(msgid)
+
+
 def saved_on_this_phone() -> str:
     """The notice text the Vietnamese page shows (the msgid until it is translated)."""
-    catalog = Translations.load(str(ROOT / "translations"), ["vi"])
-    return catalog.gettext("Saved on this phone")
+    return vi("Saved on this phone")
+
+
+class Targets:
+    """The seeded targets of a module's server, each used once (one submission per target)."""
+
+    def __init__(self, server: PwaServer):
+        self.unit = server.seeded["unit_id"]
+        self._left = iter(server.seeded["targets"])
+
+    def next(self) -> str:
+        form, period = next(self._left)
+        return f"/entry/{self.unit}/{form}/{period}"
+
+
+def signed_in(phone: Phone, server: PwaServer, role: str = "village_head") -> str:
+    """Sign ``role`` in, with the service worker in control, on the home page; the owner id."""
+    phone.sign_in(*server.sign_in_for(role))
+    phone.wait_for_worker()
+    phone.goto("/entry/")
+    return phone.page.get_attribute("#outbox", "data-user")
+
+
+def open_entry(phone: Phone, path: str) -> str:
+    """Open an entry form; the UUID its page carries."""
+    phone.goto(path)
+    phone.page.wait_for_selector("form.entry")
+    return phone.page.input_value("form.entry input[name=uuid]")
 
 
 class Phone:

@@ -48,8 +48,8 @@ WORKER_ACTIVE = """(async () => {
 })()"""
 
 
-def _sign_in(context, base: str, live_server) -> None:
-    username, password = live_server.sign_in_for("village_head")
+def _sign_in(context, base: str, server) -> None:
+    username, password = server.sign_in_for("village_head")
     page = context.request.get(base + "/accounts/login?password=1")
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text()).group(1)
     answer = context.request.post(base + "/accounts/login?password=1", form={
@@ -111,27 +111,30 @@ def _names(transfers, exchanges):
     return cdp, wire
 
 
-def test_first_visit_of_a_form_within_budget_worker_included(browser, live_server, tmp_path):
+def test_first_visit_of_a_form_within_budget_worker_included(browser, offline_server,
+                                                              offline_proxy, tmp_path):
+    """The module's own server (the demo questionnaire is still open there), reached
+    through the proxy."""
+    proxy = offline_proxy
     chromium = Chromium(browser.browser_type, tmp_path / "profile", tmp_path / "chromium.log")
-    with Proxy(urlsplit(live_server.url).port) as proxy:
-        context = chromium.launch()
-        try:
-            _sign_in(context, proxy.url, live_server)
-            url = _form_url(context, proxy.url)
-            page = context.pages[0] if context.pages else context.new_page()
-            with DevTools(chromium.port) as devtools:
-                downloads = Downloads(devtools)
-                first, first_wire = _visit(downloads, proxy, page, url, WORKER_ACTIVE)
-                # The person starts filling the form: now what the phone needs for working
-                # offline comes, once.
-                mark = proxy.mark()
-                page.locator(FIELD).first.fill("1")
-                _quiet(downloads, proxy, page, READY)
-                prepared = proxy.since(mark)
-                repeat, repeat_wire = _visit(downloads, proxy, page, url, "true")
-                controlled = page.evaluate("!!navigator.serviceWorker.controller")
-        finally:
-            chromium.close()
+    context = chromium.launch()
+    try:
+        _sign_in(context, proxy.url, offline_server)
+        url = _form_url(context, proxy.url)
+        page = context.pages[0] if context.pages else context.new_page()
+        with DevTools(chromium.port) as devtools:
+            downloads = Downloads(devtools)
+            first, first_wire = _visit(downloads, proxy, page, url, WORKER_ACTIVE)
+            # The person starts filling the form: what the phone needs for working offline
+            # comes now, once.
+            mark = proxy.mark()
+            page.locator(FIELD).first.fill("1")
+            _quiet(downloads, proxy, page, READY)
+            prepared = proxy.since(mark)
+            repeat, repeat_wire = _visit(downloads, proxy, page, url, "true")
+            controlled = page.evaluate("!!navigator.serviceWorker.controller")
+    finally:
+        chromium.close()
     total = _report("first visit", first, first_wire)
     _report("when the person starts typing", [], prepared)
     _report("repeat visit", repeat, repeat_wire)

@@ -11,17 +11,18 @@ from __future__ import annotations
 import time
 
 import pytest
-from babel.support import Translations
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT
 from tests.browser.offline import (
     SIGNED_IN,
     Phone,
     local_drafts,
+    open_entry,
     outbox_dump,
     server_submissions,
     server_versions,
+    signed_in,
+    vi,
 )
 from tests.browser.proxy import Rule
 
@@ -86,46 +87,11 @@ OUTBOX_V1 = """async ({paths, values}) => {
 }"""
 
 
-def _vi(msgid: str) -> str:
-    return Translations.load(str(ROOT / "translations"), ["vi"]).gettext(msgid)
-
-
-class Targets:
-    """The seeded targets, each used once in this module (one submission per target)."""
-
-    def __init__(self, server):
-        self.unit = server.seeded["unit_id"]
-        self._left = iter(server.seeded["targets"])
-
-    def next(self) -> str:
-        form, period = next(self._left)
-        return f"/entry/{self.unit}/{form}/{period}"
-
-
-@pytest.fixture(scope="module")
-def targets(offline_server):
-    return Targets(offline_server)
-
-
 def _wait(condition, timeout: float, phone: Phone, message) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, message() if callable(message) else message
         phone.page.wait_for_timeout(200)
-
-
-def _signed_in(phone: Phone, server) -> str:
-    """Sign the village head in, with the service worker in control; their owner id."""
-    phone.sign_in(*server.sign_in_for("village_head"))
-    phone.wait_for_worker()
-    phone.goto("/entry/")
-    return phone.page.get_attribute("#outbox", "data-user")
-
-
-def _open(phone: Phone, path: str) -> str:
-    phone.goto(path)
-    phone.page.wait_for_selector("form.entry")
-    return phone.page.input_value("form.entry input[name=uuid]")
 
 
 def _typed(phone: Phone) -> dict[str, str]:
@@ -143,7 +109,7 @@ def _kept_copy(phone: Phone, owner: str, path: str) -> bool:
 def _save_draft_kept(phone: Phone, key: str, owner: str, path: str) -> None:
     """Press "Save draft" where the server cannot be reached: the local notice, one draft."""
     phone.page.click(SAVE_DRAFT)
-    expect(phone.page.locator("#status")).to_have_text(_vi(DRAFT_KEPT))
+    expect(phone.page.locator("#status")).to_have_text(vi(DRAFT_KEPT))
     draft = local_drafts(phone)[key]
     assert draft["owner"] == owner and draft["url"] == path, draft
     assert set(draft["body"]) == {"iv", "data"}, draft  # encrypted with the owner's key
@@ -164,9 +130,9 @@ def _log(phone: Phone, key: str) -> list[str]:
 def test_a_draft_saved_offline_comes_back_and_reaches_the_server(offline_phone, offline_server,
                                                                  targets):
     phone, server = offline_phone, offline_server
-    owner = _signed_in(phone, server)
+    owner = signed_in(phone, server)
     path = targets.next()
-    key = _open(phone, path)
+    key = open_entry(phone, path)
     _wait(lambda: _kept_copy(phone, owner, path), 15, phone, "form page not kept for offline")
 
     phone.set_network("offline")
@@ -180,7 +146,7 @@ def test_a_draft_saved_offline_comes_back_and_reaches_the_server(offline_phone, 
     response = phone.reload()
     assert response.from_service_worker
     assert phone.page.input_value("form.entry input[name=uuid]") == key
-    expect(phone.page.locator("#status")).to_have_text(_vi(DRAFT_RESTORED))
+    expect(phone.page.locator("#status")).to_have_text(vi(DRAFT_RESTORED))
     assert _typed(phone) == typed
     assert phone.count() == 0  # a draft is not a report waiting to be sent
 
@@ -197,7 +163,7 @@ def test_a_draft_saved_offline_comes_back_and_reaches_the_server(offline_phone, 
     # Reopened online: the server's draft, nothing kept on the phone any more.
     phone.reload()
     assert _typed(phone) == typed
-    expect(phone.page.locator("#status")).not_to_have_text(_vi(DRAFT_RESTORED))
+    expect(phone.page.locator("#status")).not_to_have_text(vi(DRAFT_RESTORED))
     assert phone.page_errors == []
 
 
@@ -235,7 +201,7 @@ def test_an_outbox_upgrade_and_a_new_worker_keep_items_and_drafts(
     phone.wait_for_worker()
 
     # A draft the server cannot take: the phone believes it is online, the POST fails.
-    draft_key = _open(phone, draft_path)
+    draft_key = open_entry(phone, draft_path)
     phone.fill([64, 3])
     typed = _typed(phone)
     _save_draft_kept(phone, draft_key, owner, draft_path)
@@ -243,7 +209,7 @@ def test_an_outbox_upgrade_and_a_new_worker_keep_items_and_drafts(
     # A new service worker (and a reload of the form): every item and the draft stay.
     phone.fill([0, 0])  # what is on screen now must not matter: the kept draft does
     caches_before, caches_after = phone.upgrade_worker()
-    expect(phone.page.locator("#status")).to_have_text(_vi(DRAFT_RESTORED))
+    expect(phone.page.locator("#status")).to_have_text(vi(DRAFT_RESTORED))
     assert _typed(phone) == typed
     # The page loaded online carries a new UUID (the form was never saved on the server):
     # it takes the draft's, so that what is saved or submitted here continues that draft.
@@ -271,9 +237,9 @@ def test_an_outbox_upgrade_and_a_new_worker_keep_items_and_drafts(
 
 def test_drafts_follow_the_sign_out_rule(offline_phone, offline_server, targets):
     phone, server = offline_phone, offline_server
-    owner = _signed_in(phone, server)
+    owner = signed_in(phone, server)
     path = targets.next()
-    key = _open(phone, path)
+    key = open_entry(phone, path)
     phone.set_network("uploads-fail")
     phone.fill([51, 0])
     typed = _typed(phone)
@@ -313,9 +279,9 @@ def test_drafts_follow_the_sign_out_rule(offline_phone, offline_server, targets)
 
 def test_a_submit_supersedes_the_kept_draft(offline_phone, offline_server, targets):
     phone, server = offline_phone, offline_server
-    owner = _signed_in(phone, server)
+    owner = signed_in(phone, server)
     path = targets.next()
-    key = _open(phone, path)
+    key = open_entry(phone, path)
     phone.set_network("uploads-fail")
     phone.fill([88, 4])
     _save_draft_kept(phone, key, owner, path)

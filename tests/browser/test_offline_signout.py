@@ -10,12 +10,17 @@ import json
 import time
 
 import pytest
-from babel.support import Translations
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT
-from tests.browser.offline import STORAGE_HELPERS, Phone, server_submissions
+from tests.browser.offline import (
+    STORAGE_HELPERS,
+    Phone,
+    open_entry,
+    server_submissions,
+    signed_in,
+    vi,
+)
 from tests.browser.proxy import Rule
 
 pytestmark = pytest.mark.browser
@@ -60,39 +65,6 @@ SECRET_VALUES = [4817, 3]
 BACKOFF_WINDOW, BACKOFF_MAX_TRIES = 10, 8
 
 
-def _vi(msgid: str) -> str:
-    return Translations.load(str(ROOT / "translations"), ["vi"]).gettext(msgid)
-
-
-class Targets:
-    """The seeded targets, each used once in this module (one submission per target)."""
-
-    def __init__(self, server):
-        self.unit = server.seeded["unit_id"]
-        self._left = iter(reversed(server.seeded["targets"]))
-
-    def next(self) -> str:
-        form, period = next(self._left)
-        return f"/entry/{self.unit}/{form}/{period}"
-
-
-@pytest.fixture(scope="module")
-def targets(offline_server):
-    return Targets(offline_server)
-
-
-def _open(phone: Phone, path: str) -> str:
-    phone.goto(path)
-    phone.page.wait_for_selector("form.entry")
-    return phone.page.input_value("form.entry input[name=uuid]")
-
-
-def _signed_in(phone: Phone, server, role: str = "village_head") -> None:
-    phone.sign_in(*server.sign_in_for(role))
-    phone.wait_for_worker()
-    phone.goto("/entry/")
-
-
 def _on_server(server, key: str) -> bool:
     return key in {k for k, _ in server_submissions(server, server.seeded["head_id"])}
 
@@ -112,10 +84,10 @@ def test_a_form_opened_once_opens_offline_from_the_users_cache(offline_phone, of
                                                                targets):
     phone = offline_phone
     phone.grant_persistent_storage()
-    _signed_in(phone, offline_server)
+    signed_in(phone, offline_server)
     owner = phone.page.get_attribute("#outbox", "data-user")
     path, never_opened = targets.next(), targets.next()
-    key = _open(phone, path)
+    key = open_entry(phone, path)
     expect(phone.page.locator("#storage-warning")).to_be_hidden()  # persist() was granted
     caches = phone.evaluate(STORAGE)["caches"]
     assert path in caches[f"dantoc-user-{owner}"] and "/entry/" in caches[f"dantoc-user-{owner}"]
@@ -128,7 +100,7 @@ def test_a_form_opened_once_opens_offline_from_the_users_cache(offline_phone, of
     assert phone.page.locator(f"a[href='{path}']").count() == 1
     phone.goto(never_opened)  # never kept: the public offline page, nobody's data
     assert phone.page.locator("form.entry").count() == 0
-    assert phone.page.title() == _vi("No connection")
+    assert phone.page.title() == vi("No connection")
 
     phone.set_network("lie-fi")  # "online", but nothing gets through
     phone.goto(path)
@@ -139,10 +111,10 @@ def test_signing_out_keeps_unsent_items_locked_to_their_owner(offline_phone, off
                                                                offline_proxy, targets):
     phone, server = offline_phone, offline_server
     second_head = tuple(server.seeded["second_head"])
-    _signed_in(phone, server)
+    signed_in(phone, server)
     owner = phone.page.get_attribute("#outbox", "data-user")
     path = targets.next()
-    _open(phone, path)
+    open_entry(phone, path)
     form_name = phone.page.locator("h1").inner_text()
     phone.set_network("uploads-fail")  # pages load, the report does not go
     phone.fill(SECRET_VALUES)
@@ -192,7 +164,8 @@ def test_signing_out_keeps_unsent_items_locked_to_their_owner(offline_phone, off
     assert left["session"] in ({}, {HTMX_PATH: "/accounts/login"}), left["session"]
     assert left["stores"]["dantoc-outbox/keys"] == []  # the owner's key is gone
     meta = dict(left["stores"]["dantoc-outbox/meta"])  # no owner; flags only
-    assert set(meta) <= {"persist", "paused"} and set(map(type, meta.values())) <= {bool}, meta
+    assert set(meta) <= {"persist", "told", "paused"}, meta
+    assert set(map(type, meta.values())) <= {bool}, meta
     ((item_key, item),) = left["stores"]["dantoc-outbox/items"]
     assert item_key == key and item["owner"] == owner and item["state"] == "queued"
     assert set(item["body"]) == {"iv", "data"}, item["body"]  # encrypted, no plain copy
@@ -242,24 +215,39 @@ def test_signing_out_keeps_unsent_items_locked_to_their_owner(offline_phone, off
     assert phone.page_errors == []
 
 
-def test_refused_persistent_storage_is_shown(offline_phone, offline_server):
+def test_refused_persistent_storage_is_said_once_calmly_with_what_to_do(
+        offline_phone, offline_server, targets):
+    """Issue 16 defect 5: the person can do nothing about the browser's refusal, so it is
+    said once, as a note (not a red error), with what to do; not on every page."""
     phone = offline_phone
     phone.init_scripts += (PERSIST_DENIED,)
     phone.context.add_init_script(PERSIST_DENIED)
     phone.sign_in(*offline_server.sign_in_for("village_head"))
-    expect(phone.page.locator("#storage-warning")).to_be_visible()
-    assert phone.page.locator("#storage-warning").inner_text().strip()
-    phone.goto("/entry/")  # on every page, not only the first
-    expect(phone.page.locator("#storage-warning")).to_be_visible()
+    note = phone.page.locator("#storage-warning")
+    expect(note).to_be_visible()
+    assert note.inner_text().startswith(vi(
+        "This phone may clear saved data when it runs short of space. When you have signal, "
+        "open this app so that your reports are sent."))
+    assert note.get_attribute("role") != "alert" and "error" not in note.get_attribute("class")
+    assert note.evaluate("e => getComputedStyle(e).backgroundColor") != "rgb(253, 236, 238)"
+    for path in ("/entry/", targets.next(), "/outbox"):  # not again, on any page
+        phone.goto(path)
+        phone.page.wait_for_function("document.readyState === 'complete'")
+        phone.page.wait_for_timeout(300)  # the page script has looked at the outbox
+        expect(note).to_be_hidden()
+    phone.reload()
+    phone.page.wait_for_timeout(300)
+    expect(note).to_be_hidden()
+    assert phone.page_errors == []
 
 
 def test_a_new_service_worker_keeps_five_queued_items(offline_phone, offline_server, targets):
     phone, server = offline_phone, offline_server
-    _signed_in(phone, server)
+    signed_in(phone, server)
     queued = []
     for _ in range(5):
         phone.set_network("uploads-fail")  # open the form (going online would send)
-        _open(phone, targets.next())
+        open_entry(phone, targets.next())
         phone.set_network("offline")
         phone.fill([120, 1])
         queued.append(phone.submit())
@@ -282,9 +270,9 @@ def test_failing_uploads_back_off(offline_phone, offline_server, offline_proxy, 
     """While sends fail, the outbox waits 1 s, 2 s, 4 s … between tries (capped at 60 s):
     no loop hammering the server and the phone's battery."""
     phone, server = offline_phone, offline_server
-    _signed_in(phone, server)
+    signed_in(phone, server)
     path = targets.next()
-    _open(phone, path)
+    open_entry(phone, path)
     phone.set_network("uploads-fail")
     phone.fill([75, 0])
     mark = offline_proxy.mark()
