@@ -109,6 +109,8 @@ class Transfer:
     received: int = 0
     #: bytes sent: the request's headers (as the browser sent them, when known) and body
     sent: int = 0
+    #: the request body's bytes (what DevTools' upload throttling charges)
+    body: int = 0
     #: answered without the network: HTTP cache, the service worker, a prefetch
     cached: bool = False
     finished: bool = False
@@ -135,6 +137,7 @@ class Downloads:
 
     def __post_init__(self):
         self._lock = threading.Lock()
+        self._headers: dict[tuple[str, str], int] = {}
         self.devtools.listeners.append(self._on_event)
         self.devtools.send("Target.setAutoAttach", {
             "autoAttach": True, "waitForDebuggerOnStart": True, "flatten": True})
@@ -206,16 +209,21 @@ class Downloads:
                     previous.status = params["redirectResponse"]["status"]
                     previous.received = int(
                         params["redirectResponse"].get("encodedDataLength") or 0)
+                body = sum(len(e.get("bytes", "")) * 3 // 4
+                           for e in request.get("postDataEntries", []))
                 self.transfers[key] = Transfer(
                     self.sessions.get(session, "?"), request["url"], request["method"],
-                    sent=sum(len(e.get("bytes", "")) * 3 // 4
-                             for e in request.get("postDataEntries", [])))
+                    sent=self._headers.pop(key, 0) + body, body=body)
+            elif method == "Network.requestWillBeSentExtraInfo":
+                # The headers as sent; this event may come before or after the request's.
+                size = sum(len(k) + len(str(v)) + 4 for k, v in params["headers"].items())
+                if key in self.transfers:
+                    self.transfers[key].sent += size
+                else:
+                    self._headers[key] = size
             elif key in self.transfers:
                 transfer = self.transfers[key]
-                if method == "Network.requestWillBeSentExtraInfo":
-                    transfer.sent += sum(len(k) + len(str(v)) + 4
-                                         for k, v in params.get("headers", {}).items())
-                elif method == "Network.responseReceived":
+                if method == "Network.responseReceived":
                     response = params["response"]
                     transfer.status = response["status"]
                     transfer.cached = transfer.cached or bool(
