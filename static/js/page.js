@@ -81,7 +81,8 @@ function manifest() {
 async function keepServed(u) {
   const page = served;
   served = null;
-  if (!page || !self.caches || await kept(u, page[0])) return;
+  // Only for a worker to serve offline (none while the kill switch is on).
+  if (!page || !SW || !self.caches || await kept(u, page[0])) return;
   await keep(page[0], new Response(page[1], {headers: {'Content-Type': 'text/html; charset=utf-8'}}))
     .catch(() => {});
 }
