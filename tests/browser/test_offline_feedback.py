@@ -85,7 +85,7 @@ def test_send_now_shows_only_when_something_waits(offline_phone, offline_server,
     paths = ["/entry/", "/outbox"] if role == "village_head" else ["/review/", "/outbox"]
     for path in paths:
         phone.goto(path)
-        phone.page.wait_for_function("document.readyState === 'complete'")
+        phone.page.wait_for_load_state("load")
         phone.page.wait_for_timeout(300)  # the page script has counted the outbox
         for selector in (SEND_NOW, UNSENT, "#outbox-paused"):
             button = phone.page.locator(selector)

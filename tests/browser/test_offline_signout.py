@@ -232,7 +232,7 @@ def test_refused_persistent_storage_is_said_once_calmly_with_what_to_do(
     assert note.evaluate("e => getComputedStyle(e).backgroundColor") != "rgb(253, 236, 238)"
     for path in ("/entry/", targets.next(), "/outbox"):  # not again, on any page
         phone.goto(path)
-        phone.page.wait_for_function("document.readyState === 'complete'")
+        phone.page.wait_for_load_state("load")
         phone.page.wait_for_timeout(300)  # the page script has looked at the outbox
         expect(note).to_be_hidden()
     phone.reload()
