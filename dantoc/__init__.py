@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
 from flask import Flask
 
-#: The repository root: templates/, static/, translations/ and migrations/ live here.
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import ROOT
+
+__all__ = ["ROOT", "create_app"]
 
 
 def create_app(config: Mapping | None = None) -> Flask:

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from dantoc.catalogs.models import AdminLevel, AdminUnit, EthnicGroup, UnitType
-from dantoc.catalogs.queries import today
+from dantoc.clock import today
 from dantoc.extensions import db
 from dantoc.indicators.models import (
     CatalogueVersion,

@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from dantoc.accounts.devices import device_cookie_name
-from dantoc.accounts.models import ActivationCode, Device, utcnow
+from dantoc.accounts.models import ActivationCode, Device
 from dantoc.accounts.passwords import PRODUCTION_COST, sha256
 from dantoc.audit.models import AuditEvent
+from dantoc.clock import now
 from dantoc.extensions import db
 from tests.security_tree import Clock, build_tree, fresh_client, make, sign_in
 
@@ -102,7 +103,7 @@ def test_unusable_codes_get_a_clear_message_and_enrol_nothing(app, officer, head
     if case == "reused":
         enrol(app, code)
     elif case == "expired":
-        db.session.execute(sa.update(ActivationCode).values(expires_at=utcnow() -
+        db.session.execute(sa.update(ActivationCode).values(expires_at=now() -
                                                              timedelta(minutes=1)))
         db.session.commit()
     elif case == "unknown":

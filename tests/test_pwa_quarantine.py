@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from dantoc.audit.models import AuditEvent
-from dantoc.catalogs.queries import today
+from dantoc.clock import today
 from dantoc.extensions import db
 from dantoc.pwa.models import SubmissionQuarantine
 from dantoc.submissions import services

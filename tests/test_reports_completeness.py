@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from dantoc.catalogs.queries import today
+from dantoc.clock import today
 from dantoc.extensions import db
 from dantoc.reports import completeness
 from dantoc.reports.queries import Target

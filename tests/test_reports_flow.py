@@ -241,7 +241,7 @@ def test_page_says_why_it_is_locked(world, commune, province):
 def test_closed_period_refuses_a_first_submission(app, world, commune):
     from datetime import timedelta
 
-    from dantoc.catalogs.queries import today
+    from dantoc.clock import today
 
     world.period.opens_on = today() - timedelta(days=120)
     world.period.closes_on = today() - timedelta(days=31)  # past the 30 grace days

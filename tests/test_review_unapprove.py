@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from dantoc.audit.models import AuditEvent
-from dantoc.catalogs.queries import today
+from dantoc.clock import today
 from dantoc.extensions import db
 from dantoc.indicators.models import Period
 from tests.factories_submissions import (

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import clock
 from ..audit import services as audit
 from ..extensions import db
-from .models import ActivationCode, Device, User, utcnow
+from .models import ActivationCode, Device, User
 from .passwords import hash_password, needs_rehash, sha256, verify_password
 from .services import record_rehash, revoke_all_devices
 
@@ -47,9 +48,9 @@ def _new_code(user: User, issued_by: User | None) -> tuple[ActivationCode, str]:
     _retire_codes(user)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     hours = current_app.config.get("ACTIVATION_HOURS", 72)
-    row = ActivationCode(user_id=user.id, code_hash=sha256(code), created_at=utcnow(),
+    row = ActivationCode(user_id=user.id, code_hash=sha256(code), created_at=clock.now(),
                          issued_by_id=getattr(issued_by, "id", None),
-                         expires_at=utcnow() + timedelta(hours=hours))
+                         expires_at=clock.now() + timedelta(hours=hours))
     db.session.add(row)
     db.session.flush()
     return row, format_code(code)
@@ -69,7 +70,7 @@ def issue_activation(user: User, issued_by: User | None) -> tuple[ActivationCode
 def _retire_codes(user: User) -> None:
     db.session.execute(sa.update(ActivationCode).where(
         ActivationCode.user_id == user.id, ActivationCode.used_at.is_(None)).values(
-        used_at=utcnow()))
+        used_at=clock.now()))
 
 
 def find_code(code: str) -> ActivationCode:
@@ -83,7 +84,7 @@ def find_code(code: str) -> ActivationCode:
         raise ActivationError("invalid")
     if row.used_at is not None:
         raise ActivationError("used")
-    if aware(row.expires_at) <= utcnow():
+    if aware(row.expires_at) <= clock.now():
         raise ActivationError("expired")
     return row
 
@@ -95,11 +96,11 @@ def activate(code: str, pin: str, device_name: str) -> tuple[Device, str]:
     :raise ActivationError: when the code cannot be used.
     """
     row = find_code(code)
-    row.used_at = utcnow()
+    row.used_at = clock.now()
     token = secrets.token_urlsafe(32)
     device = Device(user_id=row.user_id, name=device_name[:120] or "?", failed_pins=0,
                     token_hash=sha256(token), pin_hash=hash_password(pin),
-                    created_at=utcnow(), last_seen_at=utcnow())
+                    created_at=clock.now(), last_seen_at=clock.now())
     db.session.add(device)
     db.session.flush()
     audit.record("device.enrol", device, actor=row.user,
@@ -124,14 +125,14 @@ def check_pin(device: Device, pin: str) -> bool:
             device.pin_hash = hash_password(pin)
             record_rehash(device, "pin", actor=device.user)
         device.failed_pins = 0
-        device.last_seen_at = utcnow()
+        device.last_seen_at = clock.now()
         db.session.flush()
         audit.record("auth.unlock", device, actor=device.user)
         return True
     device.failed_pins += 1
     limit = current_app.config.get("PIN_MAX_FAILURES", 10)
     if device.failed_pins >= limit:
-        device.revoked_at = utcnow()
+        device.revoked_at = clock.now()
     db.session.flush()
     audit.record("auth.pin_failed", device, actor=device.user,
                  after={"failed_pins": device.failed_pins, "revoked": not device.active})
@@ -140,7 +141,7 @@ def check_pin(device: Device, pin: str) -> bool:
 
 def revoke_device(device: Device) -> Device:
     """Revoke one device: its sessions end at once and its PIN stops working."""
-    device.revoked_at = utcnow()
+    device.revoked_at = clock.now()
     db.session.flush()
     audit.record("device.revoke", device, after={"user_id": device.user_id,
                                                  "name": device.name})

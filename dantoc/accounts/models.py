@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
+from .. import clock
 from ..catalogs.models import AdminUnit, Department
 from ..extensions import db
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Role(db.Model):
@@ -58,7 +55,8 @@ class User(UserMixin, db.Model):
     #: Base64 of a random 32-byte AES key that encrypts this user's offline outbox on their
     #: phones (docs/offline.md); created on first use by ``dantoc.pwa.services``.
     outbox_key: so.Mapped[str | None] = so.mapped_column(sa.String(44))
-    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=clock.now)
 
     role: so.Mapped[Role] = so.relationship()
     unit: so.Mapped[AdminUnit | None] = so.relationship()
@@ -101,7 +99,8 @@ class ActivationCode(db.Model):
     )
     code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     issued_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
-    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=clock.now)
     expires_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True))
     #: Set when the code is used, or when a newer code replaces it.
     used_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
@@ -124,7 +123,8 @@ class Device(db.Model):
     pin_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
     #: Wrong PINs in a row; the device is revoked when it reaches the limit.
     failed_pins: so.Mapped[int] = so.mapped_column(default=0)
-    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=clock.now)
     last_seen_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     revoked_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from .. import clock
 from ..catalogs.models import AdminLevel, AdminUnit, Department
-from ..catalogs.queries import today, valid_on
+from ..catalogs.queries import valid_on
 from ..extensions import db
 from .models import Device, Role, User
 from .permissions import UNSCOPED_ROLE, grantable_roles
@@ -33,7 +34,7 @@ def managed_users(actor: User, q: str | None = None) -> sa.Select:
 def unit_choices(actor: User, extra: AdminUnit | None = None) -> list[tuple[int, str]]:
     """Units valid today inside the actor's scope, as (id, label), province first."""
     query = (sa.select(AdminUnit).join(AdminLevel, AdminUnit.level_id == AdminLevel.id)
-             .where(valid_on(today())).order_by(AdminLevel.rank, AdminUnit.name))
+             .where(valid_on(clock.today())).order_by(AdminLevel.rank, AdminUnit.name))
     if not unscoped(actor):
         query = query.where(AdminUnit.id.in_(subtree_ids(actor.unit_id or 0)))
     units = list(db.session.scalars(query))

@@ -8,8 +8,9 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from .. import clock
 from ..catalogs.models import AdminUnit
-from ..catalogs.queries import successors_on, today
+from ..catalogs.queries import successors_on
 from ..extensions import db
 
 #: The tree is a few levels deep and lineage chains are short; these bound every walk.
@@ -26,7 +27,7 @@ def ancestors(unit: AdminUnit | None) -> Iterator[AdminUnit]:
 
 def current_successors(unit: AdminUnit, day: date | None = None) -> list[AdminUnit]:
     """The units valid on ``day`` (default today) that ``unit`` became, through lineage."""
-    return [successor for successor, _share in successors_on(unit, day or today())]
+    return [successor for successor, _share in successors_on(unit, day or clock.today())]
 
 
 def unit_in_subtree(root_id: int, unit: AdminUnit | None) -> bool:
@@ -34,7 +35,7 @@ def unit_in_subtree(root_id: int, unit: AdminUnit | None) -> bool:
     chain = list(ancestors(unit))
     if any(node.id == root_id for node in chain):
         return True
-    day = today()
+    day = clock.today()
     for node in chain:  # an old unit, or one under an old parent: try its successors
         if node.valid_to is not None and node.valid_to < day:
             successors = current_successors(node, day)

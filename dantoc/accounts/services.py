@@ -7,9 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .. import clock
 from ..audit import services as audit
 from ..extensions import db
-from .models import Device, Role, RoleGrant, RoleVerb, User, utcnow
+from .models import Device, Role, RoleGrant, RoleVerb, User
 from .passwords import configured_cost, hash_password, needs_rehash, verify_password
 from .permissions import DEFAULT_GRANTS, DEFAULT_ROLES
 
@@ -88,7 +89,7 @@ def revoke_all_devices(user: User) -> list[int]:
     devices = db.session.scalars(sa.select(Device).where(Device.user_id == user.id,
                                                          Device.revoked_at.is_(None))).all()
     for device in devices:
-        device.revoked_at = utcnow()
+        device.revoked_at = clock.now()
     return [device.id for device in devices]
 
 

@@ -9,13 +9,13 @@ every request against the idle and absolute timeouts.
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from flask import Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 
+from .. import clock
 from ..config import _env_int
 from ..extensions import db, login_manager
 from .models import Device, User
@@ -36,8 +36,8 @@ def defaults() -> dict:
 
 
 def now() -> float:
-    """The clock of the session checks (tests move it)."""
-    return time.time()
+    """Seconds since the epoch, as the session cookie stores them (tests move this)."""
+    return clock.now().timestamp()
 
 
 def start(user: User, device: Device | None = None) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..accounts.models import utcnow
+from .. import clock
 from ..extensions import db
 
 
@@ -17,7 +17,7 @@ class AuditEvent(db.Model):
     __tablename__ = "audit_events"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=clock.now)
     actor_id: so.Mapped[int | None] = so.mapped_column(sa.Integer, index=True)
     actor_name: so.Mapped[str | None] = so.mapped_column(sa.String(60))
     actor_role: so.Mapped[str | None] = so.mapped_column(sa.String(30))

@@ -7,25 +7,17 @@ district → commune) differs from the answer on 2025-07-01 (province → commun
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 
 from ..extensions import db
 from .models import AdminLevel, AdminUnit, UnitLineage, UnitType, fold
 
 #: Lineage chains are short (a few reforms); the limit only guards against bad data.
 MAX_LINEAGE_DEPTH = 50
-
-
-def today() -> date:
-    """Today in the province's time zone (a date filter must not flip at 17:00 UTC)."""
-    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
-    return datetime.now(ZoneInfo(zone)).date()
 
 
 def valid_on(day: date) -> sa.ColumnElement[bool]:

@@ -19,7 +19,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from .. import ROOT
+from ..paths import ROOT
 
 TRANSLATIONS = ROOT / "translations"
 DOMAIN = "messages"

@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..accounts.models import utcnow
+from .. import clock
 from ..extensions import db
 
 
@@ -32,7 +32,7 @@ class ContentTranslation(db.Model):
     #: The Vietnamese text that was translated: a different current text means "outdated".
     source_text: so.Mapped[str | None] = so.mapped_column(sa.Text)
     updated_at: so.Mapped[datetime] = so.mapped_column(
-        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+        sa.DateTime(timezone=True), default=clock.now, onupdate=clock.now)
     updated_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
@@ -56,7 +56,7 @@ class InterfaceTranslation(db.Model):
     msgid: so.Mapped[str] = so.mapped_column(sa.Text)
     text: so.Mapped[str] = so.mapped_column(sa.Text)
     updated_at: so.Mapped[datetime] = so.mapped_column(
-        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+        sa.DateTime(timezone=True), default=clock.now, onupdate=clock.now)
     updated_by_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import clock
 from ..accounts.permissions import public, require
 from ..extensions import db
 from ..web.htmx import render
@@ -96,7 +96,7 @@ def export(tag: str):
     response.mimetype = exchange_formats.FORMATS[form.format.data].split(";")[0]
     response.headers["Content-Disposition"] = (
         f'attachment; filename="dantoc-{locale.catalog_dir.replace("@", "-")}-'
-        f'{date.today().isoformat()}.{form.format.data}"')
+        f'{clock.today().isoformat()}.{form.format.data}"')
     return response
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import brotli
 
-from .. import ROOT
+from ..paths import ROOT
 
 JS = ROOT / "static" / "js"
 HTMX = ROOT / "static" / "vendor" / "htmx.min.js"

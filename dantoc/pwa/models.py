@@ -15,7 +15,8 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..accounts.models import User, utcnow
+from .. import clock
+from ..accounts.models import User
 from ..extensions import db
 
 
@@ -42,7 +43,8 @@ class SubmissionQuarantine(db.Model):
     #: ``already_started``, ``forbidden``) and the message the user was shown.
     error_code: so.Mapped[str] = so.mapped_column(sa.String(30))
     message: so.Mapped[str] = so.mapped_column(sa.Text)
-    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=clock.now)
 
     user: so.Mapped[User] = so.relationship()
 

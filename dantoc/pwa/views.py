@@ -13,11 +13,11 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from .. import ROOT
 from ..accounts.models import User
 from ..accounts.permissions import public, signed_in
 from ..extensions import db
 from ..i18n.selection import current_tag
+from ..paths import ROOT
 from ..web.htmx import render
 from . import assets, services
 

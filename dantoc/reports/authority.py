@@ -16,10 +16,10 @@ the actor's scope unit sits relative to the report's unit:
 
 from __future__ import annotations
 
+from .. import clock
 from ..accounts.permissions import UNSCOPED_ROLE, can
 from ..accounts.scope import ancestors
 from ..catalogs.models import AdminUnit
-from ..catalogs.queries import today
 
 VERB = "submission.approve"
 
@@ -34,7 +34,7 @@ def is_above(user, unit: AdminUnit) -> bool:
 def level_abolished(unit: AdminUnit) -> bool:
     """True when the unit's level no longer exists today (districts since 2025-07-01)."""
     valid_to = unit.level.valid_to
-    return valid_to is not None and valid_to < today()
+    return valid_to is not None and valid_to < clock.today()
 
 
 def may_submit(user, unit: AdminUnit) -> bool:

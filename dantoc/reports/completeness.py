@@ -14,15 +14,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import current_app
 
+from .. import clock
 from ..accounts.models import User
 from ..catalogs.models import AdminUnit
-from ..catalogs.queries import today
 from ..extensions import db
 from ..indicators.models import Period
 from ..submissions import states as entry_states
@@ -88,18 +86,10 @@ class Area:
         return [row for row in self.villages if row.remind]
 
 
-def local_day(moment: datetime) -> date:
-    """The calendar day of ``moment`` in the province's time zone (naive = UTC)."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone).date()
-
-
 def is_late(period: Period, first_submitted: datetime | None, day: date) -> bool:
     if first_submitted is None:
         return day > period.closes_on
-    return local_day(first_submitted) > period.closes_on
+    return clock.local_day(first_submitted) > period.closes_on
 
 
 def _first_submitted(submissions: dict[int, Submission]) -> dict[int, datetime]:
@@ -131,7 +121,7 @@ def _village_rows(t: Target, villages: list[AdminUnit]) -> dict[int, VillageRow]
     subs = queries.submissions_by_unit(t.form.id, t.period.id, (v.id for v in villages))
     first = _first_submitted(subs)
     heads = _heads([v.id for v in villages])
-    day = today()
+    day = clock.today()
     rows = {}
     for village in villages:
         submission = subs.get(village.id)

@@ -20,7 +20,8 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..accounts.models import User, utcnow
+from .. import clock
+from ..accounts.models import User
 from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..indicators.models import Form, Period
@@ -54,9 +55,9 @@ class UnitReport(db.Model):
     decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     decided_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
-                                                       default=utcnow)
+                                                       default=clock.now)
     updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
-                                                       default=utcnow)
+                                                       default=clock.now)
 
     form: so.Mapped[Form] = so.relationship()
     unit: so.Mapped[AdminUnit] = so.relationship()

@@ -21,9 +21,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.models import utcnow
+from .. import clock
 from ..audit import services as audit
-from ..catalogs.queries import today
 from ..extensions import db
 from . import queries, states
 from .models import UnitReport, UnitReportSource
@@ -62,7 +61,7 @@ def submit_lock(t: Target, state: str) -> str | None:
     if parent is not None and parent.state in states.UP:
         return states.PARENT_UP
     if state == states.OPEN:
-        day = today()
+        day = clock.today()
         if day < t.period.opens_on:
             return states.PERIOD_NOT_OPEN
         if day > t.period.closes_on + timedelta(days=grace_days()):
@@ -86,7 +85,7 @@ def _claim(report: UnitReport, expected_state: str, expected_version: int, /,
         sa.update(UnitReport)
         .where(UnitReport.id == report.id, UnitReport.state == expected_state,
                UnitReport.version == expected_version)
-        .values(updated_at=utcnow(), **values)
+        .values(updated_at=clock.now(), **values)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
@@ -157,7 +156,7 @@ def submit(t: Target, user, version: int, reasons: dict[int, str]) -> UnitReport
     note = _missing_note(waiting, named)
     if not _claim(report, state, version, state=states.SUBMITTED, version=version + 1,
                   state_reason=None, missing_note=note, submitted_by_id=user.id,
-                  submitted_at=utcnow(), decided_by_id=None, decided_at=None):
+                  submitted_at=clock.now(), decided_by_id=None, decided_at=None):
         raise ReportError("stale_version", report)
     pairs = _store_sources(report, children)
     db.session.refresh(report)
@@ -190,7 +189,7 @@ def decide(report: UnitReport, action: str, user, version: int,
     before = {"state": report.state, "version": report.version}
     if not _claim(report, report.state, version, state=new, version=version + 1,
                   state_reason=reason if action in states.NEEDS_REASON else None,
-                  decided_by_id=user.id, decided_at=utcnow()):
+                  decided_by_id=user.id, decided_at=clock.now()):
         raise ReportError("stale_version", report)
     db.session.refresh(report)
     audit.record(f"report.{action}", report, before=before,

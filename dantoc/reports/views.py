@@ -13,9 +13,10 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import clock
 from ..accounts.permissions import authorize, deny, require
 from ..catalogs.models import AdminUnit
-from ..catalogs.queries import predecessors_on, today
+from ..catalogs.queries import predecessors_on
 from ..extensions import db
 from ..i18n.formatting import format_period
 from ..submissions import queries as entry_queries
@@ -63,7 +64,7 @@ def _default_period(version) -> int | None:
     """The latest period of the form's type that has opened (else the latest of its type)."""
     periods, _forms = queries.filter_choices()
     fitting = [p for p in periods if p.period_type == version.period_type]
-    opened = [p for p in fitting if p.opens_on <= today()]
+    opened = [p for p in fitting if p.opens_on <= clock.today()]
     chosen = (opened or fitting or [None])[0]
     return chosen.id if chosen else None
 

@@ -13,7 +13,8 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..accounts.models import User, utcnow
+from .. import clock
+from ..accounts.models import User
 from ..extensions import db
 from ..indicators.models import Indicator
 
@@ -36,7 +37,7 @@ class FieldComment(db.Model):
     text: so.Mapped[str] = so.mapped_column(sa.Text)
     author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
-                                                       default=utcnow)
+                                                       default=clock.now)
 
     indicator: so.Mapped[Indicator] = so.relationship()
     author: so.Mapped[User] = so.relationship()

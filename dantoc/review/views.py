@@ -12,8 +12,8 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .. import clock
 from ..accounts.permissions import authorize, deny, require
-from ..catalogs.queries import today
 from ..extensions import db
 from ..submissions import messages, services, states
 from ..submissions.services import SubmissionError
@@ -87,7 +87,7 @@ def _page(submission, approve=None, give_back=None, unapprove=None, refusal=None
     review = queries.review(submission, version)
     may_decide = access.may_decide(current_user, submission)
     lock = states.review_lock_reason(submission.state,
-                                     period_open=submission.period.is_open(today()),
+                                     period_open=submission.period.is_open(clock.today()),
                                      authorized=may_decide)
     if give_back is None:
         give_back = return_form(queries.comment_targets(submission, review), version=number)

@@ -25,7 +25,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..accounts.models import User, utcnow
+from .. import clock
+from ..accounts.models import User
 from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..indicators.models import Form, FormVersion, Indicator, Period
@@ -58,9 +59,9 @@ class Submission(db.Model):
     created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"),
                                                             index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
-                                                       default=utcnow)
+                                                       default=clock.now)
     updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
-                                                       default=utcnow)
+                                                       default=clock.now)
 
     form: so.Mapped[Form] = so.relationship()
     form_version: so.Mapped[FormVersion] = so.relationship()
@@ -102,9 +103,9 @@ class SubmissionVersion(db.Model):
     #: The raw field text as typed, so a draft with invalid input can be shown again.
     payload: so.Mapped[dict] = so.mapped_column(sa.JSON)
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
-                                                       default=utcnow)
+                                                       default=clock.now)
     updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
-                                                       default=utcnow)
+                                                       default=clock.now)
     submitted_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     submitted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
 

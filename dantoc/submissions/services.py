@@ -21,7 +21,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.models import utcnow
+from .. import clock
 from ..audit import services as audit
 from ..catalogs.models import AdminUnit
 from ..extensions import db
@@ -146,7 +146,7 @@ def _claim(submission: Submission, base: int, **values) -> bool:
         sa.update(Submission)
         .where(Submission.id == submission.id, Submission.current_version == base,
                Submission.state == submission.state)
-        .values(updated_at=utcnow(), **values)
+        .values(updated_at=clock.now(), **values)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
@@ -165,7 +165,7 @@ def _draft_row(submission: Submission, number: int, payload: dict) -> Submission
         version = SubmissionVersion(submission_id=submission.id, number=number,
                                     base_version=number - 1, payload=payload)
         db.session.add(version)
-    version.payload, version.updated_at = payload, utcnow()
+    version.payload, version.updated_at = payload, clock.now()
     db.session.flush()
     return version
 
@@ -176,7 +176,7 @@ def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user) -
     :raise SubmissionError: ``locked`` (submitted, approved, period closed),
         ``stale_version``, ``already_started``, ``uuid_conflict`` or ``in_flight``.
     """
-    period_open = target.period.is_open(_today())
+    period_open = target.period.is_open(clock.today())
     for _attempt in range(2):
         submission = _existing(target, key)
         if submission is None:
@@ -192,12 +192,6 @@ def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user) -
                      after={"uuid": str(key), "state": submission.state, "draft": version.number})
         return submission
     raise SubmissionError("in_flight")
-
-
-def _today():
-    from ..catalogs.queries import today
-
-    return today()
 
 
 def _replay(submission: Submission, base: int, digest: str) -> SubmissionVersion | None:
@@ -216,7 +210,7 @@ def _replay(submission: Submission, base: int, digest: str) -> SubmissionVersion
 def _store(submission: Submission, base: int, payload: dict, cells: list[Cell], digest: str,
            user) -> SubmissionVersion:
     version = _draft_row(submission, base + 1, payload)
-    version.content_hash, version.submitted_at = digest, utcnow()
+    version.content_hash, version.submitted_at = digest, clock.now()
     version.submitted_by_id = user.id
     db.session.add_all(SubmissionValue(version_id=version.id, indicator_id=c.item.indicator.id,
                                        disaggregation=c.key, **typed(c.value)) for c in cells)
@@ -241,7 +235,7 @@ def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list
         ``already_started`` or ``in_flight`` (409).
     """
     digest = content_hash(target, base, cells)
-    period_open = target.period.is_open(_today())
+    period_open = target.period.is_open(clock.today())
     for _attempt in range(3):
         submission = _existing(target, key)
         if submission is None:
@@ -289,7 +283,7 @@ def transition(submission: Submission, action: str, user, reason: str | None = N
     reason = (reason or "").strip() or None
     if action in states.NEEDS_REASON and reason is None:
         raise ValueError(f"{action} needs a reason")
-    if action == "unapprove" and not submission.period.is_open(_today()):
+    if action == "unapprove" and not submission.period.is_open(clock.today()):
         raise SubmissionError("locked", submission, states.PERIOD_CLOSED)
     before = {"state": submission.state, "version": submission.current_version,
               "reason": submission.state_reason}

@@ -26,10 +26,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from ..accounts.models import utcnow
+from .. import clock
 from ..accounts.permissions import authorize, require
 from ..catalogs.models import AdminUnit
-from ..catalogs.queries import today
 from ..extensions import db
 from ..indicators.models import Form
 from ..pwa import services as pwa
@@ -73,7 +72,7 @@ def _opened(target: Target, submission) -> Page:
 def index():
     """Village head home: the forms due for their village in open periods, with status."""
     unit = current_user.unit
-    items = queries.due(unit, today()) if unit is not None else []
+    items = queries.due(unit, clock.today()) if unit is not None else []
     return render("submissions/index.html", unit=unit, items=items,
                   labels=messages.status_labels())
 
@@ -88,7 +87,7 @@ def entry(unit_id: int, form_code: str, period_code: str):
     state = submission.state if submission else None
     if state in (states.SUBMITTED, states.APPROVED):
         return redirect(url_for(".receipt", key=submission.client_uuid), code=303)
-    lock = states.lock_reason(state, period_open=target.period.is_open(today()),
+    lock = states.lock_reason(state, period_open=target.period.is_open(clock.today()),
                               authorized=True)
     if lock is not None:
         return render("submissions/locked.html", target=target, submission=submission,
@@ -151,7 +150,7 @@ def _save(page: Page, key: uuid.UUID, base: int):
         return _refused(page, error)
     db.session.commit()
     if wants_fragment():
-        page.saved_at = utcnow()
+        page.saved_at = clock.now()
         return render("submissions/entry.html", "submissions/_status.html", entry=page)
     flash(_("Draft saved. You can continue later."))
     return redirect(page.url(), code=303)

@@ -9,7 +9,7 @@ from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
-from .. import ROOT
+from ..paths import ROOT
 
 #: The inlined critical CSS is static, so it is allowed by its hash, not 'unsafe-inline'.
 CRITICAL_CSS = ROOT / "templates" / "_critical.css"

@@ -50,7 +50,7 @@ def _monthly_form(code: str, number: int):
 
 def _open_months(count: int) -> list[str]:
     """``count`` month periods ending with the current month, all open for reporting now."""
-    from dantoc.catalogs.queries import today
+    from dantoc.clock import today
     from dantoc.indicators import services
 
     day = today()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
+from ... import clock
 from ...accounts.permissions import require
 from ...extensions import db
 from ...web.htmx import render
@@ -37,7 +38,7 @@ def _count(model, *where) -> int:
 @require("catalog.view")
 def index():
     """Overview: what each catalog holds today."""
-    day = queries.today()
+    day = clock.today()
     return render("catalogs/index.html", day=day, by_level=queries.counts_by_level(day),
                   ethnic_groups=_count(EthnicGroup), departments=_count(Department),
                   religions=_count(Religion, Religion.recognised))

@@ -8,6 +8,7 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ... import clock
 from ...accounts.permissions import authorize, can, require
 from ...extensions import db
 from ...web.htmx import render
@@ -32,7 +33,7 @@ def units():
     """Units matching the filters; a search-as-you-type request gets only the rows."""
     form = UnitFilterForm(request.args).fill()
     if "on" not in request.args:
-        form.on.data = queries.today()
+        form.on.data = clock.today()
     form.validate()
     stmt = queries.units_query(on=None if form.on.errors else form.on.data,
                                level=form.level.data or None, q=form.q.data)
@@ -48,7 +49,7 @@ def units():
 def tree():
     """The unit tree as it stood on a date (today by default), with the levels in use."""
     form = DateFilterForm(request.args)
-    day = form.on.data if form.validate() and form.on.data else queries.today()
+    day = form.on.data if form.validate() and form.on.data else clock.today()
     form.on.data = day
     return render("catalogs/tree.html", form=form, day=day, roots=queries.tree_on(day),
                   levels=queries.levels_in_use(day))
@@ -120,7 +121,7 @@ def _save(form: UnitForm, unit: AdminUnit | None) -> AdminUnit | None:
 def unit_create():
     """A new unit version, e.g. a village (thôn, bản) under a commune."""
     form = UnitForm(data={"parent_code": request.args.get("parent", ""),
-                          "valid_from": queries.today()}).fill()
+                          "valid_from": clock.today()}).fill()
     if form.validate_on_submit() and (unit := _save(form, None)):
         return redirect(url_for(".unit_detail", unit_id=unit.id), code=303)
     return render("catalogs/unit_form.html", form=form, unit=None)

@@ -6,11 +6,10 @@ A draft version is edited freely; :func:`publish` freezes it for good, and
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from ... import clock
 from ...audit import services as audit
 from ...catalogs.models import AdminLevel
 from ...extensions import db
@@ -236,7 +235,7 @@ def publish(version: FormVersion) -> FormVersion:
             FormVersion.form_id == version.form_id, FormVersion.status == "published")):
         changed("indicators.form_version.retire", other, {"status": "retired"})
     return changed("indicators.form_version.publish", version,
-                   {"status": "published", "published_at": datetime.now(UTC)})
+                   {"status": "published", "published_at": clock.now()})
 
 
 def new_version(form: Form) -> FormVersion:

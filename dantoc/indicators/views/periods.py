@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
+from ... import clock
 from ...accounts.permissions import require
 from ...extensions import db
 from ...web.htmx import render
@@ -23,9 +22,9 @@ def _list(generate: GeneratePeriodsForm | None = None):
     query = sa.select(Period).order_by(Period.start_date.desc(), Period.period_type)
     if year:
         query = query.where(sa.extract("year", Period.start_date) == year)
-    generate = generate or GeneratePeriodsForm(formdata=None, year=date.today().year)
+    generate = generate or GeneratePeriodsForm(formdata=None, year=clock.today().year)
     return render("indicators/periods.html", periods=db.session.scalars(query).all(),
-                  today=date.today(), generate=generate, year=year)
+                  today=clock.today(), generate=generate, year=year)
 
 
 @bp.route("/periods")
