@@ -51,18 +51,17 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import database, models  # noqa: F401  (models: the whole schema, for Alembic)
+    from . import database, i18n, models  # noqa: F401  (models: the whole schema, for Alembic)
     from .accounts import ratelimit
     from .accounts import sessions as accounts_sessions
     from .extensions import compress, csrf, db, htmx, login_manager, migrate
-    from .i18n import selection
     from .web import errors, security, templating
 
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
-    selection.init_app(app)
+    i18n.init_app(app)
     htmx.init_app(app)
     csrf.init_app(app)
     compress.init_app(app)

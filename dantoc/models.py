@@ -7,5 +7,4 @@ from .i18n import models as i18n_models  # noqa: F401
 from .indicators import models as indicators_models  # noqa: F401
 from .pwa import models as pwa_models  # noqa: F401
 from .reports import models as reports_models  # noqa: F401
-from .review import models as review_models  # noqa: F401
 from .submissions import models as submissions_models  # noqa: F401

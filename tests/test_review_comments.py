@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from dantoc.audit.models import AuditEvent
 from dantoc.extensions import db
 from dantoc.review import services as review_services
-from dantoc.review.models import FieldComment
-from dantoc.submissions.models import SubmissionVersion
+from dantoc.submissions.models import FieldComment, SubmissionVersion
 from tests.factories_submissions import (
     entry_fixture,  # noqa: F401  (the "entry" fixture)
     html_of,

@@ -40,6 +40,14 @@ class RowError:
         return str(_("Line %(line)s: %(message)s", line=self.line, message=self.message))
 
 
+class ImportRefused(Exception):
+    """The file was refused as a whole; ``errors`` says where and why."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = errors
+
+
 class Bad(ValueError):
     """A cell that cannot be read; the message says what is expected."""
 
@@ -121,8 +129,6 @@ class Kind:
 
     def check_header(self, header: list[str]) -> list[str]:
         """The column names in file order; refuses unknown, repeated or missing columns."""
-        from .importer import ImportRefused
-
         columns = [re.sub(r"\s+", "_", name.strip().lower()) for name in header]
         while columns and not columns[-1]:
             columns.pop()

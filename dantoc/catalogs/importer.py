@@ -23,7 +23,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from ..audit import services as audit
 from ..extensions import db
-from .import_kinds import KINDS, NumberText, RowError
+from .import_kinds import KINDS, ImportRefused, NumberText, RowError
 from .rules import CatalogError
 
 __all__ = ["KINDS", "MAX_ROWS", "ImportRefused", "ImportResult", "RowError", "import_file"]
@@ -31,14 +31,6 @@ __all__ = ["KINDS", "MAX_ROWS", "ImportRefused", "ImportResult", "RowError", "im
 MAX_ROWS = 20_000
 #: A refusal lists this many errors at most; the rest are counted.
 MAX_ERRORS = 200
-
-
-class ImportRefused(Exception):
-    """The file was refused as a whole; ``errors`` says where and why."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} error(s)")
-        self.errors = errors
 
 
 @dataclass(frozen=True)

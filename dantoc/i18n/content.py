@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from ..extensions import db
 from .locales import DEFAULT
 from .models import ContentTranslation
+from .selection import CONTENT_CACHE, current_locale, current_tag
 
 #: Table → (model, translatable fields). A domain that adds translatable text (for example
 #: the portal's public page texts) adds its table here; tests check every entry.
@@ -77,7 +78,7 @@ def _check(obj: Any, field: str) -> str:
 
 
 def _translations(object_type: str, tag: str) -> dict[tuple[int, str], str]:
-    cache = g.setdefault("_i18n_content", {})
+    cache = g.setdefault(CONTENT_CACHE, {})
     key = (object_type, tag)
     if key not in cache:
         try:
@@ -94,13 +95,11 @@ def _translations(object_type: str, tag: str) -> dict[tuple[int, str], str]:
 
 def forget() -> None:
     """Drop this request's cached content translations (after a write)."""
-    g.pop("_i18n_content", None)
+    g.pop(CONTENT_CACHE, None)
 
 
 def content_chain() -> Iterator[str]:
     """The active locale's chain, without Vietnamese (the stored value is Vietnamese)."""
-    from .selection import current_locale
-
     return (tag for tag in current_locale().chain() if tag != DEFAULT)
 
 
@@ -126,8 +125,6 @@ def tr(obj: Any, field: str) -> str:
 
 def tr_html(obj: Any, field: str) -> Markup:
     """Like :func:`tr`, escaped, in ``<span lang>`` when its language is not the page's."""
-    from .selection import current_tag
-
     object_type = _check(obj, field)
     text, tag = lookup(object_type, obj.id, field, getattr(obj, field))
     if text and tag != current_tag():

@@ -16,14 +16,13 @@ from flask import Flask
 from flask_babel import gettext as _
 
 from .locales import DEFAULT
+from .selection import current_locale
 
 ROMAN = ("I", "II", "III", "IV")
 PERIOD_CODE = re.compile(r"^(?P<year>\d{4})(?:-(?P<kind>Q|H)?(?P<part>\d{1,2}))?$")
 
 
 def _locale() -> str:
-    from .selection import current_locale
-
     return current_locale().formatting_locale
 
 

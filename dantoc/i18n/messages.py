@@ -18,6 +18,7 @@ from flask_babel import Domain, get_babel
 
 from ..extensions import db
 from .locales import DEFAULT, SOURCE
+from .selection import TRANSLATIONS_CACHE, current_locale, registry
 
 #: Locales whose interface text is maintained in the repository only (no database strings).
 FILE_ONLY = frozenset({DEFAULT, SOURCE})
@@ -44,8 +45,6 @@ def translation_dirs() -> list[str]:
 
 def load_catalog(tag: str) -> NullTranslations:
     """The compiled catalogs of one locale, merged over all translation directories."""
-    from .selection import registry
-
     name = registry()[tag].catalog_dir
     merged: Translations | None = None
     for directory in translation_dirs():
@@ -105,11 +104,9 @@ class ChainDomain(Domain):
     """Flask-Babel's domain, keyed on the active BCP 47 tag instead of a CLDR locale."""
 
     def get_translations(self):
-        from .selection import current_locale
-
         if not g:
             return NullTranslations()
-        ctx_cached = g.get("_i18n_translations")
+        ctx_cached = g.get(TRANSLATIONS_CACHE)
         if ctx_cached is not None:
             return ctx_cached
         tags = current_locale().chain()
@@ -124,14 +121,13 @@ class ChainDomain(Domain):
                 cache[key] = translations
         except sa.exc.SQLAlchemyError:  # never fail a page (an error page…) over a label
             translations = build_chain(tags, with_database=False)
-        g._i18n_translations = translations
+        setattr(g, TRANSLATIONS_CACHE, translations)
         return translations
 
 
 def file_strings(tag: str) -> dict[str, str]:
     """Translated strings of ``tag``'s ``.po`` files in every translation directory."""
     from .catalogs import translated_in_file
-    from .selection import registry
 
     name = registry()[tag].catalog_dir
     strings: dict[str, str] = {}
@@ -142,4 +138,4 @@ def file_strings(tag: str) -> dict[str, str]:
 
 def reset_request_cache() -> None:
     """Forget this request's translations (after a switch or an import)."""
-    g.pop("_i18n_translations", None)
+    g.pop(TRANSLATIONS_CACHE, None)

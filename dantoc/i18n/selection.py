@@ -11,13 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 
-from .locales import DEFAULT, InterfaceLocale, Registry, default_registry
+from .locales import DEFAULT, InterfaceLocale, Registry
 
 COOKIE = "locale"
 QUERY = "lang"
+#: Where this request keeps what it looked up (in ``g``): the chosen tag, the interface
+#: translations (:mod:`.messages`) and the content translations (:mod:`.content`).
+TAG_CACHE = "_i18n_tag"
+TRANSLATIONS_CACHE = "_i18n_translations"
+CONTENT_CACHE = "_i18n_content"
 
 
 def registry() -> Registry:
@@ -56,9 +61,9 @@ def current_locale() -> InterfaceLocale:
         return registry()[forced]
     if not has_request_context():
         return registry()[DEFAULT]
-    if "_i18n_tag" not in g:
-        g._i18n_tag = choose_tag()
-    return registry()[g._i18n_tag]
+    if TAG_CACHE not in g:
+        setattr(g, TAG_CACHE, choose_tag())
+    return registry()[g.get(TAG_CACHE)]
 
 
 def current_tag() -> str:
@@ -78,12 +83,8 @@ def forget() -> None:
     """
     from flask_babel import refresh
 
-    from . import content
-    from .messages import reset_request_cache
-
-    g.pop("_i18n_tag", None)
-    reset_request_cache()
-    content.forget()
+    for cache in (TAG_CACHE, TRANSLATIONS_CACHE, CONTENT_CACHE):
+        g.pop(cache, None)
     refresh()
 
 
@@ -98,17 +99,3 @@ def use_locale(tag: str) -> Iterator[None]:
     finally:
         g._i18n_forced = previous
         forget()
-
-
-def init_app(app: Flask) -> None:
-    from ..extensions import babel
-    from .messages import ChainDomain
-
-    app.extensions["dantoc_locales"] = default_registry(app.config.get("I18N_EXTRA_LOCALES", ()))
-    babel.init_app(app, locale_selector=select_locale)
-    # Flask-Babel caches its domain on the (shared, stateless) extension object.
-    babel.__dict__["domain_instance"] = ChainDomain()
-    app.before_request(forget)
-    from . import templating
-
-    templating.init_app(app)

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from .models import MAX_COMMENT
+from ..submissions.models import MAX_COMMENT
 
 
 def _strip(value):

@@ -13,13 +13,16 @@ from ..accounts.scope import subtree_ids
 from ..audit.models import AuditEvent
 from ..extensions import db
 from ..indicators.models import Form, Indicator, Period
+from ..submissions import comments, services, states
 from ..submissions import queries as entry_queries
-from ..submissions import services, states
-from ..submissions.formbuilder import FormSpec, load_spec
-from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
-from ..submissions.page import cell_label
-from . import access, comments
-from .models import FieldComment
+from ..submissions.formbuilder import FormSpec, cell_label, load_spec
+from ..submissions.models import (
+    FieldComment,
+    Submission,
+    SubmissionValue,
+    SubmissionVersion,
+)
+from . import access
 
 #: Default share of change against last period above which a value is flagged.
 CHANGE_THRESHOLD = Decimal("0.5")

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from ..extensions import db
 from ..indicators.models import Indicator
 from ..submissions import services
-from ..submissions.models import Submission
-from .models import FieldComment
+from ..submissions.models import FieldComment, Submission
 
 
 @dataclass(frozen=True)

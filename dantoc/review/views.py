@@ -18,19 +18,13 @@ from ..extensions import db
 from ..submissions import messages, services, states
 from ..submissions.services import SubmissionError
 from ..web.htmx import render
-from . import access, comments, queries
+from . import access, queries
 from .forms import ApproveForm, BulkApproveForm, FilterForm, UnapproveForm, return_form
 from .services import Comment
 from .services import give_back as return_with_comments
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 PER_PAGE = 25
-
-
-@bp.app_template_global("returned_comments")
-def returned_comments(submission) -> list:
-    """(field in words, comment) of a returned report, for the village head's pages."""
-    return comments.for_village_labelled(submission)
 
 
 def _filters() -> FilterForm:

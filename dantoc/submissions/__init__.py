@@ -1,1 +1,2 @@
-"""Village-head data entry: submissions, their versions and values (review comes in #5)."""
+"""Village-head data entry: submissions, their versions and values, and the reviewer's field
+comments on a returned version (the village reads them; :mod:`dantoc.review` writes them)."""

@@ -162,6 +162,20 @@ def parse_key(key: str) -> dict[str, str]:
     return dict(part.partition("=")[::2] for part in key.split(";") if part)
 
 
+def cell_label(item: ItemSpec, key: str) -> str:
+    """The breakdown of a grid cell in words ("Thái – Nữ"); "" for a scalar or whole grid."""
+    if not key:
+        return ""
+    parts = parse_key(key)
+    dims = sorted(item.dims, key=lambda d: d is not item.dims[item.row_dim])  # rows first
+    words = []
+    for dim in dims:
+        code = parts.get(dim.code)
+        if code is not None:
+            words.append(dict(dim.options).get(code, code))
+    return " – ".join(words) or key
+
+
 def _seen_rows(item: ItemSpec, names, previous_keys) -> set[str]:
     pattern = re.compile(rf"^{item.name}_([A-Za-z0-9]+)_\d+$")
     seen = {m.group(1) for m in map(pattern.match, names) if m}

@@ -14,6 +14,11 @@ Drafts are the one unsubmitted version on top of the current one (``number =
 current_version + 1``, ``submitted_at`` NULL); they keep the raw typed text in
 ``payload`` so invalid input can be shown again. Typed values (:class:`SubmissionValue`)
 are written for submitted versions only.
+
+A reviewer who returns a report may comment field by field (:class:`FieldComment`): the
+comment belongs to the *submitted version* returned; the village head reads it beside the
+field while correcting, the reviewer of the next version beside the diff. Comments are
+written with the return, in the same transaction as its audit row, and never changed.
 """
 
 from __future__ import annotations
@@ -156,3 +161,40 @@ class SubmissionValue(db.Model):
         if self.value_numeric is not None:
             return self.value_numeric
         return self.value_bool if self.value_bool is not None else self.value_text
+
+
+#: The longest comment on one field (characters).
+MAX_COMMENT = 1000
+
+
+class FieldComment(db.Model):
+    """A reviewer's comment on one field of one submitted version."""
+
+    __tablename__ = "field_comments"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    submission_id: so.Mapped[int] = so.mapped_column()
+    #: The version the comment refers to (the returned one), not the correction.
+    version_number: so.Mapped[int] = so.mapped_column()
+    indicator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("indicators.id"), index=True)
+    #: The grid cell's key ("ethnic_group=03;sex=female"); "" for a scalar or a whole grid.
+    disaggregation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    author_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=clock.now)
+
+    indicator: so.Mapped[Indicator] = so.relationship()
+    author: so.Mapped[User] = so.relationship()
+
+    __table_args__ = (
+        # The version must exist: (submission, number) is unique in submission_versions.
+        sa.ForeignKeyConstraint(
+            ["submission_id", "version_number"],
+            ["submission_versions.submission_id", "submission_versions.number"],
+            ondelete="CASCADE"),
+        sa.UniqueConstraint("submission_id", "version_number", "indicator_id",
+                            "disaggregation", name="uq_field_comments_field"),
+        sa.CheckConstraint("version_number >= 1", name="version_positive"),
+        sa.CheckConstraint(f"length(text) BETWEEN 1 AND {MAX_COMMENT}", name="text_length"),
+    )

@@ -9,24 +9,10 @@ from flask_babel import gettext as _
 
 from ..i18n.content import tr
 from ..i18n.formatting import format_number
-from ..review.comments import for_village
 from . import checks, formbuilder, queries
-from .formbuilder import Grid, ItemSpec, parse_key
+from .comments import for_village
+from .formbuilder import Grid, ItemSpec, cell_label
 from .services import Target
-
-
-def cell_label(item: ItemSpec, key: str) -> str:
-    """The breakdown of a grid cell in words ("Thái – Nữ"); "" for a scalar or whole grid."""
-    if not key:
-        return ""
-    parts = parse_key(key)
-    dims = sorted(item.dims, key=lambda d: d is not item.dims[item.row_dim])  # rows first
-    words = []
-    for dim in dims:
-        code = parts.get(dim.code)
-        if code is not None:
-            words.append(dict(dim.options).get(code, code))
-    return " – ".join(words) or key
 
 
 class Page:

@@ -33,11 +33,17 @@ from ..extensions import db
 from ..indicators.models import Form
 from ..pwa import services as pwa
 from ..web.htmx import render, wants_fragment
-from . import checks, messages, queries, services, states
+from . import checks, comments, messages, queries, services, states
 from .page import Page
 from .services import SubmissionError, Target
 
 bp = Blueprint("submissions", __name__, url_prefix="/entry")
+
+
+@bp.app_template_global("returned_comments")
+def returned_comments(submission) -> list:
+    """(field in words, comment) of a returned report, for the village head's pages."""
+    return comments.for_village_labelled(submission)
 
 
 def _load(unit_id: int, form_code: str, period_code: str):

@@ -1,7 +1,6 @@
 """Accounts screens: sign-in and sessions, phone enrolment and PIN unlock, user admin."""
 
-from flask import Blueprint
+from . import auth, device, users  # noqa: F401  (each attaches its routes to bp)
+from .blueprint import bp
 
-bp = Blueprint("accounts", __name__, url_prefix="/accounts")
-
-from . import auth, device, users  # noqa: E402,F401  (routes register on bp)
+__all__ = ["bp"]

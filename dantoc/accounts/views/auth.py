@@ -16,7 +16,7 @@ from ..forms import LoginForm, LogoutForm, PasswordChangeForm
 from ..models import Device, User
 from ..permissions import public, signed_in
 from ..ratelimit import limit_login, mark_failed, set_known_cookie
-from . import bp
+from .blueprint import bp
 
 
 def safe_next(target: str | None) -> str:

@@ -12,8 +12,8 @@ from .. import devices, sessions
 from ..forms import ActivationForm, UnlockForm
 from ..permissions import public
 from ..ratelimit import limit_activation, limit_pin, mark_failed
-from . import bp
 from .auth import safe_next
+from .blueprint import bp
 
 
 def _activation_message(reason: str) -> str:

@@ -14,7 +14,7 @@ from ..forms import ActionForm, UserForm, UserSearchForm
 from ..models import Device, User
 from ..permissions import authorize, require
 from ..qr import qr_svg
-from . import bp
+from .blueprint import bp
 
 
 def _target(user_id: int) -> User:

@@ -18,7 +18,7 @@ from ..forms import DepartmentForm, ImportForm, TextFilterForm, show_error
 from ..importer import KINDS, ImportRefused, import_file
 from ..models import Department, EthnicGroup, Religion, fold
 from ..rules import CatalogError
-from . import bp
+from .blueprint import bp
 
 #: An example row per importable catalog, for the downloadable templates.
 EXAMPLES = {

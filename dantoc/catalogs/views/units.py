@@ -23,7 +23,7 @@ from ..forms import (
 )
 from ..models import UNKNOWN_START, AdminUnit, UnitType
 from ..rules import CatalogError
-from . import bp
+from .blueprint import bp
 
 # Pages ----------------------------------------------------------------------------------------
 

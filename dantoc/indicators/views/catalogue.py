@@ -11,7 +11,7 @@ from ...web.htmx import render
 from .. import services
 from ..forms import NONE, CatalogueVersionForm, GroupForm
 from ..models import CatalogueVersion, IndicatorGroup
-from . import bp
+from .blueprint import bp
 from .common import department_choices, get_or_404, saved, show_error, version_choices
 
 

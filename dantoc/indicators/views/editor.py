@@ -11,7 +11,7 @@ from ...web.htmx import render, wants_fragment
 from .. import services
 from ..forms import ActionForm, ItemForm, SectionForm, VersionSettingsForm, options
 from ..models import FormItem, FormSection, FormVersion, Indicator, IndicatorGroup
-from . import bp
+from .blueprint import bp
 from .common import get_or_404, level_choices, show_error
 
 DIRECTIONS = {"up": -1, "down": 1}

@@ -14,7 +14,7 @@ from ...web.htmx import render
 from .. import services
 from ..forms import NONE, IndicatorForm, IndicatorSearchForm, options
 from ..models import CatalogueVersion, Disaggregation, Indicator, IndicatorGroup
-from . import bp
+from .blueprint import bp
 from .common import get_or_404, group_choices, saved, show_error, version_choices
 
 PER_PAGE = 25

@@ -13,7 +13,7 @@ from ...web.htmx import render
 from .. import services
 from ..forms import GeneratePeriodsForm, PeriodForm
 from ..models import Period
-from . import bp
+from .blueprint import bp
 from .common import get_or_404, saved, show_error
 
 

@@ -13,7 +13,7 @@ from .. import services
 from ..forms import ActionForm, FormForm
 from ..models import Form, FormVersion
 from ..rules import RuleError, parse
-from . import bp
+from .blueprint import bp
 from .common import get_or_404, level_choices, saved, show_error, version_choices
 
 

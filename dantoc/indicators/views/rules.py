@@ -12,7 +12,7 @@ from .. import services
 from ..forms import RuleForm
 from ..models import CatalogueVersion, ValidationRule
 from ..rules import RuleError, parse
-from . import bp
+from .blueprint import bp
 from .common import get_or_404, saved, show_error, version_choices
 
 

@@ -1,6 +1,7 @@
-"""Reading the reviewer's per-field comments (the village head's form and home, the diff).
+"""Reading the reviewer's per-field comments on a returned version: the village head reads
+them on the form, home and receipt; the reviewer of the correction beside the diff.
 
-Kept apart from :mod:`.queries` so the entry page can import it without the review reads.
+They live with the submissions (not in review) because the village's own pages show them.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..extensions import db
-from ..submissions import states
+from ..i18n.content import tr
+from . import states
+from .formbuilder import cell_label, load_spec
 from .models import FieldComment
 
 
@@ -35,10 +38,6 @@ def labelled(submission, comments: list[FieldComment]) -> list[tuple[str, FieldC
     """Each comment with its field in words: "Population (Thái – Nữ)"."""
     if not comments:
         return []
-    from ..i18n.content import tr
-    from ..submissions.formbuilder import load_spec
-    from ..submissions.page import cell_label  # here: the entry page imports this module
-
     items = {item.indicator.id: item for item in load_spec(submission.form_version).items}
     result = []
     for comment in comments:
