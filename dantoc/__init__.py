@@ -70,13 +70,26 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None
     accounts_sessions.init_app(app)
     ratelimit.init_app(app)
-    templating.init_app(app)
+    templating.init_app(app, **_template_globals())
     security.init_app(app)
     errors.init_app(app)
 
 
+def _template_globals() -> dict:
+    """What every template may use besides its view's context: the permission check and the
+    closed sets of state names (templates compare with these, never with string literals)."""
+    from .accounts.permissions import can
+    from .reports import states as report_states
+    from .submissions import states as submission_states
+    from .workflow import Lock
+
+    return {"can": can, "submission_states": submission_states,
+            "report_states": report_states, "locks": Lock}
+
+
 def _register_blueprints(app: Flask) -> None:
     from . import cli
+    from .accounts.permissions import landing
     from .accounts.views import bp as accounts_bp
     from .audit.views import bp as audit_bp
     from .catalogs.views import bp as catalogs_bp
@@ -86,9 +99,10 @@ def _register_blueprints(app: Flask) -> None:
     from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp
     from .submissions.views import bp as submissions_bp
-    from .web.views import bp as web_bp
+    from .web import views as web_views
 
-    for blueprint in (web_bp, accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp,
+    web_views.init_app(app, landing=landing)
+    for blueprint in (accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp,
                       audit_bp, submissions_bp, review_bp, reports_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

@@ -117,8 +117,8 @@ def test_an_expired_session_sends_htmx_to_the_sign_in_page(app, tree, http, monk
 
 def test_json_clients_get_401(app, http):
     response = http.get("/accounts/me", headers={"Accept": "application/json"})
-    assert response.status_code == 401
-    assert response.get_json()["error"]["code"] == 401
+    assert response.status_code == 401 and response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "signed_out"
 
 
 def test_a_cookie_replayed_after_logout_is_refused(app, tree, http):

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from dantoc.audit.models import AuditEvent
 from dantoc.catalogs import queries, services
 from dantoc.catalogs.models import AdminLevel, AdminUnit, Department, UnitLineage, UnitType
-from dantoc.catalogs.services import CatalogError
 from dantoc.extensions import db
+from dantoc.refusal import FieldError
 from tests.factories import unit
 
 AFTER = date(2025, 7, 1)
@@ -96,7 +96,7 @@ def test_bad_units_are_refused(app, changes, field, words):
         else:
             fields[key] = value
     before = units_count()
-    with pytest.raises(CatalogError) as refused:
+    with pytest.raises(FieldError) as refused:
         services.create_unit(**fields)
     assert refused.value.field == field
     assert words in str(refused.value)
@@ -106,14 +106,14 @@ def test_bad_units_are_refused(app, changes, field, words):
 
 def test_parent_must_be_at_a_higher_level(app):
     created = village()
-    with pytest.raises(CatalogError, match="cannot be placed under") as refused:
+    with pytest.raises(FieldError, match="cannot be placed under") as refused:
         village(code="V-2", unit_type=unit_type("thon"), parent=created)
     assert refused.value.field == "parent_code"
 
 
 def test_cycles_are_refused(app):
     province = unit("12")
-    with pytest.raises(CatalogError, match="under itself") as refused:
+    with pytest.raises(FieldError, match="under itself") as refused:
         services.update_unit(province, parent=unit("03388"))
     assert refused.value.field == "parent_code"
     db.session.rollback()
@@ -121,7 +121,7 @@ def test_cycles_are_refused(app):
 
 
 def test_unknown_parent_code(app):
-    with pytest.raises(CatalogError, match="99999") as refused:
+    with pytest.raises(FieldError, match="99999") as refused:
         services.parent_for("99999", AFTER)
     assert refused.value.field == "parent_code"
     assert services.parent_for("03388", AFTER).name == "Phường Đoàn Kết"
@@ -130,7 +130,7 @@ def test_unknown_parent_code(app):
 
 def test_closing_a_unit_with_living_children_is_refused(app):
     created = village()
-    with pytest.raises(CatalogError, match="Bản Thử"):
+    with pytest.raises(FieldError, match="Bản Thử"):
         services.close_unit(unit("03388"), date(2026, 1, 1))
     services.close_unit(created, date(2026, 1, 1))
     assert created.valid_to == date(2026, 1, 1)
@@ -192,7 +192,7 @@ def test_bad_links_are_refused(app, changes, field):
     special = {"self": target, "old": unit("03386", on="2025-06-30")}
     changes = {k: special.get(v, v) if isinstance(v, str) else v for k, v in changes.items()}
     changes.setdefault("to_unit", target)
-    with pytest.raises(CatalogError) as refused:
+    with pytest.raises(FieldError) as refused:
         _link(**changes)
     assert refused.value.field == field
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UnitLineage)) == 106
@@ -201,9 +201,9 @@ def test_bad_links_are_refused(app, changes, field):
 def test_split_shares_may_not_exceed_one_and_links_not_repeat(app):
     first, second = _split_target("N-1"), _split_target("N-2")
     _link(to_unit=first, share=Decimal("0.7"))
-    with pytest.raises(CatalogError, match="more than 1"):
+    with pytest.raises(FieldError, match="more than 1"):
         _link(to_unit=second, share=Decimal("0.4"))
-    with pytest.raises(CatalogError, match="already recorded"):
+    with pytest.raises(FieldError, match="already recorded"):
         _link(to_unit=first, share=Decimal("0.1"))
     _link(to_unit=second, share=Decimal("0.3"))
     services.close_unit(unit("03388"), date(2025, 12, 31))
@@ -215,7 +215,7 @@ def test_split_shares_may_not_exceed_one_and_links_not_repeat(app):
 def test_a_link_back_in_time_is_refused(app):
     target = _split_target()
     _link(to_unit=target)
-    with pytest.raises(CatalogError, match="earlier form") as refused:
+    with pytest.raises(FieldError, match="earlier form") as refused:
         services.add_lineage(kind="split", from_unit=target, to_unit=unit("03388"),
                              effective_date=date(2026, 2, 1), share=Decimal("0.1"))
     assert refused.value.field == "to_unit"
@@ -226,10 +226,10 @@ def test_a_link_back_in_time_is_refused(app):
 def test_departments_and_ethnic_groups(app):
     department = services.create_department("P-KHTC", "Phòng Kế hoạch - Tài chính")
     assert db.session.get(Department, department.id).name.startswith("Phòng")
-    with pytest.raises(CatalogError) as refused:
+    with pytest.raises(FieldError) as refused:
         services.create_department("P-KHTC", "Again")
     assert refused.value.field == "code"
-    with pytest.raises(CatalogError) as refused:
+    with pytest.raises(FieldError) as refused:
         services.save_ethnic_group(None, code="55", code_2008="06", name="Thử")
     assert refused.value.field == "code_2008"
     assert len(audit_rows("catalog.department.create")) == 1

@@ -138,3 +138,16 @@ def test_a_cycle_through_a_function_level_import_is_found(tmp_path):
 def test_a_module_importing_itself_is_a_cycle(tmp_path):
     _write(tmp_path, {"pkg/__init__.py": "", "pkg/a.py": "from pkg import a\n"})
     assert cycles(import_graph(tmp_path, "pkg")) == [["pkg.a"]]
+
+
+#: What ``dantoc.web`` may import: itself and the plumbing that knows no domain.
+WEB_MAY_IMPORT = ("dantoc.web", "dantoc.extensions", "dantoc.paths", "dantoc.clock",
+                  "dantoc.refusal")
+
+
+def test_web_imports_no_domain_package():
+    graph = import_graph(ROOT, "dantoc")
+    found = {(module, target) for module, targets in graph.items()
+             if module.startswith("dantoc.web") for target in targets
+             if not target.startswith(WEB_MAY_IMPORT)}
+    assert found == set()

@@ -11,7 +11,7 @@ from dantoc.audit.models import AuditEvent
 from dantoc.extensions import db
 from dantoc.indicators import services
 from dantoc.indicators.models import FormItem, FormVersion, Indicator, Period
-from dantoc.indicators.services import IndicatorError
+from dantoc.refusal import FieldError
 from tests.indicator_factories import (
     make_catalogue,
     make_form,
@@ -26,8 +26,8 @@ def actions() -> list[str]:
         AuditEvent.action.like("indicators.%")).order_by(AuditEvent.id)))
 
 
-def refused(field: str | None, call, *args, **kwargs) -> IndicatorError:
-    with pytest.raises(IndicatorError) as error:
+def refused(field: str | None, call, *args, **kwargs) -> FieldError:
+    with pytest.raises(FieldError) as error:
         call(*args, **kwargs)
     assert error.value.field == field
     assert error.value.message
@@ -143,7 +143,7 @@ def test_parse_choices(text, expected):
 
 
 def test_parse_choices_refuses_duplicates():
-    with pytest.raises(IndicatorError, match="a"):
+    with pytest.raises(FieldError, match="a"):
         services.parse_choices("a | A\na | B")
 
 

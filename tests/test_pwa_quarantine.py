@@ -14,8 +14,8 @@ from dantoc.audit.models import AuditEvent
 from dantoc.clock import today
 from dantoc.extensions import db
 from dantoc.pwa.models import SubmissionQuarantine
+from dantoc.refusal import Refusal
 from dantoc.submissions import services
-from dantoc.submissions.services import SubmissionError
 from tests.factories_submissions import (
     entry_fixture,  # noqa: F401  (the "entry" fixture)
     make_village,
@@ -84,7 +84,7 @@ def _no_authority(entry, login):
 REFUSALS = {
     "period_closed": (_locked, 409, "locked"),
     "approved": (_approved, 409, "locked"),
-    "stale_version": (_stale, 409, "stale_version"),
+    "stale": (_stale, 409, "stale"),
     "uuid_conflict": (_conflict, 422, "uuid_conflict"),
     "already_started": (_already_started, 409, "already_started"),
     "scope_changed": (_scope, 403, "forbidden"),
@@ -143,7 +143,7 @@ def test_invalid_answers_are_not_quarantined(entry):
 
 def test_a_submit_in_flight_is_not_quarantined(entry, monkeypatch):
     def busy(*args, **kwargs):
-        raise SubmissionError("in_flight")
+        raise Refusal("in_flight")
 
     monkeypatch.setattr(services, "submit", busy)
     response = post(entry.client, entry.url, entry.answers(), key=str(uuid.uuid4()),

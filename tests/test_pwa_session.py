@@ -28,7 +28,10 @@ JSON = {"Accept": "application/json"}
 def test_signed_out_gets_401_json_not_a_redirect(client):
     response = client.get("/session/state", headers=JSON)
     assert response.status_code == 401
-    assert response.get_json() == {"error": {"code": "signed_out"}}
+    problem = response.get_json()
+    assert response.mimetype == "application/problem+json"
+    assert (problem["status"], problem["code"], problem["error"]["code"]) == (
+        401, "signed_out", "signed_out")
     assert "Location" not in response.headers
 
 

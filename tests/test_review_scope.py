@@ -7,8 +7,8 @@ import pytest
 
 from dantoc.accounts.models import User
 from dantoc.extensions import db
-from dantoc.review import access
 from dantoc.submissions import services
+from dantoc.workflow import actors
 from tests.factories import make_user, unit
 from tests.factories_submissions import (
     entry_fixture,  # noqa: F401  (the "entry" fixture)
@@ -137,5 +137,5 @@ def test_above_commune_by_level(app, code, on, above):
         user.unit_id = scope.id
     db.session.commit()
     user = db.session.get(User, user.id)
-    assert access.above_commune(user) is above
-    assert access.decides(user) is (not above)
+    assert actors.above_communes(user) is above
+    assert actors.decides_village_reports(user) is (not above)

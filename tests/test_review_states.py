@@ -9,9 +9,12 @@ from decimal import Decimal
 import pytest
 
 from dantoc.extensions import db
+from dantoc.refusal import Refusal
 from dantoc.submissions import services, states
 from dantoc.submissions.checks import Cell
 from dantoc.submissions.formbuilder import load_spec
+from dantoc.web.errors import status_of
+from dantoc.workflow import Lock
 from tests.factories_submissions import (
     counts,
     entry_fixture,  # noqa: F401  (the "entry" fixture)
@@ -79,9 +82,9 @@ def _attempt(entry, submission, action: str):
 def test_every_illegal_action_is_refused_and_changes_nothing(entry, state, action):
     submission = _in_state(entry, state)
     before = counts(), submission.current_version, submission.state_reason
-    with pytest.raises(services.SubmissionError) as refused:
+    with pytest.raises(Refusal) as refused:
         _attempt(entry, submission, action)
-    assert refused.value.status == 409
+    assert status_of(refused.value.code) == 409
     db.session.rollback()
     submission = reload_report(entry)
     assert submission.state == state
@@ -99,12 +102,12 @@ def test_every_legal_action_moves_to_the_expected_state(entry, state, action):
 @pytest.mark.parametrize("state, period_open, authorized, reason", [
     ("submitted", True, True, None),
     ("submitted", False, True, None),  # a late report can still be decided on
-    ("submitted", True, False, states.NO_AUTHORITY),
-    ("approved", True, True, states.LOCK_APPROVED),
-    ("approved", False, True, states.PERIOD_CLOSED),
-    ("approved", True, False, states.NO_AUTHORITY),
-    ("returned", True, True, states.WITH_VILLAGE),
-    ("draft", True, True, states.WITH_VILLAGE),
+    ("submitted", True, False, Lock.NO_AUTHORITY),
+    ("approved", True, True, Lock.APPROVED),
+    ("approved", False, True, Lock.PERIOD_CLOSED),
+    ("approved", True, False, Lock.NO_AUTHORITY),
+    ("returned", True, True, Lock.WITH_OWNER),
+    ("draft", True, True, Lock.WITH_OWNER),
 ])
 def test_review_side_lock_reasons(state, period_open, authorized, reason):
     assert states.review_lock_reason(state, period_open=period_open,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from dantoc.audit.models import AuditEvent
 from dantoc.extensions import db
+from dantoc.refusal import Refusal
 from dantoc.submissions import services
 from dantoc.submissions.models import Submission, SubmissionValue, SubmissionVersion
 from tests.factories import PASSWORD
@@ -116,7 +117,7 @@ def test_edit_of_a_stale_version_is_409(entry):
     stale = post(entry.client, entry.url, entry.answers(poor_households="7"), key=key, base=1,
                  headers=JSON)
     assert stale.status_code == 409
-    assert stale.get_json()["error"]["code"] == "stale_version"
+    assert stale.get_json()["error"]["code"] == "stale"
     assert stale.get_json()["error"]["current_version"] == 2
     assert counts() == before
     replay = post(entry.client, entry.url, entry.answers(poor_households="8"), key=key, base=1,
@@ -170,14 +171,15 @@ def test_every_state_change_has_one_audit_row_in_the_same_transaction(entry):
 @pytest.mark.parametrize("action, reason", [("return", ""), ("approve", None)])
 def test_review_transitions_need_a_submitted_report(entry, action, reason):
     post(entry.client, entry.url, entry.answers(), key=str(uuid.uuid4()), action="draft")
-    with pytest.raises(services.SubmissionError):
+    with pytest.raises(Refusal):
         services.transition(_submission(), action, entry.user, reason=reason)
 
 
 def test_return_needs_a_reason(entry):
     post(entry.client, entry.url, entry.answers(), key=str(uuid.uuid4()))
-    with pytest.raises(ValueError, match="reason"):
+    with pytest.raises(Refusal) as refused:
         services.transition(_submission(), "return", entry.user, reason="  ")
+    assert refused.value.code == "reason_required"
 
 
 def _concurrent_posts(app, entry, data: dict, n: int, headers: dict) -> list[int]:

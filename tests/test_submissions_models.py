@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from dantoc.extensions import db
 from dantoc.submissions import states
 from dantoc.submissions.models import Submission, SubmissionValue, SubmissionVersion
+from dantoc.workflow import Lock
 from tests.factories_submissions import make_period, make_questionnaire, make_village
 
 
@@ -123,8 +124,8 @@ def test_allowed_transitions(state, action, after):
 
 @pytest.mark.parametrize("state, period_open, authorized, reason", [
     ("draft", True, True, None), (None, True, True, None), ("returned", True, True, None),
-    ("draft", False, True, states.PERIOD_CLOSED), ("approved", True, True, states.LOCK_APPROVED),
-    ("submitted", True, True, states.AWAITING_REVIEW), ("draft", True, False, states.NO_AUTHORITY),
+    ("draft", False, True, Lock.PERIOD_CLOSED), ("approved", True, True, Lock.APPROVED),
+    ("submitted", True, True, Lock.AWAITING_DECISION), ("draft", True, False, Lock.NO_AUTHORITY),
 ])
 def test_lock_reasons(state, period_open, authorized, reason):
     assert states.lock_reason(state, period_open=period_open, authorized=authorized) == reason
@@ -132,5 +133,5 @@ def test_lock_reasons(state, period_open, authorized, reason):
 
 def test_state_set_is_closed():
     assert set(states.STATES) == {"draft", "submitted", "returned", "approved"}
-    assert {after for moves in states.TRANSITIONS.values() for after in moves.values()} <= set(
+    assert {after for action in states.FLOW.actions for after in action.moves.values()} <= set(
         states.STATES)

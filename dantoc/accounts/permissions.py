@@ -21,8 +21,9 @@ from flask_login import current_user
 
 from ..catalogs.models import AdminUnit, Department
 from ..extensions import db
+from ..web.errors import refuse
 from .models import RoleGrant, RoleVerb, User
-from .scope import unit_in_subtree
+from .scope import unit_in_subtree, unscoped
 
 VERBS = (
     "submission.create",
@@ -68,10 +69,6 @@ DEFAULT_GRANTS: dict[str, tuple[str, ...]] = {
     "commune_officer": ("village_head",),
 }
 
-#: A user without a scope unit is unrestricted only in this role (the system administrator).
-UNSCOPED_ROLE = "admin"
-
-
 def _cached(name: str, key: str, query: sa.Select) -> frozenset[str]:
     cache = g.setdefault(name, {})
     if key not in cache:
@@ -98,7 +95,7 @@ def grantable_roles(user: Any) -> frozenset[str]:
 def in_scope(user: Any, unit: AdminUnit | None) -> bool:
     """True when ``unit`` is the user's unit or below it (old units through lineage)."""
     if user.unit_id is None:
-        return user.role_code == UNSCOPED_ROLE
+        return unscoped(user)
     return unit is not None and unit_in_subtree(user.unit_id, unit)
 
 
@@ -155,14 +152,20 @@ def can(user: Any, verb: str, obj: Any = None) -> bool:
     return verb != "user.manage" or _manages(user, obj)
 
 
-def deny(verb: str | None = None, obj: Any = None, message: str | None = None):
-    """Refuse the request with 403 and a localized message; log it in the audit trail."""
-    from ..web.errors import render_error
+#: Where a signed-in user starts: the first of these verbs they have decides.
+LANDINGS = (("catalog.view", "catalogs.index"), ("submission.create", "submissions.index"))
 
+
+def landing(user: Any) -> str | None:
+    """The endpoint ``user`` starts at after signing in (None: the public home page)."""
+    return next((endpoint for verb, endpoint in LANDINGS if can(user, verb)), None)
+
+
+def deny(verb: str | None = None, obj: Any = None, message: str | None = None):
+    """Refuse the request with 403 (``no_authority``) and a localized message; log it in the
+    audit trail."""
     log_denial(verb, obj)
-    response, code = render_error(403, message)
-    response = current_app.make_response((response, code))
-    abort(response)
+    abort(current_app.make_response(refuse("no_authority", message)))
 
 
 def log_denial(verb: str | None = None, obj: Any = None) -> None:

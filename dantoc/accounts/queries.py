@@ -9,12 +9,8 @@ from ..catalogs.models import AdminLevel, AdminUnit, Department
 from ..catalogs.queries import valid_on
 from ..extensions import db
 from .models import Device, Role, User
-from .permissions import UNSCOPED_ROLE, grantable_roles
-from .scope import subtree_ids
-
-
-def unscoped(actor: User) -> bool:
-    return actor.unit_id is None and actor.role_code == UNSCOPED_ROLE
+from .permissions import grantable_roles
+from .scope import subtree_ids, unscoped
 
 
 def managed_users(actor: User, q: str | None = None) -> sa.Select:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -15,6 +16,21 @@ from ..extensions import db
 
 #: The tree is a few levels deep and lineage chains are short; these bound every walk.
 MAX_DEPTH = 12
+#: A user without a scope unit is unrestricted only in this role (the system administrator).
+UNSCOPED_ROLE = "admin"
+
+
+def unscoped(user: Any) -> bool:
+    """True for the system administrator: no scope unit, and the role that needs none."""
+    return user.unit_id is None and user.role_code == UNSCOPED_ROLE
+
+
+def is_above(user: Any, unit: AdminUnit) -> bool:
+    """True when ``user``'s scope unit is a strict ancestor of ``unit`` (the unscoped
+    administrator is above every unit; another user without a unit is above none)."""
+    if user.unit_id is None:
+        return unscoped(user)
+    return any(node.id == user.unit_id for node in list(ancestors(unit))[1:])
 
 
 def ancestors(unit: AdminUnit | None) -> Iterator[AdminUnit]:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 
 from .. import clock
 from ..config import _env_int
 from ..extensions import db, login_manager
+from ..web.errors import problem_json
+from ..web.htmx import wants_json
 from .models import Device, User
 from .permissions import log_other_denials
 
@@ -89,13 +91,14 @@ def load_user(user_id: str) -> User | None:
 
 
 def _unauthorized():
-    """Signed out (or timed out): the sign-in page, an HX-Redirect for htmx, or 401 JSON."""
+    """Signed out (or timed out): the sign-in page, an HX-Redirect for htmx, or a 401
+    problem (``signed_out``) for a JSON client."""
     if g.get("session_expired"):
         flash(_("Your session has expired. Please sign in again."))
     target = url_for("accounts.login", next=request.full_path.rstrip("?")
                      if request.method == "GET" else None)
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        return jsonify(error={"code": 401, "message": _("Please sign in.")}), 401
+    if wants_json():
+        return problem_json("signed_out")
     if request.htmx:
         response = current_app.make_response(("", 401))
         response.headers["HX-Redirect"] = target

@@ -19,7 +19,6 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from . import queries
 from .importer import KINDS
-from .rules import CatalogError
 
 #: A service's field name → the form field that shows its message.
 FIELD_ALIASES = {"to_unit": "to_code", "from_unit": "to_code", "parent": "parent_code"}
@@ -109,12 +108,3 @@ class ImportForm(FlaskForm):
 class DepartmentForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-
-
-def show_error(form: FlaskForm, error: CatalogError) -> None:
-    """Put a service's refusal next to its field, or above the form."""
-    field = getattr(form, FIELD_ALIASES.get(error.field, error.field or ""), None)
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)

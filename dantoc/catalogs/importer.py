@@ -23,8 +23,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from ..audit import services as audit
 from ..extensions import db
+from ..refusal import FieldError
 from .import_kinds import KINDS, ImportRefused, NumberText, RowError
-from .rules import CatalogError
 
 __all__ = ["KINDS", "MAX_ROWS", "ImportRefused", "ImportResult", "RowError", "import_file"]
 
@@ -69,7 +69,7 @@ def _apply(spec, parsed: list[tuple[int, dict]], columns: list[str]) -> tuple[in
         for line, values in parsed:
             try:
                 counts[0 if spec.apply(values, memo) else 1] += 1
-            except CatalogError as error:
+            except FieldError as error:
                 field = error.field if error.field in columns else None
                 errors.append(RowError(line, field, error.message))
             except sa.exc.DBAPIError:

@@ -1,7 +1,7 @@
 """Writes to the catalogs: validate first, then change, flush and audit in one go.
 
 Services flush and never commit; the caller (a view, the importer, the CLI) owns the
-transaction. A refusal is a :class:`CatalogError` naming the field, raised before anything
+transaction. A refusal is a :class:`FieldError` naming the field, raised before anything
 changes.
 """
 
@@ -16,11 +16,12 @@ from flask_babel import lazy_gettext as _
 
 from ..audit import services as audit
 from ..extensions import db
+from ..refusal import FieldError
 from .models import AdminLevel, AdminUnit, Department, EthnicGroup, Religion, UnitLineage
 from .queries import resolve
-from .rules import CatalogError, check_link, check_unit
+from .rules import check_link, check_unit
 
-__all__ = ["CatalogError", "add_lineage", "close_unit", "create_department", "create_unit",
+__all__ = ["add_lineage", "close_unit", "create_department", "create_unit",
            "parent_for", "save_ethnic_group", "save_religion", "update_unit"]
 
 UNIT_FIELDS = ("code", "name", "unit_type", "parent", "valid_from", "valid_to", "is_sample",
@@ -42,14 +43,14 @@ def _clean(value):
 def parent_for(code: str | None, on: date | None) -> AdminUnit | None:
     """The parent version with ``code`` valid on the child's start date (None for no code).
 
-    :raise CatalogError: when no unit has that code on that date.
+    :raise FieldError: when no unit has that code on that date.
     """
     code = _clean(code)
     if code is None:
         return None
     parent = resolve(code, on) if on is not None else None
     if parent is None:
-        raise CatalogError(_("No unit has the code %(code)s on the start date.", code=code),
+        raise FieldError(_("No unit has the code %(code)s on the start date.", code=code),
                            "parent_code")
     return parent
 
@@ -71,7 +72,7 @@ def create_unit(**fields) -> AdminUnit:
 
     :param fields: ``code``, ``name``, ``unit_type``, ``valid_from`` and optionally
         ``valid_to``, ``parent`` (a version), ``level``, ``is_sample``, ``aliases``, ``source``.
-    :raise CatalogError: overlapping dates, missing or unsuitable parent, wrong level.
+    :raise FieldError: overlapping dates, missing or unsuitable parent, wrong level.
     """
     values = _values(None, fields)
     check_unit(values, None, None)
@@ -85,7 +86,7 @@ def create_unit(**fields) -> AdminUnit:
 def update_unit(unit: AdminUnit, *, action: str = "catalog.unit.update", **changes) -> AdminUnit:
     """Correct a unit version in place (same fields as :func:`create_unit`).
 
-    :raise CatalogError: as for :func:`create_unit`, plus cycles and stranded children.
+    :raise FieldError: as for :func:`create_unit`, plus cycles and stranded children.
     """
     values = _values(unit, changes)
     check_unit(values, unit.id, unit.valid_from)
@@ -102,10 +103,10 @@ def update_unit(unit: AdminUnit, *, action: str = "catalog.unit.update", **chang
 def close_unit(unit: AdminUnit, valid_to: date) -> AdminUnit:
     """End a unit version on ``valid_to`` (its last valid day).
 
-    :raise CatalogError: when a child is still valid after that day.
+    :raise FieldError: when a child is still valid after that day.
     """
     if valid_to is None:
-        raise CatalogError(_("Give the last day on which the unit is valid."), "valid_to")
+        raise FieldError(_("Give the last day on which the unit is valid."), "valid_to")
     return update_unit(unit, action="catalog.unit.close", valid_to=valid_to)
 
 
@@ -114,14 +115,14 @@ def add_lineage(*, kind: str, from_unit: AdminUnit | int | None, to_unit: AdminU
                 legal_basis: str | None = None) -> UnitLineage:
     """Record that ``from_unit`` went (wholly, or ``share`` of it for a split) into ``to_unit``.
 
-    :raise CatalogError: unknown units, a share outside (0, 1] or on a non-split, dates that
+    :raise FieldError: unknown units, a share outside (0, 1] or on a non-split, dates that
         do not meet, a duplicate or a link back in time.
     """
     source, target = (db.session.get(AdminUnit, u) if isinstance(u, int) else u
                       for u in (from_unit, to_unit))
     check_link(kind, source, target, effective_date, share)
     if len(legal_basis or "") > 200:
-        raise CatalogError(_("Legal basis: at most 200 characters."), "legal_basis")
+        raise FieldError(_("Legal basis: at most 200 characters."), "legal_basis")
     link = UnitLineage(kind=kind, from_unit=source, to_unit=target, share=share,
                        effective_date=effective_date, legal_basis=_clean(legal_basis))
     db.session.add(link)
@@ -139,7 +140,7 @@ def _refuse_taken(model, field: str, value, own_id: int | None) -> None:
     other = db.session.scalar(sa.select(model.id).where(column == value,
                                                         model.id != (own_id or 0)))
     if other is not None:
-        raise CatalogError(_("%(value)s is already used by another entry.", value=value), field)
+        raise FieldError(_("%(value)s is already used by another entry.", value=value), field)
 
 
 def _save(model, row, fields: dict, action: str):
@@ -162,16 +163,16 @@ ETHNIC_FIELDS = ("code", "code_2008", "name", "common_name", "other_names", "lan
 def save_ethnic_group(group: EthnicGroup | None, **fields) -> EthnicGroup:
     """Create (``group`` None) or change an ethnic group; both codes are two digits.
 
-    :raise CatalogError: a malformed code, a missing name, a code or name already used.
+    :raise FieldError: a malformed code, a missing name, a code or name already used.
     """
     fields = {name: _clean(fields.get(name, getattr(group, name, None)))
               for name in ETHNIC_FIELDS}
     fields["lives_in_community_in_province"] = bool(fields["lives_in_community_in_province"])
     for name in ("code", "code_2008"):
         if not TWO_DIGITS.fullmatch(fields[name] or ""):
-            raise CatalogError(_("A code has exactly two digits, e.g. 03."), name)
+            raise FieldError(_("A code has exactly two digits, e.g. 03."), name)
     if not fields["name"] or len(fields["name"]) > 60:
-        raise CatalogError(_("Give a name of at most 60 characters."), "name")
+        raise FieldError(_("Give a name of at most 60 characters."), "name")
     for name in ("code", "code_2008", "name"):
         _refuse_taken(EthnicGroup, name, fields[name], group.id if group else None)
     return _save(EthnicGroup, group, fields, "catalog.ethnic_group")
@@ -184,18 +185,18 @@ RELIGION_FIELDS = ("code", "name", "census_label", "recognised", "followers_cens
 def save_religion(religion: Religion | None, **given) -> Religion:
     """Create (``religion`` None) or change a religion; the GSO code is optional.
 
-    :raise CatalogError: a malformed code, a missing name, a code or name already used.
+    :raise FieldError: a malformed code, a missing name, a code or name already used.
     """
     fields = {name: _clean(given.get(name, getattr(religion, name, None)))
               for name in RELIGION_FIELDS}
     fields["recognised"] = bool(fields["recognised"]) if religion or "recognised" in given \
         else True
     if fields["code"] is not None and not TWO_DIGITS.fullmatch(fields["code"]):
-        raise CatalogError(_("A code has exactly two digits, e.g. 03."), "code")
+        raise FieldError(_("A code has exactly two digits, e.g. 03."), "code")
     if not fields["name"] or len(fields["name"]) > 150:
-        raise CatalogError(_("Give a name of at most 150 characters."), "name")
+        raise FieldError(_("Give a name of at most 150 characters."), "name")
     if (fields["followers_census_2019"] or 0) < 0:
-        raise CatalogError(_("A number of followers cannot be negative."),
+        raise FieldError(_("A number of followers cannot be negative."),
                            "followers_census_2019")
     for name in ("code", "name"):
         _refuse_taken(Religion, name, fields[name], religion.id if religion else None)
@@ -205,13 +206,13 @@ def save_religion(religion: Religion | None, **given) -> Religion:
 def create_department(code: str, name: str) -> Department:
     """Create a department (phòng / ban) of the provincial agency.
 
-    :raise CatalogError: a malformed or already used code, or a missing name.
+    :raise FieldError: a malformed or already used code, or a missing name.
     """
     code, name = _clean(code), _clean(name)
     if not code or not re.fullmatch(r"[0-9A-Za-z._-]{1,30}", code):
-        raise CatalogError(_("A code has 1 to 30 letters, digits, dots, dashes or "
+        raise FieldError(_("A code has 1 to 30 letters, digits, dots, dashes or "
                              "underscores."), "code")
     if not name or len(name) > 200:
-        raise CatalogError(_("Give a name of at most 200 characters."), "name")
+        raise FieldError(_("Give a name of at most 200 characters."), "name")
     _refuse_taken(Department, "code", code, None)
     return _save(Department, None, {"code": code, "name": name}, "catalog.department")

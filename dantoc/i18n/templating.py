@@ -39,5 +39,5 @@ def locale_options() -> list[Option]:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         tr=content.tr, tr_html=content.tr_html, locale_stylesheets=locale_stylesheets,
-        locale_options=locale_options)
+        locale_options=locale_options, current_locale_tag=current_tag)
     formatting.init_app(app)

@@ -103,7 +103,7 @@ class IndicatorForm(FlaskForm):
                                           option_widget=CheckboxInput())
 
     def values(self) -> dict:
-        """:raise IndicatorError: when the choices cannot be read."""
+        """:raise FieldError: when the choices cannot be read."""
         chosen = [db.session.get(Disaggregation, pk) for pk in self.disaggregations.data or ()]
         return {
             "group": _get(IndicatorGroup, self.group.data), "code": self.code.data,

@@ -39,7 +39,7 @@ class SubmissionQuarantine(db.Model):
     payload: so.Mapped[dict] = so.mapped_column(sa.JSON)
     #: SHA-256 of the payload (sorted fields), to recognise a retry of the same content.
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
-    #: The refusal's stable code (``locked``, ``stale_version``, ``uuid_conflict``,
+    #: The refusal's stable code (``locked``, ``stale``, ``uuid_conflict``,
     #: ``already_started``, ``forbidden``) and the message the user was shown.
     error_code: so.Mapped[str] = so.mapped_column(sa.String(30))
     message: so.Mapped[str] = so.mapped_column(sa.Text)

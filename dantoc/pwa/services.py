@@ -23,8 +23,7 @@ from .models import SubmissionQuarantine
 #: Refusals of a submit worth a server copy: the user's data is fine, but the state or scope
 #: changed while it waited on the phone. ``in_flight`` (retried) and ``invalid`` (the draft
 #: was saved with its errors) are not among them.
-QUARANTINED = frozenset({"locked", "stale_version", "uuid_conflict", "already_started",
-                         "forbidden"})
+QUARANTINED = frozenset({"locked", "stale", "uuid_conflict", "already_started", "forbidden"})
 #: The form fields that are not content (the CSRF token changes on every replay).
 NOT_CONTENT = frozenset({"csrf_token"})
 
@@ -67,15 +66,15 @@ def refused_submit(response) -> tuple[uuid.UUID, str, str] | None:
         return None
     if not response.is_json or response.status_code not in (403, 409, 422):
         return None
-    error = (response.get_json(silent=True) or {}).get("error") or {}
-    code = "forbidden" if response.status_code == 403 else error.get("code")
+    problem = response.get_json(silent=True) or {}
+    code = "forbidden" if response.status_code == 403 else problem.get("code")
     try:
         key = uuid.UUID(request.form.get("uuid", ""))
     except ValueError:
         return None
     if code not in QUARANTINED:
         return None
-    return key, code, str(error.get("message") or "")
+    return key, code, str(problem.get("detail") or "")
 
 
 def quarantine_refusal(user, key: uuid.UUID, code: str, message: str) -> bool:

@@ -18,6 +18,7 @@ from ..accounts.permissions import public, signed_in
 from ..extensions import db
 from ..i18n.selection import current_tag
 from ..paths import ROOT
+from ..web.errors import problem_json
 from ..web.htmx import render
 from . import assets, services
 
@@ -126,7 +127,7 @@ def session_state():
     bound to), a fresh CSRF token and the user's outbox key. Signed out: 401, not a
     redirect, so a script can tell. Declared signed-in in tests/authz_routes.toml."""
     if not current_user.is_authenticated:
-        return jsonify(error={"code": "signed_out"}), 401
+        return problem_json("signed_out")
     user = db.session.get(User, current_user.id)
     key = services.outbox_key(user)
     db.session.commit()

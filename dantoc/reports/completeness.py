@@ -25,12 +25,12 @@ from ..extensions import db
 from ..indicators.models import Period
 from ..submissions import states as entry_states
 from ..submissions.models import Submission, SubmissionVersion
-from . import queries
+from . import queries, states
 from .models import UnitReport
 from .queries import Subtree, Target
 
 #: Village states whose village head should be reminded.
-REMIND = ("not_started", entry_states.DRAFT, entry_states.RETURNED)
+REMIND = (entry_states.NOT_STARTED, entry_states.DRAFT, entry_states.RETURNED)
 
 
 @dataclass
@@ -43,7 +43,7 @@ class VillageRow:
 
     @property
     def state(self) -> str:
-        return self.submission.state if self.submission else "not_started"
+        return self.submission.state if self.submission else entry_states.NOT_STARTED
 
     @property
     def remind(self) -> bool:
@@ -62,7 +62,7 @@ class UnitRow:
 
     @property
     def report_state(self) -> str:
-        return self.report.state if self.report else "open"
+        return self.report.state if self.report else states.OPEN
 
 
 @dataclass

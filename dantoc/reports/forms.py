@@ -28,12 +28,13 @@ class ReasonForm(ActionForm):
 
 
 def missing_reasons(data: MultiDict) -> dict[int, str]:
-    """unit id → reason, from the ``missing_<unit id>`` fields (malformed names ignored)."""
+    """unit id → reason, from the ``missing_<unit id>`` fields (malformed names ignored; the
+    service applies the reason rule)."""
     reasons = {}
     for name, value in data.items():
         if name.startswith(MISSING_PREFIX):
             try:
-                reasons[int(name[len(MISSING_PREFIX):])] = str(value)[:2000]
+                reasons[int(name[len(MISSING_PREFIX):])] = str(value)
             except ValueError:
                 continue
     return reasons

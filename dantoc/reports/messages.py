@@ -5,9 +5,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from ..i18n.formatting import format_date, format_period
+from ..refusal import Refusal
 from ..submissions import messages as entry_messages
+from ..web.errors import message_of
+from ..workflow import Lock
 from . import states
-from .services import ReportError, grace_days
+from .services import grace_days
 
 
 def report_labels() -> dict[str, str]:
@@ -27,55 +30,53 @@ def village_labels() -> dict[str, str]:
 
 def lock_message(reason: str, period=None, report=None) -> str:
     """Why the viewer cannot act on a report now."""
-    if reason == states.TOP_LEVEL:
+    if reason == Lock.TOP_LEVEL:
         return _("This is the top level: its figures are the sum of the approved reports below "
                  "it, and there is nothing to submit above it.")
-    if reason == states.LOCK_APPROVED:
+    if reason == Lock.APPROVED:
         return _("This report was approved and is locked. Only the level above can reopen it, "
                  "with a reason.")
-    if reason == states.PERIOD_CLOSED and period is not None:
+    if reason == Lock.PERIOD_CLOSED and period is not None:
         return _("Reporting for %(period)s closed on %(closes)s (with %(days)s days for the "
                  "commune report): this report can no longer be submitted.",
                  period=format_period(period), closes=format_date(period.closes_on),
                  days=grace_days())
-    if reason == states.PERIOD_NOT_OPEN and period is not None:
+    if reason == Lock.PERIOD_NOT_OPEN and period is not None:
         return _("Reporting for %(period)s opens on %(opens)s.", period=format_period(period),
                  opens=format_date(period.opens_on))
-    if reason == states.AWAITING_DECISION:
+    if reason == Lock.AWAITING_DECISION:
         return _("This report was submitted and is waiting for the decision of the level above.")
-    if reason == states.PARENT_UP:
+    if reason == Lock.PARENT_UP:
         return _("The report of the level above has been submitted or approved, which locks "
                  "this one. It must be returned or reopened first.")
-    if reason == states.NOT_SUBMITTED:
+    if reason == Lock.WITH_OWNER:
         return _("The unit's officers have not submitted this report yet: there is nothing to "
                  "approve.")
-    if reason == states.OWN_SUBMISSION:
+    if reason == Lock.OWN_SUBMISSION:
         return _("You submitted this report, so another officer must approve or return it.")
     return _("You can view this report but not act on it: the unit's own officers submit it "
              "and an officer of a level above approves or returns it.")
 
 
-def refusal(error: ReportError, period=None) -> str:
-    """The message for a refused action; nothing was changed in every case."""
+def refusal(error: Refusal, period=None) -> str:
+    """The message for a refused action; nothing was changed in every case. The catalogue
+    says it (:mod:`dantoc.web.errors`) except for a lock and for the units still missing."""
     if error.code == "locked":
-        return lock_message(error.reason or "", period)
+        return lock_message(error.lock or "", period)
     if error.code == "pending":
-        names = ", ".join(c.unit.name for c in error.pending)
+        names = ", ".join(c.unit.name for c in error.extra["pending"])
         return _("Nothing was submitted: these units are not approved yet: %(names)s. Approve "
                  "them first, or name each one below with the reason it is missing.",
                  names=names)
     if error.code == "reason_required":
         return _("Please say why: the reason is shown to the unit's officer.")
-    if error.code == "stale_version":
-        return _("Someone else acted on this report, or it changed, after you opened it. "
-                 "Nothing was changed: check its current state below.")
-    return _("This action is not possible in the report's current state. Nothing was changed.")
+    return message_of(error.code)
 
 
 def no_authority(action: str, own: bool = False) -> str:
     """The 403 message of a refused action."""
     if own:
-        return lock_message(states.OWN_SUBMISSION)
+        return lock_message(Lock.OWN_SUBMISSION)
     if action == "submit":
         return _("Only the unit's own officers can submit its report.")
     return _("Only an officer of a level above this unit can approve, return or reopen its "

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import aggregate, authority, queries, services, states
+from ..workflow import Lock, actors
+from . import aggregate, queries, services, states
 from .models import UnitReport
 from .queries import Child, Target
 
@@ -19,7 +20,7 @@ class ReportPage:
     can_submit: bool = False
     can_decide: bool = False
     can_reopen: bool = False
-    #: Lock reasons (:data:`.states.LOCK_REASONS`), most important first, no repeats.
+    #: Lock reasons (:class:`~dantoc.workflow.Lock`), most important first, no repeats.
     locks: list[str] = field(default_factory=list)
     #: Villages whose approved version changed after the report was submitted with it.
     changed: list[Child] = field(default_factory=list)
@@ -68,16 +69,16 @@ def _submitter_view(page: ReportPage) -> None:
         else:
             page.lock(lock)
     elif page.state == states.SUBMITTED:
-        page.lock(states.AWAITING_DECISION)
+        page.lock(Lock.AWAITING_DECISION)
 
 
 def _decider_view(page: ReportPage, user) -> None:
     report = page.report
     if report is None or page.state not in states.UP:
-        page.lock(states.NOT_SUBMITTED)
+        page.lock(Lock.WITH_OWNER)
         return
-    if authority.own_submission(user, report):
-        page.lock(states.OWN_SUBMISSION)
+    if actors.own_submission(user, report):
+        page.lock(Lock.OWN_SUBMISSION)
         return
     lock = services.decide_lock(report)
     if lock is not None:
@@ -94,16 +95,16 @@ def build(t: Target, user, report: UnitReport | None = None) -> ReportPage:
     page = ReportPage(t, report, children, aggregate.compute(t, report),
                       changed=_changed(report, children))
     if t.unit.parent_id is None:
-        page.lock(states.TOP_LEVEL)
+        page.lock(Lock.TOP_LEVEL)
         return page
-    submitter = authority.may_submit(user, t.unit)
-    decider = authority.may_decide(user, t.unit)
+    submitter = actors.submits_unit_report(user, t.unit)
+    decider = actors.decides_unit_report(user, t.unit)
     if submitter:
         _submitter_view(page)
     if decider:
         _decider_view(page, user)
     if not (submitter or decider):
-        page.lock(states.NO_AUTHORITY)
+        page.lock(Lock.NO_AUTHORITY)
     if page.state == states.APPROVED and not page.can_reopen:
-        page.lock(states.LOCK_APPROVED)
+        page.lock(Lock.APPROVED)
     return page

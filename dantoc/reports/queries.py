@@ -35,9 +35,6 @@ from .models import UnitReport
 
 #: The tree is a few levels deep; this bounds every walk down it.
 MAX_DEPTH = 6
-#: Village states, in the order the completeness tables show them.
-VILLAGE_STATES = ("not_started", entry_states.DRAFT, entry_states.SUBMITTED,
-                  entry_states.RETURNED, entry_states.APPROVED)
 
 
 def reference_day(period: Period) -> date:
@@ -147,7 +144,7 @@ class Child:
     @property
     def state(self) -> str:
         if self.is_village:
-            return self.submission.state if self.submission else "not_started"
+            return self.submission.state if self.submission else entry_states.NOT_STARTED
         return self.report.state if self.report else states.OPEN
 
     @property

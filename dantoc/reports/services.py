@@ -1,12 +1,13 @@
-"""Write operations on unit reports: submit (commune officer), approve / return / reopen (the
-level above). Services flush, never commit; the view commits.
+"""Write operations on unit reports: submit (the unit's officer), approve / return / reopen
+(the level above). Services flush, never commit; the view commits.
 
-Every transition is a conditional ``UPDATE unit_reports … WHERE id = :id AND state =
+Every transition goes through the shared workflow core (:data:`.states.FLOW`,
+:mod:`dantoc.workflow`): a conditional ``UPDATE unit_reports … WHERE id = :id AND state =
 :expected AND version = :v`` whose row count decides the winner, in the same transaction as
 its audit row (reliability.md §4.2 rule 11): of two officers acting on the same version
-exactly one wins; the other gets :class:`ReportError` ``stale_version`` (409) and nothing of
-theirs is written. The first submission inserts the open row (version 0) in a savepoint, so
-two first submissions cannot create two rows either.
+exactly one wins; the other gets a :class:`~dantoc.refusal.Refusal` ``stale`` (409) and
+nothing of theirs is written. The first submission inserts the open row (version 0) in a
+savepoint, so two first submissions cannot create two rows either.
 
 A report that has gone up (submitted or approved) freezes the reports below it: a district
 report that is up refuses changes to its communes' reports until it is returned, so its
@@ -22,29 +23,15 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
-from ..audit import services as audit
 from ..extensions import db
+from ..refusal import Refusal
+from ..workflow import REASON_MAX, Lock
 from . import queries, states
 from .models import UnitReport, UnitReportSource
 from .queries import Child, Target
 
 #: Days after a period closes for villages during which the commune may still submit.
 DEFAULT_GRACE_DAYS = 30
-REASON_MAX = 2000
-
-
-class ReportError(Exception):
-    """A refused transition; ``code`` is stable, ``status`` the HTTP status to answer with."""
-
-    STATUS = {"stale_version": 409, "invalid_transition": 409, "locked": 409,
-              "pending": 422, "reason_required": 422}
-
-    def __init__(self, code: str, report: UnitReport | None = None, reason: str | None = None,
-                 pending: list[Child] | None = None):
-        super().__init__(code)
-        self.code, self.report, self.reason = code, report, reason
-        self.pending = pending or []
-        self.status = self.STATUS[code]
 
 
 def grace_days() -> int:
@@ -59,13 +46,13 @@ def submit_lock(t: Target, state: str) -> str | None:
     """
     parent = queries.parent_report(t)
     if parent is not None and parent.state in states.UP:
-        return states.PARENT_UP
+        return Lock.PARENT_UP
     if state == states.OPEN:
         day = clock.today()
         if day < t.period.opens_on:
-            return states.PERIOD_NOT_OPEN
+            return Lock.PERIOD_NOT_OPEN
         if day > t.period.closes_on + timedelta(days=grace_days()):
-            return states.PERIOD_CLOSED
+            return Lock.PERIOD_CLOSED
     return None
 
 
@@ -74,20 +61,8 @@ def decide_lock(report: UnitReport) -> str | None:
     t = queries.target_of(report)
     parent = queries.parent_report(t) if t else None
     if parent is not None and parent.state in states.UP:
-        return states.PARENT_UP
+        return Lock.PARENT_UP
     return None
-
-
-def _claim(report: UnitReport, expected_state: str, expected_version: int, /,
-           **values) -> bool:
-    """Conditional update: only one request can move the report on from (state, version)."""
-    result = db.session.execute(
-        sa.update(UnitReport)
-        .where(UnitReport.id == report.id, UnitReport.state == expected_state,
-               UnitReport.version == expected_version)
-        .values(updated_at=clock.now(), **values)
-        .execution_options(synchronize_session=False))
-    return result.rowcount == 1
 
 
 def _create(t: Target) -> UnitReport | None:
@@ -108,27 +83,12 @@ def _missing_note(waiting: list[Child], reasons: dict[int, str]) -> list[dict]:
              "state": c.state, "reason": reasons[c.unit.id]} for c in waiting]
 
 
-def _check_submit(t: Target, report: UnitReport | None, version: int) -> str:
-    state = report.state if report else states.OPEN
-    if not states.allowed(state, "submit"):
-        raise ReportError("invalid_transition", report)
-    if version != (report.version if report else 0):
-        raise ReportError("stale_version", report)
-    lock = submit_lock(t, state)
-    if lock is not None:
-        raise ReportError("locked", report, lock)
-    return state
-
-
-def _store_sources(report: UnitReport, children: list[Child]) -> list[list[int]]:
-    """Replace the report's sources with the approved villages' current versions."""
+def _store_sources(report: UnitReport, pairs: list[list[int]]) -> None:
+    """Replace the report's sources with the approved villages' (submission, version)."""
     db.session.execute(sa.delete(UnitReportSource).where(UnitReportSource.report_id == report.id))
-    pairs = [[c.submission.id, c.submission.current_version]
-             for c in children if c.is_village and c.approved]
     db.session.add_all(UnitReportSource(report_id=report.id, submission_id=sid,
                                         version_number=number) for sid, number in pairs)
     db.session.flush()
-    return pairs
 
 
 def submit(t: Target, user, version: int, reasons: dict[int, str]) -> UnitReport:
@@ -138,60 +98,52 @@ def submit(t: Target, user, version: int, reasons: dict[int, str]) -> UnitReport
     (unit id → text); the report then carries only the approved data, and the named units
     in ``missing_note``.
 
-    :raise ReportError: ``pending`` (422, with the unnamed units), ``stale_version``,
-        ``invalid_transition`` or ``locked`` (409).
+    :raise Refusal: ``pending`` (422, with the unnamed units in ``extra["pending"]``),
+        ``reason_too_long`` (422), ``stale``, ``invalid_transition`` or ``locked`` (409).
     """
     report = queries.report_for(t)
-    state = _check_submit(t, report, version)
+    state = report.state if report else states.OPEN
+    states.FLOW.check(report, "submit", version=version, lock=submit_lock(t, state))
     children = queries.child_states(t)
     waiting = queries.pending(children)
-    named = {c.unit.id: (reasons.get(c.unit.id) or "").strip()[:REASON_MAX] for c in waiting}
+    named = {c.unit.id: _missing_reason(reasons.get(c.unit.id)) for c in waiting}
     unnamed = [c for c in waiting if not named[c.unit.id]]
     if unnamed:
-        raise ReportError("pending", report, pending=unnamed)
+        raise Refusal("pending", report, pending=unnamed)
     if report is None:
         report = _create(t)
         if report is None:  # another officer submitted first
-            raise ReportError("stale_version", queries.report_for(t))
+            raise Refusal("stale", queries.report_for(t))
     note = _missing_note(waiting, named)
-    if not _claim(report, state, version, state=states.SUBMITTED, version=version + 1,
-                  state_reason=None, missing_note=note, submitted_by_id=user.id,
-                  submitted_at=clock.now(), decided_by_id=None, decided_at=None):
-        raise ReportError("stale_version", report)
-    pairs = _store_sources(report, children)
-    db.session.refresh(report)
-    audit.record("report.submit", report, before={"state": state, "version": version},
-                 after={"state": states.SUBMITTED, "version": version + 1, "missing": note,
-                        "sources": pairs})
+    pairs = [[c.submission.id, c.submission.current_version]
+             for c in children if c.is_village and c.approved]
+    states.FLOW.transition(report, "submit", user, version=version,
+                           values={"missing_note": note, "decided_by_id": None,
+                                   "decided_at": None},
+                           details={"missing": note, "sources": pairs})
+    _store_sources(report, pairs)
     return report
+
+
+def _missing_reason(text: str | None) -> str:
+    """Why a unit below is missing: the reason rule of every workflow, blank allowed (the
+    unit is then reported as not named)."""
+    text = (text or "").strip()
+    if len(text) > REASON_MAX:
+        raise Refusal("reason_too_long", max=REASON_MAX)
+    return text
 
 
 def decide(report: UnitReport, action: str, user, version: int,
            reason: str | None = None) -> UnitReport:
-    """Approve, return or reopen ``report`` as it was at ``version`` (audited).
+    """Take a decision of the level above (``approve``, ``return``, ``reopen``: the
+    :data:`~dantoc.workflow.ABOVE` rows of :data:`.states.FLOW`) on ``report`` as it was at
+    ``version`` (audited).
 
-    :raise ReportError: ``reason_required`` (422), ``stale_version``, ``invalid_transition``
-        or ``locked`` (409).
+    :raise Refusal: ``reason_required`` (422), ``stale``, ``invalid_transition`` or
+        ``locked`` (409).
     """
     if action not in states.DECISIONS:
         raise ValueError(action)
-    reason = (reason or "").strip()[:REASON_MAX] or None
-    if action in states.NEEDS_REASON and reason is None:
-        raise ReportError("reason_required", report)
-    new = states.target(report.state, action)
-    if version != report.version:
-        raise ReportError("stale_version", report)
-    if new is None:
-        raise ReportError("invalid_transition", report)
-    lock = decide_lock(report)
-    if lock is not None:
-        raise ReportError("locked", report, lock)
-    before = {"state": report.state, "version": report.version}
-    if not _claim(report, report.state, version, state=new, version=version + 1,
-                  state_reason=reason if action in states.NEEDS_REASON else None,
-                  decided_by_id=user.id, decided_at=clock.now()):
-        raise ReportError("stale_version", report)
-    db.session.refresh(report)
-    audit.record(f"report.{action}", report, before=before,
-                 after={"state": new, "version": version + 1, "reason": reason})
-    return report
+    return states.FLOW.transition(report, action, user, version=version, reason=reason,
+                                  lock=decide_lock(report))

@@ -19,15 +19,17 @@ from ..catalogs.models import AdminUnit
 from ..catalogs.queries import predecessors_on
 from ..extensions import db
 from ..i18n.formatting import format_period
+from ..refusal import Refusal
 from ..submissions import queries as entry_queries
+from ..web.errors import refuse
 from ..web.htmx import render
-from . import authority, messages, queries, services, states
+from ..workflow import actors
 from . import completeness as completeness_
+from . import messages, queries, services, states
 from . import page as report_page
 from .forms import ActionForm, CompletenessForm, FilterForm, ReasonForm, missing_reasons
 from .models import UnitReport
 from .queries import Target
-from .services import ReportError
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 PER_PAGE = 25
@@ -163,33 +165,35 @@ def submit(form_code: str, period_code: str, unit_id: int):
     form = ActionForm()
     if not form.validate():
         abort(400)
-    if not authority.may_submit(current_user, t.unit):
+    if not actors.submits_unit_report(current_user, t.unit):
         deny("submission.approve", t.unit, messages.no_authority("submit"))
     reasons = missing_reasons(request.form)
     try:
         report = services.submit(t, current_user, form.version.data, reasons)
-    except ReportError as error:
+    except Refusal as error:
         return _refused(t, error, reasons=reasons)
     db.session.commit()
     flash(_("The report was submitted to the level above."))
     return redirect(url_for(".detail", report_id=report.id), code=303)
 
 
-def _refused(t: Target, error: ReportError, **context):
+def _refused(t: Target, error: Refusal, **context):
     """Re-show the page with what was refused; nothing of the request is kept."""
     db.session.rollback()
     report = queries.report_for(t)
-    return _render_page(t, report, refusal=messages.refusal(error, t.period),
-                        unnamed=error.pending, **context), error.status
+    message = messages.refusal(error, t.period)
+    unnamed = error.extra.get("pending", [])
+    return refuse(error.code, message, html=lambda: _render_page(
+        t, report, refusal=message, unnamed=unnamed, **context))
 
 
 def _load_for_decision(report_id: int) -> UnitReport:
     """The report, if the viewer may decide on it (404 unknown, 403 otherwise, logged)."""
     report = db.get_or_404(UnitReport, report_id)
     authorize("submission.approve", report)
-    if not authority.may_decide(current_user, report.unit):
+    if not actors.decides_unit_report(current_user, report.unit):
         deny("submission.approve", report, messages.no_authority("decide"))
-    if authority.own_submission(current_user, report):
+    if actors.own_submission(current_user, report):
         deny("submission.approve", report, messages.no_authority("decide", own=True))
     return report
 
@@ -208,7 +212,7 @@ def _decide(report_id: int, action: str, form):
     try:
         services.decide(report, action, current_user, form.version.data,
                         reason.data if reason is not None else None)
-    except ReportError as error:
+    except Refusal as error:
         return _refused(t, error)
     db.session.commit()
     flash({"approve": _("The report was approved."),

@@ -22,7 +22,7 @@ from ..submissions.models import (
     SubmissionValue,
     SubmissionVersion,
 )
-from . import access
+from ..workflow import actors
 
 #: Default share of change against last period above which a value is flagged.
 CHANGE_THRESHOLD = Decimal("0.5")
@@ -36,7 +36,7 @@ def inbox(user, period_id: int | None = None, form_id: int | None = None,
     query = sa.select(Submission).where(Submission.state.in_(VISIBLE))
     if user.unit_id is not None:
         query = query.where(Submission.unit_id.in_(subtree_ids(user.unit_id)))
-    if not access.sees_pending(user):  # levels above the commune: approved data only
+    if not actors.sees_pending(user):  # levels above the commune: approved data only
         query = query.where(Submission.state == states.APPROVED)
     if period_id:
         query = query.where(Submission.period_id == period_id)

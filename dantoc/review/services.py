@@ -29,8 +29,7 @@ def give_back(submission: Submission, user, reason: str,
     """Return the current version with ``reason`` and the field comments (one audit row,
     whose ``after`` lists the commented fields).
 
-    :raise SubmissionError: as :func:`~dantoc.submissions.services.transition`.
-    :raise ValueError: no reason.
+    :raise Refusal: as :func:`~dantoc.submissions.services.transition`.
     """
     fields = [{"indicator": c.indicator.code, "key": c.key} for c in comments]
     services.transition(submission, "return", user, reason=reason,

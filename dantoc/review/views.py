@@ -3,7 +3,7 @@
 A transition acts on the version the officer saw: a stale version or a concurrent
 transition answers 409 and changes nothing (the service's conditional update decides).
 Levels above the commune see approved village reports only (unless configured) and never
-decide on them: see :mod:`.access`.
+decide on them: see :mod:`dantoc.workflow.actors`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from flask_login import current_user
 from .. import clock
 from ..accounts.permissions import authorize, deny, require
 from ..extensions import db
+from ..refusal import Refusal
 from ..submissions import messages, services, states
-from ..submissions.services import SubmissionError
+from ..web.errors import message_of, refuse
 from ..web.htmx import render
-from . import access, queries
+from ..workflow import Lock, actors
+from . import queries
 from .forms import ApproveForm, BulkApproveForm, FilterForm, UnapproveForm, return_form
 from .services import Comment
 from .services import give_back as return_with_comments
@@ -50,8 +52,8 @@ def index():
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("review/index.html", "review/_rows.html", filters=form, results=results,
                   args=args, labels=messages.status_labels(),
-                  bulk=access.decides(current_user),
-                  approved_only=not access.sees_pending(current_user))
+                  bulk=actors.decides_village_reports(current_user),
+                  approved_only=not actors.sees_pending(current_user))
 
 
 def _load(key):
@@ -61,7 +63,7 @@ def _load(key):
     if submission is None or submission.state not in queries.VISIBLE:
         abort(404)
     authorize("submission.review", submission)
-    if not access.visible(current_user, submission):
+    if not actors.sees_village_report(current_user, submission.state == states.APPROVED):
         deny("submission.review", submission, messages.pending_hidden())
     return submission
 
@@ -69,9 +71,9 @@ def _load(key):
 def _decidable(key):
     """The submission of ``key`` if this officer may approve, return or un-approve it."""
     submission = _load(key)
-    if not access.may_decide(current_user, submission):
+    if not actors.decides_village_report(current_user, submission):
         deny("submission.approve", submission,
-             messages.review_lock_message(states.NO_AUTHORITY, submission.period))
+             messages.review_lock_message(Lock.NO_AUTHORITY, submission.period))
     return submission
 
 
@@ -79,7 +81,7 @@ def _page(submission, approve=None, give_back=None, unapprove=None, refusal=None
     version = services.version_of(submission, submission.current_version)
     number = submission.current_version
     review = queries.review(submission, version)
-    may_decide = access.may_decide(current_user, submission)
+    may_decide = actors.decides_village_report(current_user, submission)
     lock = states.review_lock_reason(submission.state,
                                      period_open=submission.period.is_open(clock.today()),
                                      authorized=may_decide)
@@ -105,14 +107,14 @@ def _act(submission, action: str, form, reason: str | None = None,
          comments_: list[Comment] | None = None):
     """Apply ``action`` to the version the form names; 409 when it is no longer current."""
     if submission.current_version != form.version.data:
-        return _stale(submission)
+        return _refused(submission, Refusal("stale", submission))
     try:
         if action == "return":
             return_with_comments(submission, current_user, reason, comments_ or [])
         else:
             services.transition(submission, action, current_user, reason=reason)
-    except SubmissionError as error:
-        return _stale(submission, error)
+    except Refusal as error:
+        return _refused(submission, error)
     db.session.commit()
     flash({"approve": _("The report was approved."),
            "return": _("The report was returned to the village with your reason."),
@@ -121,15 +123,13 @@ def _act(submission, action: str, form, reason: str | None = None,
     return redirect(url_for(".detail", key=submission.client_uuid), code=303)
 
 
-def _stale(submission, error: SubmissionError | None = None):
+def _refused(submission, error: Refusal):
+    """Nothing was changed: the page as it is now, with why (409 stale or locked)."""
     db.session.rollback()
     submission = queries.by_key(submission.client_uuid)
-    if error is not None and error.code == "locked":
-        message = messages.review_lock_message(error.reason, submission.period)
-    else:
-        message = _("Someone else acted on this report, or it changed, after you opened it. "
-                    "Nothing was changed: check its current state below.")
-    return _page(submission, refusal=message), 409
+    message = (messages.review_lock_message(error.lock, submission.period)
+               if error.code == "locked" else message_of(error.code))
+    return refuse(error.code, message, html=lambda: _page(submission, refusal=message))
 
 
 @bp.route("/<key>/approve", methods=("POST",))
@@ -178,14 +178,14 @@ def _approve_if_clean(key, number: int) -> bool:
     """Approve one ticked report when it is in scope, unchanged and has nothing flagged."""
     submission = queries.by_key(key)
     if (submission is None or submission.current_version != number
-            or not access.may_decide(current_user, submission)):
+            or not actors.decides_village_report(current_user, submission)):
         return False
     version = services.version_of(submission, number)
     if version is None or not queries.review(submission, version).clean:
         return False
     try:
         services.transition(submission, "approve", current_user)
-    except SubmissionError:
+    except Refusal:
         return False
     return True
 

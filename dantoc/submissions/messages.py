@@ -6,14 +6,16 @@ from flask_babel import gettext as _
 
 from ..i18n.formatting import format_date, format_period
 from ..indicators.models import Period
+from ..refusal import Refusal
+from ..web.errors import message_of
+from ..workflow import Lock
 from . import states
-from .services import SubmissionError
 
 
 def status_labels() -> dict[str, str]:
     """State → what the village head reads."""
     return {
-        "not_started": _("Not started"),
+        states.NOT_STARTED: _("Not started"),
         states.DRAFT: _("Draft"),
         states.SUBMITTED: _("Submitted"),
         states.RETURNED: _("Returned for correction"),
@@ -23,36 +25,30 @@ def status_labels() -> dict[str, str]:
 
 def lock_message(reason: str | None, period: Period) -> str:
     """Why the form cannot be changed now."""
-    if reason == states.PERIOD_CLOSED:
+    if reason == Lock.PERIOD_CLOSED:
         return _("Reporting for %(period)s is closed (open from %(opens)s to %(closes)s). "
                  "Contact the commune if a correction is needed.", period=format_period(period),
                  opens=format_date(period.opens_on), closes=format_date(period.closes_on))
-    if reason == states.LOCK_APPROVED:
+    if reason == Lock.APPROVED:
         return _("This report has been approved and can no longer be changed.")
-    if reason == states.AWAITING_REVIEW:
+    if reason == Lock.AWAITING_DECISION:
         return _("This report was submitted and is waiting for the commune's review. You can "
                  "change it if the commune returns it.")
     return _("You cannot report for this village.")
 
 
-def refusal(error: SubmissionError, period: Period) -> str:
-    """The message for a refused save or submit; nothing was changed in every case."""
+def refusal(error: Refusal, period: Period) -> str:
+    """The message for a refused save or submit; nothing was changed in every case.
+
+    The catalogue's message (:mod:`dantoc.web.errors`) says it for most codes; a lock says
+    why, and a stale version tells the village head what to do on the form.
+    """
     if error.code == "locked":
-        return lock_message(error.reason or (error.submission and lock_of(error.submission)),
-                            period)
-    texts = {
-        "uuid_conflict": _("This copy of the form was already sent with different answers. "
-                           "Nothing was changed. Open the form again to see what was received."),
-        "stale_version": _("This report was changed after you opened it. Nothing was changed: "
-                           "open the form again and make your corrections on the new version."),
-        "already_started": _("This form was already started for this village on another phone "
-                             "or tab. Nothing was changed: open the form again to continue "
-                             "from the saved copy."),
-        "in_flight": _("The same report is being saved right now. Wait a moment and try "
-                       "again."),
-    }
-    return texts.get(error.code, _("This action is not possible in the report's current "
-                                   "state."))
+        return lock_message(error.lock or (error.obj and lock_of(error.obj)), period)
+    if error.code == "stale":
+        return _("This report was changed after you opened it. Nothing was changed: "
+                 "open the form again and make your corrections on the new version.")
+    return message_of(error.code)
 
 
 def lock_of(submission) -> str | None:
@@ -61,16 +57,16 @@ def lock_of(submission) -> str | None:
 
 def review_lock_message(reason: str | None, period: Period) -> str | None:
     """Why the officer on the review page cannot approve or return now (None: they can)."""
-    if reason == states.NO_AUTHORITY:
+    if reason == Lock.NO_AUTHORITY:
         return _("You can read this report but not decide on it: approving, returning and "
                  "un-approving a village's report is for the officers of its commune.")
-    if reason == states.WITH_VILLAGE:
+    if reason == Lock.WITH_OWNER:
         return _("This report is with the village for correction. You can act on it again "
                  "when the village sends the corrected version.")
-    if reason == states.LOCK_APPROVED:
+    if reason == Lock.APPROVED:
         return _("This report is approved and locked. To change that, withdraw the approval "
                  "with a reason: you can then return it or approve it again.")
-    if reason == states.PERIOD_CLOSED:
+    if reason == Lock.PERIOD_CLOSED:
         return _("This report is approved and reporting for %(period)s is closed "
                  "(%(closes)s): the approval can no longer be withdrawn.",
                  period=format_period(period), closes=format_date(period.closes_on))

@@ -24,7 +24,7 @@ class Due:
 
     @property
     def status(self) -> str:
-        return self.submission.state if self.submission else "not_started"
+        return self.submission.state if self.submission else states.NOT_STARTED
 
 
 def latest_published(form: Form) -> FormVersion | None:

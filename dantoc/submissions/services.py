@@ -5,8 +5,10 @@ and the same content returns the stored original; the same UUID with other conte
 refused (422) and overwrites nothing; an edit of a version that is no longer the current
 one is refused (409). The database is the arbiter between concurrent requests: the unique
 constraints on ``submissions`` and ``submission_versions`` and a conditional ``UPDATE …
-WHERE current_version = :base AND state = :state`` whose row count decides the winner; the
-loser rolls back to a savepoint and re-reads. Services flush, never commit.
+WHERE current_version = :base AND state = :state`` (the claim of the shared workflow core,
+:mod:`dantoc.workflow`) whose row count decides the winner; the loser rolls back to a
+savepoint and re-reads. Refusals are :class:`~dantoc.refusal.Refusal` with stable codes
+(docs/errors.md). Services flush, never commit.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from ..audit import services as audit
 from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..indicators.models import FormVersion, Period
+from ..refusal import Refusal
+from ..workflow import Lock
 from . import states
 from .checks import Cell
 from .forms import plain
@@ -46,19 +50,6 @@ class Result:
     submission: Submission
     version: SubmissionVersion
     replayed: bool
-
-
-class SubmissionError(Exception):
-    """A refused write; ``code`` is stable, ``status`` the HTTP status to answer with."""
-
-    STATUS = {"uuid_conflict": 422, "stale_version": 409, "locked": 409,
-              "already_started": 409, "in_flight": 409, "invalid_transition": 409}
-
-    def __init__(self, code: str, submission: Submission | None = None,
-                 reason: str | None = None):
-        super().__init__(code)
-        self.code, self.submission, self.reason = code, submission, reason
-        self.status = self.STATUS[code]
 
 
 def _canonical(value: Decimal | str | bool) -> str:
@@ -117,46 +108,41 @@ def _create(target: Target, key: uuid.UUID, state: str, user) -> Submission | No
 def _new(target: Target, key: uuid.UUID, state: str, period_open: bool, user):
     """A new submission for ``key``, or None when a concurrent request created one first.
 
-    :raise SubmissionError: ``locked`` (period closed) or ``already_started`` when the unit
+    :raise Refusal: ``locked`` (period closed) or ``already_started`` when the unit
         already has a submission of this form for the period under another UUID.
     """
     if not period_open:
-        raise SubmissionError("locked", reason=states.PERIOD_CLOSED)
+        raise Refusal("locked", lock=Lock.PERIOD_CLOSED)
     other = find_for(target)
     if other is not None:
-        raise SubmissionError("already_started", other)
+        raise Refusal("already_started", other)
     return _create(target, key, state, user)
 
 
 def _existing(target: Target, key: uuid.UUID) -> Submission | None:
     """The submission for ``key``; a UUID reused for another unit or period is refused.
 
-    :raise SubmissionError: ``uuid_conflict``.
+    :raise Refusal: ``uuid_conflict``.
     """
     submission = find(target.form_version.form_id, key)
     if submission is not None and (submission.unit_id, submission.period_id) != (
             target.unit.id, target.period.id):
-        raise SubmissionError("uuid_conflict", submission)
+        raise Refusal("uuid_conflict", submission)
     return submission
 
 
 def _claim(submission: Submission, base: int, **values) -> bool:
-    """Conditional update: only one request can move the submission on from ``base``."""
-    result = db.session.execute(
-        sa.update(Submission)
-        .where(Submission.id == submission.id, Submission.current_version == base,
-               Submission.state == submission.state)
-        .values(updated_at=clock.now(), **values)
-        .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    """Only one request can move the submission on from version ``base`` (the shared
+    conditional update of :data:`.states.FLOW`)."""
+    return states.FLOW.claim(submission, submission.state, base, **values)
 
 
 def _check_editable(submission: Submission, base: int, period_open: bool) -> None:
-    reason = states.lock_reason(submission.state, period_open=period_open, authorized=True)
-    if reason is not None:
-        raise SubmissionError("locked", submission, reason)
+    lock = states.lock_reason(submission.state, period_open=period_open, authorized=True)
+    if lock is not None:
+        raise Refusal("locked", submission, lock=lock)
     if base != submission.current_version:
-        raise SubmissionError("stale_version", submission)
+        raise Refusal("stale", submission)
 
 
 def _draft_row(submission: Submission, number: int, payload: dict) -> SubmissionVersion:
@@ -173,8 +159,8 @@ def _draft_row(submission: Submission, number: int, payload: dict) -> Submission
 def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user) -> Submission:
     """Store the raw typed text as the draft on top of version ``base`` (audited).
 
-    :raise SubmissionError: ``locked`` (submitted, approved, period closed),
-        ``stale_version``, ``already_started``, ``uuid_conflict`` or ``in_flight``.
+    :raise Refusal: ``locked`` (submitted, approved, period closed),
+        ``stale``, ``already_started``, ``uuid_conflict`` or ``in_flight``.
     """
     period_open = target.period.is_open(clock.today())
     for _attempt in range(2):
@@ -191,20 +177,20 @@ def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user) -
         audit.record("submission.draft", submission,
                      after={"uuid": str(key), "state": submission.state, "draft": version.number})
         return submission
-    raise SubmissionError("in_flight")
+    raise Refusal("in_flight")
 
 
 def _replay(submission: Submission, base: int, digest: str) -> SubmissionVersion | None:
     """The stored version when this exact content was already submitted on top of ``base``.
 
-    :raise SubmissionError: ``uuid_conflict`` / ``stale_version`` for other content.
+    :raise Refusal: ``uuid_conflict`` / ``stale`` for other content.
     """
     version = version_of(submission, base + 1)
     if version is None or version.submitted_at is None:
         return None
     if version.content_hash == digest:
         return version
-    raise SubmissionError("uuid_conflict" if base == 0 else "stale_version", submission)
+    raise Refusal("uuid_conflict" if base == 0 else "stale", submission)
 
 
 def _store(submission: Submission, base: int, payload: dict, cells: list[Cell], digest: str,
@@ -231,7 +217,7 @@ def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list
            user) -> Result:
     """Submit version ``base + 1``; an identical resend returns the original (audited).
 
-    :raise SubmissionError: ``uuid_conflict`` (422), ``stale_version``, ``locked``,
+    :raise Refusal: ``uuid_conflict`` (422), ``stale``, ``locked``,
         ``already_started`` or ``in_flight`` (409).
     """
     digest = content_hash(target, base, cells)
@@ -259,38 +245,27 @@ def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list
                      after={"state": states.SUBMITTED, "version": base + 1, "uuid": str(key),
                             "content_hash": digest})
         return Result(submission, version, False)
-    raise SubmissionError("in_flight")
+    raise Refusal("in_flight")
 
 
 def transition(submission: Submission, action: str, user, reason: str | None = None, *,
                details: dict | None = None) -> Submission:
     """Return, approve or un-approve the current version (audited, one row).
 
-    The one service function every review screen calls (the commune report checks of the
-    reports module wrap it). A conditional ``UPDATE … WHERE state = :s AND
-    current_version = :v`` decides between concurrent reviewers; the audit row goes into the
-    same transaction. ``details`` is added to the audit row's ``after`` (for example the
-    fields commented on with a return).
+    The one service function every review screen calls (the return with comments of
+    :mod:`dantoc.review.services` wraps it), through the shared workflow core: the reason
+    rule, the checks and the conditional update of :data:`.states.FLOW` decide, and the
+    audit row goes into the same transaction. ``details`` is added to the audit row's
+    ``after`` (for example the fields commented on with a return).
 
-    :raise SubmissionError: ``invalid_transition`` when the state does not allow ``action``
-        or another reviewer acted first; ``locked`` (``PERIOD_CLOSED``) for an un-approve
-        after the reporting period closed: the village could no longer correct it.
-    :raise ValueError: a return or un-approve without a reason.
+    :raise Refusal: ``reason_required`` (a return or un-approve without a reason),
+        ``invalid_transition`` when the state does not allow ``action``, ``stale`` when
+        another reviewer acted first, ``locked`` (``period_closed``) for an un-approve after
+        the reporting period closed: the village could no longer correct it.
     """
-    new = states.target(submission.state, action)
-    if new is None or action not in states.REVIEW_ACTIONS:
-        raise SubmissionError("invalid_transition", submission)
-    reason = (reason or "").strip() or None
-    if action in states.NEEDS_REASON and reason is None:
-        raise ValueError(f"{action} needs a reason")
-    if action == "unapprove" and not submission.period.is_open(clock.today()):
-        raise SubmissionError("locked", submission, states.PERIOD_CLOSED)
-    before = {"state": submission.state, "version": submission.current_version,
-              "reason": submission.state_reason}
-    if not _claim(submission, submission.current_version, state=new, state_reason=reason):
-        raise SubmissionError("invalid_transition", submission)
-    db.session.refresh(submission)
-    audit.record(f"submission.{action}", submission, before=before,
-                 after={"state": new, "version": submission.current_version, "reason": reason,
-                        **(details or {})})
-    return submission
+    if action not in states.REVIEW_ACTIONS:
+        raise ValueError(f"{action!r} is not a review action")
+    closed = action == "unapprove" and not submission.period.is_open(clock.today())
+    return states.FLOW.transition(submission, action, user, reason=reason,
+                                  lock=Lock.PERIOD_CLOSED if closed else None,
+                                  details=details)

@@ -1,52 +1,48 @@
-"""The closed set of submission states, the allowed transitions and why a record is locked.
+"""The closed set of submission states and their transition table (:data:`FLOW`).
 
-States know their allowed actions (ODK ``submissionReviewStates``, DHIS2
-``DataApprovalState``); a lock has a named reason (DHIS2 ``LockedStates``) so the interface
-can say *why* a form cannot be changed.
+The table is data for the shared workflow core (:mod:`dantoc.workflow`): the village head
+(owner) saves and submits; the commune (the level above) returns with a reason, approves,
+and un-approves with a reason (DHIS2 "unapprove": the officer can then return or approve
+again). A lock has a named reason from the shared vocabulary (:class:`~dantoc.workflow.Lock`)
+so the interface can say *why* a form cannot be changed.
 """
 
 from __future__ import annotations
+
+from ..workflow import ABOVE, OWNER, Action, Lock, Workflow
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
 RETURNED = "returned"
 APPROVED = "approved"
 STATES = (DRAFT, SUBMITTED, RETURNED, APPROVED)
+#: Not a state: how the pages name a form the village has not opened yet.
+NOT_STARTED = "not_started"
+#: What the pages show for a village's form, in the order the completeness tables list them.
+STATUSES = (NOT_STARTED, *STATES)
 
-#: action → {state before (None: no submission yet) → state after}.
-TRANSITIONS: dict[str, dict[str | None, str]] = {
-    "save": {None: DRAFT, DRAFT: DRAFT, RETURNED: RETURNED},
-    "submit": {None: SUBMITTED, DRAFT: SUBMITTED, RETURNED: SUBMITTED},
-    "return": {SUBMITTED: RETURNED},
-    "approve": {SUBMITTED: APPROVED},
-    #: A separate, audited action with a required reason (DHIS2 "unapprove"): the officer
-    #: can then return or approve again.
-    "unapprove": {APPROVED: SUBMITTED},
-}
+#: (state before → after; None: no submission yet). ``current_version`` counts the submitted
+#: versions (content), so only a submit moves it; a decision leaves it as it is.
+FLOW = Workflow("submission", STATES, (
+    Action("save", {None: DRAFT, DRAFT: DRAFT, RETURNED: RETURNED}, OWNER),
+    Action("submit", {None: SUBMITTED, DRAFT: SUBMITTED, RETURNED: SUBMITTED}, OWNER),
+    Action("return", {SUBMITTED: RETURNED}, ABOVE, needs_reason=True),
+    Action("approve", {SUBMITTED: APPROVED}, ABOVE),
+    Action("unapprove", {APPROVED: SUBMITTED}, ABOVE, needs_reason=True),
+), version="current_version", counts_transitions=False)
+ACTIONS = FLOW.names
 #: The actions a reviewer takes on a submitted report (through ``services.transition``).
-REVIEW_ACTIONS = ("return", "approve", "unapprove")
-#: The review actions that need a reason the village head (or the record) keeps.
-NEEDS_REASON = ("return", "unapprove")
-ACTIONS = tuple(TRANSITIONS)
-
-#: Why a submission cannot be changed by the person looking at it.
-NO_AUTHORITY = "no_authority"
-LOCK_APPROVED = "approved"
-PERIOD_CLOSED = "period_closed"
-AWAITING_REVIEW = "awaiting_review"
-#: Review side: the report is with the village (returned, or never submitted).
-WITH_VILLAGE = "with_village"
-LOCK_REASONS = (NO_AUTHORITY, LOCK_APPROVED, PERIOD_CLOSED, AWAITING_REVIEW, WITH_VILLAGE)
+REVIEW_ACTIONS = FLOW.by(ABOVE)
 
 
 def target(state: str | None, action: str) -> str | None:
     """The state after ``action`` from ``state``, or None when the action is not allowed."""
-    return TRANSITIONS.get(action, {}).get(state)
+    return FLOW.target(state, action)
 
 
 def allowed(state: str | None, action: str) -> bool:
     """Whether ``action`` may be taken from ``state``."""
-    return target(state, action) is not None
+    return FLOW.allowed(state, action)
 
 
 def editable(state: str | None) -> bool:
@@ -54,30 +50,30 @@ def editable(state: str | None) -> bool:
     return allowed(state, "save")
 
 
-def lock_reason(state: str | None, *, period_open: bool, authorized: bool) -> str | None:
+def lock_reason(state: str | None, *, period_open: bool, authorized: bool) -> Lock | None:
     """Why the village head cannot edit now, or None when they can."""
     if not authorized:
-        return NO_AUTHORITY
+        return Lock.NO_AUTHORITY
     if state == APPROVED:
-        return LOCK_APPROVED
+        return Lock.APPROVED
     if not period_open:
-        return PERIOD_CLOSED
+        return Lock.PERIOD_CLOSED
     if state == SUBMITTED:
-        return AWAITING_REVIEW
+        return Lock.AWAITING_DECISION
     return None
 
 
 def review_lock_reason(state: str | None, *, period_open: bool,
-                       authorized: bool) -> str | None:
+                       authorized: bool) -> Lock | None:
     """Why the reviewer cannot approve or return now, or None when they can.
 
-    ``LOCK_APPROVED`` means "approved: un-approve it (with a reason) to act again";
+    ``APPROVED`` means "approved: un-approve it (with a reason) to act again";
     ``PERIOD_CLOSED`` on an approved report means even that is no longer possible.
     """
     if not authorized:
-        return NO_AUTHORITY
+        return Lock.NO_AUTHORITY
     if state in (None, DRAFT, RETURNED):
-        return WITH_VILLAGE
+        return Lock.WITH_OWNER
     if state == APPROVED:
-        return LOCK_APPROVED if period_open else PERIOD_CLOSED
+        return Lock.APPROVED if period_open else Lock.PERIOD_CLOSED
     return None

@@ -32,10 +32,12 @@ from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..indicators.models import Form
 from ..pwa import services as pwa
-from ..web.htmx import render, wants_fragment
+from ..refusal import Refusal
+from ..web.errors import refuse
+from ..web.htmx import render, wants_fragment, wants_json
 from . import checks, comments, messages, queries, services, states
 from .page import Page
-from .services import SubmissionError, Target
+from .services import Target
 
 bp = Blueprint("submissions", __name__, url_prefix="/entry")
 
@@ -152,7 +154,7 @@ def _save(page: Page, key: uuid.UUID, base: int):
     """Save a draft: keeps what was typed, even invalid text; 303 back, or a status swap."""
     try:
         services.save_draft(page.target, key, base, page.payload(), current_user)
-    except SubmissionError as error:
+    except Refusal as error:
         return _refused(page, error)
     db.session.commit()
     if wants_fragment():
@@ -169,7 +171,7 @@ def _submit(page: Page, key: uuid.UUID, base: int):
     cells = checks.cells(page.spec, page.grids, page.form)
     try:
         result = services.submit(page.target, key, base, page.payload(), cells, current_user)
-    except SubmissionError as error:
+    except Refusal as error:
         return _refused(page, error)
     db.session.commit()
     return _received(result)
@@ -178,14 +180,13 @@ def _submit(page: Page, key: uuid.UUID, base: int):
 def _invalid(page: Page, key: uuid.UUID, base: int):
     try:
         services.save_draft(page.target, key, base, page.payload(), current_user)
-    except SubmissionError as error:
+    except Refusal as error:
         return _refused(page, error)
     db.session.commit()
-    if _wants_json():
-        return _json_error("invalid", _("Some answers need to be fixed."), 422,
-                           fields={k: [m.text for m in v] for k, v in
-                                   page.checks.messages.items()})
-    return render("submissions/entry.html", entry=page)
+    if wants_json():
+        return refuse("invalid", fields={name: [m.text for m in msgs]
+                                         for name, msgs in page.checks.messages.items()})
+    return render("submissions/entry.html", entry=page)  # 200: the page shows the messages
 
 
 def _received(result: services.Result):
@@ -193,7 +194,7 @@ def _received(result: services.Result):
     of a 5 KB page: 1 s less of airtime on 2G) with its URL pushed; without JavaScript a 303
     to the receipt page."""
     submission, version = result.submission, result.version
-    if _wants_json():
+    if wants_json():
         values, indicators = queries.value_counts(version)
         response = jsonify(uuid=str(submission.client_uuid), version=version.number,
                            submitted_at=version.submitted_at.isoformat(), values=values,
@@ -214,15 +215,14 @@ def _received(result: services.Result):
     return response
 
 
-def _refused(page: Page, error: SubmissionError):
+def _refused(page: Page, error: Refusal):
     """Nothing of a refused write is kept; say why, with the stable code for clients."""
     db.session.rollback()
-    message = messages.refusal(error, page.target.period)
-    if _wants_json():
-        current = error.submission.current_version if error.submission else None
-        return _json_error(error.code, message, error.status, current_version=current)
-    page.refusal = message
-    return render("submissions/entry.html", entry=page), error.status
+    page.refusal = messages.refusal(error, page.target.period)
+    current = error.obj.current_version if error.obj is not None else None
+    return refuse(error.code, page.refusal, html=lambda: render("submissions/entry.html",
+                                                                entry=page),
+                  current_version=current)
 
 
 @bp.after_request
@@ -237,12 +237,3 @@ def _quarantine(response):
             db.session.rollback()
             current_app.logger.exception("could not quarantine a refused submit")
     return response
-
-
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
-
-
-def _json_error(code: str, message: str, status: int, **extra):
-    return jsonify(error={"code": code, "message": message, **extra}), status

@@ -1,56 +1,154 @@
-"""Error pages: a page, a fragment or JSON, chosen by the kind of request.
+"""How the application refuses: one catalogue of error codes, and one way to answer.
 
-Messages are generic and localised; nothing about the internals leaks (ASVS 16.5.1).
+Every refusal has a stable string code (``docs/errors.md`` lists them, like ODK Central's
+numbered problems): the catalogue gives its HTTP status and a localized message that says
+what happened and what to do; nothing about the internals leaks (ASVS 16.5.1). A refusal is
+answered in the form the request wants (:func:`refuse`):
+
+- a JSON client (an ``/api/`` path, or one that prefers JSON to HTML explicitly: the
+  phone's outbox) gets ``application/problem+json`` (RFC 9457): ``type``, ``title``,
+  ``status``, ``detail`` and ``code``, plus any extension members of the refusal;
+- a browser gets the page it was on with the message (or, for an in-page htmx swap, the
+  fragment), or the shared error page when the view has no page to show.
+
+For clients written against the first JSON shape, the body also repeats ``code``,
+``detail`` (as ``message``) and the extension members under ``error``; new clients read the
+top-level members.
 """
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
-from flask_babel import gettext as _
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
-from .htmx import wants_fragment
+from .htmx import wants_fragment, wants_json
 
-
-def _messages() -> dict[int, str]:
-    return {
-        400: _("The request could not be understood. Please check what you entered."),
-        403: _("You do not have permission to do this."),
-        404: _("This page does not exist."),
-        405: _("This action is not allowed here."),
-        409: _("Someone else changed this in the meantime. Reload and try again."),
-        413: _("What you sent is too large."),
-        429: _("Too many attempts. Please wait a little and try again."),
-        500: _("Something went wrong on our side. Nothing was saved; please try again."),
-    }
+PROBLEM_TYPE = "tag:dantoc,2025:error:"
+MEDIA_TYPE = "application/problem+json"
 
 
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return request.path.startswith("/api/") or best == "application/json"
+@dataclass(frozen=True)
+class Problem:
+    """One entry of the catalogue: a code, its HTTP status, a short title, a message."""
+
+    code: str
+    status: int
+    title: Any
+    message: Any
 
 
-def render_error(code: int, message: str | None = None):
-    """Render an error for the current request kind with status ``code``."""
-    message = message or _messages().get(code, _messages()[500])
-    if _wants_json():
-        return jsonify(error={"code": code, "message": message}), code
+CATALOGUE: dict[str, Problem] = {p.code: p for p in (
+    Problem("bad_request", 400, _l("Bad request"),
+            _l("The request could not be understood. Please check what you entered.")),
+    Problem("csrf", 400, _l("Form expired"),
+            _l("Your form expired. Please reload the page and try again.")),
+    Problem("signed_out", 401, _l("Signed out"), _l("Please sign in.")),
+    Problem("no_authority", 403, _l("Not allowed"),
+            _l("You do not have permission to do this.")),
+    Problem("not_found", 404, _l("Not found"), _l("This page does not exist.")),
+    Problem("method_not_allowed", 405, _l("Not allowed here"),
+            _l("This action is not allowed here.")),
+    Problem("stale", 409, _l("Changed meanwhile"),
+            _l("Someone else acted on this report, or it changed, after you opened it. "
+               "Nothing was changed: check its current state below.")),
+    Problem("invalid_transition", 409, _l("Not possible now"),
+            _l("This action is not possible in the report's current state. Nothing was "
+               "changed.")),
+    Problem("locked", 409, _l("Locked"),
+            _l("This report is locked: nothing was changed.")),
+    Problem("already_started", 409, _l("Already started"),
+            _l("This form was already started for this village on another phone or tab. "
+               "Nothing was changed: open the form again to continue from the saved copy.")),
+    Problem("in_flight", 409, _l("Being saved"),
+            _l("The same report is being saved right now. Wait a moment and try again.")),
+    Problem("too_large", 413, _l("Too large"), _l("What you sent is too large.")),
+    Problem("invalid", 422, _l("Check your input"), _l("Some answers need to be fixed.")),
+    Problem("reason_required", 422, _l("Reason needed"),
+            _l("Please say why: the reason is kept with the report and shown to the people "
+               "concerned.")),
+    Problem("reason_too_long", 422, _l("Reason too long"),
+            _l("The reason is too long. Please shorten it.")),
+    Problem("uuid_conflict", 422, _l("Sent before with other answers"),
+            _l("This copy of the form was already sent with different answers. Nothing was "
+               "changed. Open the form again to see what was received.")),
+    Problem("pending", 422, _l("Units not approved"),
+            _l("Nothing was submitted: some units below are not approved yet.")),
+    Problem("too_many_requests", 429, _l("Too many attempts"),
+            _l("Too many attempts. Please wait a little and try again.")),
+    Problem("server_error", 500, _l("Server error"),
+            _l("Something went wrong on our side. Nothing was saved; please try again.")),
+)}
+#: The code of an HTTP error raised outside a refusal (``abort(404)``, a routing error).
+BY_STATUS = {400: "bad_request", 401: "signed_out", 403: "no_authority", 404: "not_found",
+             405: "method_not_allowed", 409: "stale", 413: "too_large", 422: "invalid",
+             429: "too_many_requests", 500: "server_error"}
+
+
+def status_of(code: str) -> int:
+    """The HTTP status of a catalogue code."""
+    return CATALOGUE[code].status
+
+
+def message_of(code: str) -> str:
+    """The catalogue's localized message of ``code``."""
+    return str(CATALOGUE[code].message)
+
+
+def code_for(status: int) -> str:
+    """The catalogue code for an HTTP status (another 4xx reads as a bad request)."""
+    return BY_STATUS.get(status) or ("bad_request" if status < 500 else "server_error")
+
+
+def problem_json(code: str, detail: Any = None, status: int | None = None,
+                 **members: Any) -> Response:
+    """An ``application/problem+json`` response for ``code`` (RFC 9457)."""
+    problem = CATALOGUE[code]
+    detail = str(detail) if detail is not None else message_of(code)
+    status = status or problem.status
+    response = jsonify(type=PROBLEM_TYPE + code, title=str(problem.title), status=status,
+                       detail=detail, code=code, **members,
+                       error={"code": code, "message": detail, **members})
+    response.status_code = status
+    response.mimetype = MEDIA_TYPE
+    return response
+
+
+def refuse(code: str, detail: Any = None, *, html: Callable[[], Any] | None = None,
+           status: int | None = None, **members: Any):
+    """Answer a refusal in the form the request wants (see the module docstring).
+
+    :param code: a catalogue code; it gives the status unless ``status`` is given.
+    :param detail: the localized message (default: the catalogue's).
+    :param html: renders the browser's answer (the page the user was on, with ``detail``
+        shown, or its fragment); default: the shared error page or fragment.
+    :param members: extension members of the JSON answer (``current_version``, ``fields``).
+    :return: (body, status) for a view to return.
+    """
+    status = status or CATALOGUE[code].status
+    if wants_json():
+        return problem_json(code, detail, status, **members), status
+    if html is not None:
+        return html(), status
+    message = str(detail) if detail is not None else message_of(code)
     template = "errors/_error.html" if wants_fragment() else "errors/error.html"
-    return render_template(template, code=code, message=message), code
+    return render_template(template, status=status, code=code, message=message), status
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(error):
-        message = _("Your form expired. Please reload the page and try again.")
-        if _wants_json():  # a stable code: the phone's outbox renews its token and resends
-            return jsonify(error={"code": "csrf", "message": message}), 400
-        return render_error(400, message)
+    def _csrf(error):  # a stable code: the phone's outbox renews its token and resends
+        return refuse("csrf")
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
-        return render_error(error.code or 500)
+        status = error.code or 500
+        return refuse(code_for(status), status=status)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
@@ -58,4 +156,4 @@ def init_app(app: Flask) -> None:
 
         db.session.rollback()
         app.logger.exception("unhandled error", exc_info=error)
-        return render_error(InternalServerError.code)
+        return refuse("server_error")

@@ -1,20 +1,14 @@
-"""Template globals shared by every domain."""
+"""Template settings shared by every domain; the factory passes the globals the domains
+need (``can``, the state names), so this package imports no domain."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Flask
 
 
-def current_locale_tag() -> str:
-    """The BCP 47 tag of the active locale (``blt-Tavt``, ``hmn-Latn-VN-x-rpa``), for ``lang``."""
-    from ..i18n.selection import current_tag
-
-    return current_tag()
-
-
-def init_app(app: Flask) -> None:
-    from ..accounts.permissions import can
-
-    app.jinja_env.globals.update(can=can, current_locale_tag=current_locale_tag)
+def init_app(app: Flask, **template_globals: Any) -> None:
+    app.jinja_env.globals.update(template_globals)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -1,11 +1,16 @@
-"""The home page and health check."""
+"""The home page and health check.
+
+Where a signed-in person starts is a question for the domains (their verbs); the factory
+answers it by passing a ``landing(user)`` function to :func:`init_app`.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, current_app, redirect, url_for
 from flask_login import current_user
 
-from ..accounts.permissions import can
 from ..extensions import db
 from .htmx import render
 
@@ -14,11 +19,11 @@ bp = Blueprint("web", __name__)
 
 @bp.route("/")
 def home():
-    """Public landing page; staff see their work areas."""
-    if current_user.is_authenticated and can(current_user, "catalog.view"):
-        return redirect(url_for("catalogs.index"), code=303)
-    if current_user.is_authenticated and can(current_user, "submission.create"):
-        return redirect(url_for("submissions.index"), code=303)
+    """Public landing page; staff and village heads go on to their work areas."""
+    if current_user.is_authenticated:
+        endpoint = current_app.extensions["dantoc.landing"](current_user)
+        if endpoint:
+            return redirect(url_for(endpoint), code=303)
     return render("web/home.html")
 
 
@@ -27,3 +32,10 @@ def healthz():
     """Liveness and database check for the load balancer."""
     db.session.execute(db.text("SELECT 1"))
     return {"status": "ok"}
+
+
+def init_app(app: Flask, landing: Callable[[object], str | None]) -> None:
+    """Register the blueprint; ``landing(user)`` names the endpoint a signed-in user starts
+    at (None: the public home page)."""
+    app.extensions["dantoc.landing"] = landing
+    app.register_blueprint(bp)

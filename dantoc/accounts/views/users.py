@@ -14,6 +14,7 @@ from ..forms import ActionForm, UserForm, UserSearchForm
 from ..models import Device, User
 from ..permissions import authorize, require
 from ..qr import qr_svg
+from ..scope import unscoped
 from .blueprint import bp
 
 
@@ -32,7 +33,7 @@ def _action() -> None:
 def _fill_choices(form: UserForm, target: User | None = None) -> None:
     form.role_code.choices = queries.role_choices(current_user)
     form.unit_id.choices = queries.unit_choices(current_user, target.unit if target else None)
-    if queries.unscoped(current_user):
+    if unscoped(current_user):
         form.unit_id.choices.insert(0, (0, _("(whole system, no unit)")))
     form.department_id.choices = queries.department_choices(_("(none)"))
 

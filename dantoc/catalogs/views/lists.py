@@ -12,12 +12,13 @@ from flask_babel import gettext as _
 from ... import clock
 from ...accounts.permissions import require
 from ...extensions import db
+from ...refusal import FieldError
+from ...web.forms import show_error
 from ...web.htmx import render
 from .. import queries, services
-from ..forms import DepartmentForm, ImportForm, TextFilterForm, show_error
+from ..forms import DepartmentForm, ImportForm, TextFilterForm
 from ..importer import KINDS, ImportRefused, import_file
 from ..models import Department, EthnicGroup, Religion, fold
-from ..rules import CatalogError
 from .blueprint import bp
 
 #: An example row per importable catalog, for the downloadable templates.
@@ -122,8 +123,7 @@ def department_create():
     if form.validate_on_submit():
         try:
             services.create_department(form.code.data, form.name.data)
-        except CatalogError as error:
-            db.session.rollback()
+        except FieldError as error:
             show_error(form, error)
         else:
             db.session.commit()

@@ -11,18 +11,19 @@ from flask_login import current_user
 from ... import clock
 from ...accounts.permissions import authorize, can, require
 from ...extensions import db
+from ...refusal import FieldError
+from ...web.forms import show_error
 from ...web.htmx import render
 from .. import queries, services
 from ..forms import (
+    FIELD_ALIASES,
     CloseUnitForm,
     DateFilterForm,
     LineageForm,
     UnitFilterForm,
     UnitForm,
-    show_error,
 )
 from ..models import UNKNOWN_START, AdminUnit, UnitType
-from ..rules import CatalogError
 from .blueprint import bp
 
 # Pages ----------------------------------------------------------------------------------------
@@ -107,9 +108,8 @@ def _save(form: UnitForm, unit: AdminUnit | None) -> AdminUnit | None:
     try:
         fields = _unit_fields(form, unit)
         saved = services.update_unit(unit, **fields) if unit else services.create_unit(**fields)
-    except CatalogError as error:
-        db.session.rollback()
-        show_error(form, error)
+    except FieldError as error:
+        show_error(form, error, FIELD_ALIASES)
         return None
     db.session.commit()
     flash(_("The unit was saved."))
@@ -156,9 +156,8 @@ def unit_close(unit_id: int):
     if form.validate_on_submit():
         try:
             services.close_unit(unit, form.valid_to.data)
-        except CatalogError as error:
-            db.session.rollback()
-            show_error(form, error)
+        except FieldError as error:
+            show_error(form, error, FIELD_ALIASES)
         else:
             db.session.commit()
             flash(_("The unit was closed."))
@@ -179,9 +178,8 @@ def lineage_add(unit_id: int):
             services.add_lineage(kind=form.kind.data, from_unit=unit, to_unit=target,
                                  effective_date=form.effective_date.data, share=form.share.data,
                                  legal_basis=form.legal_basis.data)
-        except CatalogError as error:
-            db.session.rollback()
-            show_error(form, error)
+        except FieldError as error:
+            show_error(form, error, FIELD_ALIASES)
         else:
             db.session.commit()
             flash(_("The link was recorded."))

@@ -1,9 +1,10 @@
 """Write operations on the indicator system. Every function flushes, audits and never commits.
 
-Bad input raises :class:`IndicatorError` with a localised message and the form field it
+Bad input raises :class:`FieldError` with a localised message and the form field it
 belongs to.
 """
 
+from ...refusal import FieldError
 from .catalogue import (
     create_catalogue_version,
     create_disaggregation,
@@ -11,7 +12,6 @@ from .catalogue import (
     update_catalogue_version,
     update_group,
 )
-from .common import IndicatorError
 from .indicators import (
     create_indicator,
     create_rule,
@@ -47,7 +47,7 @@ from .questionnaires import (
 )
 
 __all__ = [
-    "STANDARD_TYPES", "IndicatorError", "add_item", "add_section", "create_catalogue_version",
+    "STANDARD_TYPES", "FieldError", "add_item", "add_section", "create_catalogue_version",
     "create_disaggregation", "create_form", "create_group", "create_indicator", "create_period",
     "create_rule", "format_choices", "generate_periods", "move_item", "move_section",
     "new_version", "parse_choices", "publish", "remove_item", "remove_section",

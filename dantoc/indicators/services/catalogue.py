@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from ...catalogs.models import Department
 from ...extensions import db
+from ...refusal import FieldError
 from ..models import (
     DISAGGREGATION_SOURCES,
     CatalogueVersion,
@@ -17,7 +18,7 @@ from ..models import (
     DisaggregationOption,
     IndicatorGroup,
 )
-from .common import IndicatorError, changed, check_code, check_dates, clean_text, created
+from .common import changed, check_code, check_dates, clean_text, created
 
 _VERSION_FIELDS = ("code", "name", "legal_basis", "valid_from", "valid_to")
 _GROUP_FIELDS = ("catalogue_version_id", "code", "name", "department_id", "position")
@@ -34,7 +35,7 @@ def _version_values(code: str, name: str, valid_from: date | None, valid_to: dat
 def _unique_version_code(code: str, current: CatalogueVersion | None = None) -> None:
     other = db.session.scalar(sa.select(CatalogueVersion).where(CatalogueVersion.code == code))
     if other is not None and other is not current:
-        raise IndicatorError(_("This code is already used."), "code")
+        raise FieldError(_("This code is already used."), "code")
 
 
 def create_catalogue_version(*, code: str, name: str, valid_from: date | None,
@@ -42,7 +43,7 @@ def create_catalogue_version(*, code: str, name: str, valid_from: date | None,
                              legal_basis: str | None = None) -> CatalogueVersion:
     """Create a version of the indicator system (audited).
 
-    :raise IndicatorError: on a taken code, a blank name or an end before the start.
+    :raise FieldError: on a taken code, a blank name or an end before the start.
     """
     values = _version_values(code, name, valid_from, valid_to, legal_basis)
     _unique_version_code(values["code"])
@@ -54,7 +55,7 @@ def update_catalogue_version(version: CatalogueVersion, *, code: str, name: str,
                              legal_basis: str | None = None) -> CatalogueVersion:
     """Change a catalogue version's code, name, legal basis or validity (audited).
 
-    :raise IndicatorError: as :func:`create_catalogue_version`.
+    :raise FieldError: as :func:`create_catalogue_version`.
     """
     values = _version_values(code, name, valid_from, valid_to, legal_basis)
     _unique_version_code(values["code"], version)
@@ -64,7 +65,7 @@ def update_catalogue_version(version: CatalogueVersion, *, code: str, name: str,
 def _group_values(catalogue_version: CatalogueVersion, code: str, name: str,
                   department: Department | None, position: int | None) -> dict:
     if catalogue_version is None:
-        raise IndicatorError(_("This field is required."), "catalogue_version")
+        raise FieldError(_("This field is required."), "catalogue_version")
     return {"catalogue_version_id": catalogue_version.id,
             "code": check_code(code, max_length=20), "name": clean_text(name, "name"),
             "department_id": department.id if department else None, "position": position or 0}
@@ -75,7 +76,7 @@ def _unique_group_code(values: dict, current: IndicatorGroup | None = None) -> N
         IndicatorGroup.catalogue_version_id == values["catalogue_version_id"],
         IndicatorGroup.code == values["code"]))
     if other is not None and other is not current:
-        raise IndicatorError(_("This code is already used in this catalogue version."), "code")
+        raise FieldError(_("This code is already used in this catalogue version."), "code")
 
 
 def create_group(*, catalogue_version: CatalogueVersion, code: str, name: str,
@@ -83,7 +84,7 @@ def create_group(*, catalogue_version: CatalogueVersion, code: str, name: str,
                  position: int | None = None) -> IndicatorGroup:
     """Create an indicator group (nhóm chỉ tiêu) owned by a department (audited).
 
-    :raise IndicatorError: on a code taken in the catalogue version or a blank name.
+    :raise FieldError: on a code taken in the catalogue version or a blank name.
     """
     values = _group_values(catalogue_version, code, name, department, position)
     _unique_group_code(values)
@@ -97,7 +98,7 @@ def update_group(group: IndicatorGroup, *, code: str, name: str,
 
     The catalogue version does not change: the group's indicators were coded within it.
 
-    :raise IndicatorError: as :func:`create_group`.
+    :raise FieldError: as :func:`create_group`.
     """
     values = _group_values(group.catalogue_version, code, name, department, position)
     _unique_group_code(values, group)
@@ -108,16 +109,16 @@ def create_disaggregation(*, code: str, name: str, source: str = "options",
                           options: Sequence[tuple[str, str]] = ()) -> Disaggregation:
     """Create a disaggregation (phân tổ) with its fixed options (audited).
 
-    :raise IndicatorError: on a taken code, an unknown source, or options for a source that
+    :raise FieldError: on a taken code, an unknown source, or options for a source that
         takes its options from a catalog.
     """
     code = check_code(code)
     if db.session.scalar(sa.select(Disaggregation.id).where(Disaggregation.code == code)):
-        raise IndicatorError(_("This code is already used."), "code")
+        raise FieldError(_("This code is already used."), "code")
     if source not in DISAGGREGATION_SOURCES:
-        raise IndicatorError(_("Not a valid choice."), "source")
+        raise FieldError(_("Not a valid choice."), "source")
     if (source == "options") != bool(options):
-        raise IndicatorError(_("Options are needed exactly when the source is a fixed list."),
+        raise FieldError(_("Options are needed exactly when the source is a fixed list."),
                              "options")
     disaggregation = Disaggregation(code=code, name=clean_text(name, "name", max_length=100),
                                     source=source)

@@ -11,59 +11,51 @@ from flask_babel import gettext as _
 
 from ...audit import services as audit
 from ...extensions import db
+from ...refusal import FieldError
 from ..rules import RESERVED
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")
 
 
-class IndicatorError(ValueError):
-    """Bad input to an indicator service; ``field`` names the form field to show it at."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
 def clean_text(value: str | None, field: str, *, required: bool = True,
                max_length: int = 300) -> str | None:
     """Trimmed text, or None when blank and optional.
 
-    :raise IndicatorError: when required and blank, or too long.
+    :raise FieldError: when required and blank, or too long.
     """
     value = (value or "").strip()
     if not value:
         if required:
-            raise IndicatorError(_("This field is required."), field)
+            raise FieldError(_("This field is required."), field)
         return None
     if len(value) > max_length:
-        raise IndicatorError(_("At most %(n)s characters.", n=max_length), field)
+        raise FieldError(_("At most %(n)s characters.", n=max_length), field)
     return value
 
 
 def check_code(code: str | None, field: str = "code", *, max_length: int = 30) -> str:
     """A catalogue code: letters, digits, "_", "-" and "." only.
 
-    :raise IndicatorError: when the code is blank, too long or has other characters.
+    :raise FieldError: when the code is blank, too long or has other characters.
     """
     code = clean_text(code, field, max_length=max_length)
     if not _CODE.match(code):
-        raise IndicatorError(_("Use only letters, digits, “_”, “-” and “.”."), field)
+        raise FieldError(_("Use only letters, digits, “_”, “-” and “.”."), field)
     return code
 
 
 def check_identifier(code: str | None, field: str = "code") -> str:
     """An indicator code, usable in rules: a letter or "_" then letters, digits or "_".
 
-    :raise IndicatorError: when it is not such an identifier or is a reserved word.
+    :raise FieldError: when it is not such an identifier or is a reserved word.
     """
     code = clean_text(code, field, max_length=40)
     if not _IDENTIFIER.match(code):
-        raise IndicatorError(_("Start with a letter; use only letters without accents, digits "
+        raise FieldError(_("Start with a letter; use only letters without accents, digits "
                                "and “_”."), field)
     if code.lower() in RESERVED or code.startswith("__"):
-        raise IndicatorError(_("“%(code)s” is a reserved word.", code=code), field)
+        raise FieldError(_("“%(code)s” is a reserved word.", code=code), field)
     return code
 
 
@@ -71,14 +63,14 @@ def check_dates(start: date | None, end: date | None, *, start_field: str,
                 end_field: str, required_end: bool = False) -> None:
     """Start required; end (when given) not before start.
 
-    :raise IndicatorError: on a missing start or an end before the start.
+    :raise FieldError: on a missing start or an end before the start.
     """
     if start is None:
-        raise IndicatorError(_("This field is required."), start_field)
+        raise FieldError(_("This field is required."), start_field)
     if end is None and required_end:
-        raise IndicatorError(_("This field is required."), end_field)
+        raise FieldError(_("This field is required."), end_field)
     if end is not None and end < start:
-        raise IndicatorError(_("This date cannot be before the start date."), end_field)
+        raise FieldError(_("This date cannot be before the start date."), end_field)
 
 
 def created(action: str, obj: Any, fields: Iterable[str] | None = None) -> Any:

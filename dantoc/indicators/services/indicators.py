@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from ...audit import services as audit
 from ...extensions import db
+from ...refusal import FieldError
 from ..models import (
     AGGREGATIONS,
     RULE_SEVERITIES,
@@ -27,7 +28,7 @@ from ..models import (
     indicator_disaggregations,
 )
 from ..rules import RuleError, parse
-from .common import IndicatorError, changed, check_identifier, clean_text
+from .common import changed, check_identifier, clean_text
 
 NUMERIC_TYPES = frozenset({"integer", "decimal", "percent"})
 _FIELDS = ("catalogue_version_id", "group_id", "code", "name", "unit_of_measure", "value_type",
@@ -37,7 +38,7 @@ _FIELDS = ("catalogue_version_id", "group_id", "code", "name", "unit_of_measure"
 def parse_choices(text: str | None) -> list[tuple[str, str]]:
     """Choices written one per line, as ``code | label`` or just ``label``.
 
-    :raise IndicatorError: on a duplicate or over-long code or label.
+    :raise FieldError: on a duplicate or over-long code or label.
     """
     choices: list[tuple[str, str]] = []
     for line in (text or "").splitlines():
@@ -47,9 +48,9 @@ def parse_choices(text: str | None) -> list[tuple[str, str]]:
         if not label:
             continue
         if not code or len(code) > 30 or len(label) > 200:
-            raise IndicatorError(_("Choice “%(line)s” is not valid.", line=line[:60]), "choices")
+            raise FieldError(_("Choice “%(line)s” is not valid.", line=line[:60]), "choices")
         if code in (c for c, _label in choices):
-            raise IndicatorError(_("Choice code “%(code)s” appears twice.", code=code), "choices")
+            raise FieldError(_("Choice code “%(code)s” appears twice.", code=code), "choices")
         choices.append((code, label))
     return choices
 
@@ -68,26 +69,26 @@ def format_choices(indicator: Indicator) -> str:
 def _check_kind(value_type: str, aggregation: str, min_value, max_value, choices,
                 disaggregations) -> None:
     if value_type not in VALUE_TYPES:
-        raise IndicatorError(_("Not a valid choice."), "value_type")
+        raise FieldError(_("Not a valid choice."), "value_type")
     if aggregation not in AGGREGATIONS:
-        raise IndicatorError(_("Not a valid choice."), "aggregation")
+        raise FieldError(_("Not a valid choice."), "aggregation")
     if value_type not in NUMERIC_TYPES and aggregation not in ("none", "sum"):
-        raise IndicatorError(_("Only “sum” or “none” fit this value type."), "aggregation")
+        raise FieldError(_("Only “sum” or “none” fit this value type."), "aggregation")
     if value_type not in NUMERIC_TYPES and (min_value is not None or max_value is not None):
-        raise IndicatorError(_("Only numbers have a minimum and a maximum."), "min_value")
+        raise FieldError(_("Only numbers have a minimum and a maximum."), "min_value")
     if min_value is not None and max_value is not None and min_value > max_value:
-        raise IndicatorError(_("The maximum cannot be below the minimum."), "max_value")
+        raise FieldError(_("The maximum cannot be below the minimum."), "max_value")
     if value_type == "choice" and len(choices) < 2:
-        raise IndicatorError(_("Give at least two choices, one per line."), "choices")
+        raise FieldError(_("Give at least two choices, one per line."), "choices")
     if value_type != "choice" and choices:
-        raise IndicatorError(_("Only the “choice” value type has choices."), "choices")
+        raise FieldError(_("Only the “choice” value type has choices."), "choices")
     if disaggregations and value_type not in NUMERIC_TYPES:
-        raise IndicatorError(_("Only numbers can be disaggregated."), "disaggregations")
+        raise FieldError(_("Only numbers can be disaggregated."), "disaggregations")
 
 
 def _values(group: IndicatorGroup | None, data: dict) -> dict:
     if group is None:
-        raise IndicatorError(_("This field is required."), "group")
+        raise FieldError(_("This field is required."), "group")
     _check_kind(data["value_type"], data["aggregation"], data.get("min_value"),
                 data.get("max_value"), data.get("choices", ()), data.get("disaggregations", ()))
     return {
@@ -112,7 +113,7 @@ def _unique_code(values: dict, current: Indicator | None = None) -> None:
         Indicator.catalogue_version_id == values["catalogue_version_id"],
         Indicator.code == values["code"]))
     if other is not None and other is not current:
-        raise IndicatorError(_("This code is already used in this catalogue version."), "code")
+        raise FieldError(_("This code is already used in this catalogue version."), "code")
 
 
 def create_indicator(*, group: IndicatorGroup, choices: Sequence[tuple[str, str]] = (),
@@ -121,7 +122,7 @@ def create_indicator(*, group: IndicatorGroup, choices: Sequence[tuple[str, str]
 
     :param data: code, name, value_type, aggregation, unit_of_measure, min_value, max_value,
         required, help_text.
-    :raise IndicatorError: on a bad or taken code, min > max, missing choices, …
+    :raise FieldError: on a bad or taken code, min > max, missing choices, …
     """
     data.setdefault("aggregation", "sum" if data.get("value_type") in NUMERIC_TYPES else "none")
     values = _values(group, {**data, "choices": choices, "disaggregations": disaggregations})
@@ -141,11 +142,11 @@ def update_indicator(indicator: Indicator, *, group: IndicatorGroup,
     """Change an indicator (audited). Its code and value type are fixed once a published
     form uses it, and its code while a rule names it.
 
-    :raise IndicatorError: as :func:`create_indicator`, or when the group is in another
+    :raise FieldError: as :func:`create_indicator`, or when the group is in another
         catalogue version.
     """
     if group is not None and group.catalogue_version_id != indicator.catalogue_version_id:
-        raise IndicatorError(_("Choose a group of the same catalogue version."), "group")
+        raise FieldError(_("Choose a group of the same catalogue version."), "group")
     values = _values(group, {**data, "choices": choices, "disaggregations": disaggregations})
     _unique_code(values, indicator)
     _check_frozen(indicator, values)
@@ -165,7 +166,7 @@ def _check_frozen(indicator: Indicator, values: dict) -> None:
     if values["code"] != indicator.code:
         for rule in rules_of(indicator.catalogue_version_id):
             if indicator.code in _rule_codes(rule):
-                raise IndicatorError(_("Rule “%(rule)s” uses this code.", rule=rule.code), "code")
+                raise FieldError(_("Rule “%(rule)s” uses this code.", rule=rule.code), "code")
     if values["code"] == indicator.code and values["value_type"] == indicator.value_type:
         return
     published = db.session.scalar(
@@ -173,7 +174,7 @@ def _check_frozen(indicator: Indicator, values: dict) -> None:
         .where(FormItem.indicator_id == indicator.id, FormVersion.status != "draft").limit(1))
     if published is not None:
         field = "code" if values["code"] != indicator.code else "value_type"
-        raise IndicatorError(_("A published form uses this indicator: this cannot change."),
+        raise FieldError(_("A published form uses this indicator: this cannot change."),
                              field)
 
 
@@ -237,12 +238,12 @@ def _rule_codes(rule: ValidationRule) -> tuple[str, ...]:
 def _rule_values(catalogue_version: CatalogueVersion, code: str, expression: str, message: str,
                  severity: str) -> dict:
     if severity not in RULE_SEVERITIES:
-        raise IndicatorError(_("Not a valid choice."), "severity")
+        raise FieldError(_("Not a valid choice."), "severity")
     expression = clean_text(expression, "expression", max_length=2000)
     try:
         parse(expression, rule_codes(catalogue_version.id))
     except RuleError as error:
-        raise IndicatorError(error.message, "expression") from None
+        raise FieldError(error.message, "expression") from None
     return {"catalogue_version_id": catalogue_version.id,
             "code": check_identifier(code), "expression": expression,
             "message": clean_text(message, "message"), "severity": severity}
@@ -253,14 +254,14 @@ def _unique_rule_code(values: dict, current: ValidationRule | None = None) -> No
         ValidationRule.catalogue_version_id == values["catalogue_version_id"],
         ValidationRule.code == values["code"]))
     if other is not None and other is not current:
-        raise IndicatorError(_("This code is already used in this catalogue version."), "code")
+        raise FieldError(_("This code is already used in this catalogue version."), "code")
 
 
 def create_rule(*, catalogue_version: CatalogueVersion, code: str, expression: str,
                 message: str, severity: str = "error") -> ValidationRule:
     """Create a cross-field rule, checked by the rule parser (audited).
 
-    :raise IndicatorError: on a taken code or an expression the parser refuses.
+    :raise FieldError: on a taken code or an expression the parser refuses.
     """
     values = _rule_values(catalogue_version, code, expression, message, severity)
     _unique_rule_code(values)
@@ -275,7 +276,7 @@ def update_rule(rule: ValidationRule, *, code: str, expression: str, message: st
                 severity: str = "error") -> ValidationRule:
     """Change a rule (audited).
 
-    :raise IndicatorError: as :func:`create_rule`.
+    :raise FieldError: as :func:`create_rule`.
     """
     values = _rule_values(db.session.get(CatalogueVersion, rule.catalogue_version_id), code,
                           expression, message, severity)

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ...extensions import db
+from ...refusal import FieldError
 from ..models import PERIOD_TYPES, Period
-from .common import IndicatorError, changed, check_code, check_dates, clean_text, created
+from .common import changed, check_code, check_dates, clean_text, created
 
 STANDARD_TYPES = ("month", "quarter", "half_year", "year")
 _PATTERNS = {
@@ -37,13 +38,13 @@ def standard_code(period_type: str, year: int, number: int = 1) -> str:
 def standard_period(period_type: str, code: str) -> tuple[date, date, str]:
     """Start, end and (Vietnamese) name of a standard period, from its code.
 
-    :raise IndicatorError: when the code does not fit the period type.
+    :raise FieldError: when the code does not fit the period type.
     """
     match = _PATTERNS[period_type].match(code or "")
     if match is None or not 2000 <= int(match["year"]) <= 2100:
         examples = {"year": "2026", "half_year": "2026-H1", "quarter": "2026-Q3",
                     "month": "2026-11"}
-        raise IndicatorError(_("Write the code like %(example)s.",
+        raise FieldError(_("Write the code like %(example)s.",
                                example=examples[period_type]), "code")
     year, number = int(match["year"]), int(match["n"] if "n" in match.groupdict() else 1)
     months = _MONTHS[period_type]
@@ -65,15 +66,15 @@ def _values(period_type: str, code: str, name: str | None, start_date: date | No
             end_date: date | None, cutoff_date: date | None, opens_on: date | None,
             closes_on: date | None) -> dict:
     if period_type not in PERIOD_TYPES:
-        raise IndicatorError(_("Not a valid choice."), "period_type")
+        raise FieldError(_("Not a valid choice."), "period_type")
     if period_type == "custom":
         code = check_code(code)
         check_dates(start_date, end_date, start_field="start_date", end_field="end_date",
                     required_end=True)
         if cutoff_date is None:
-            raise IndicatorError(_("A custom period needs a cut-off date."), "cutoff_date")
+            raise FieldError(_("A custom period needs a cut-off date."), "cutoff_date")
         if not start_date <= cutoff_date <= end_date:
-            raise IndicatorError(_("The cut-off date must fall within the period."),
+            raise FieldError(_("The cut-off date must fall within the period."),
                                  "cutoff_date")
         name = clean_text(name, "name", max_length=100)
     else:
@@ -91,7 +92,7 @@ def _unique(values: dict, current: Period | None = None) -> None:
     other = db.session.scalar(sa.select(Period).where(
         Period.period_type == values["period_type"], Period.code == values["code"]))
     if other is not None and other is not current:
-        raise IndicatorError(_("This period already exists."), "code")
+        raise FieldError(_("This period already exists."), "code")
 
 
 def create_period(*, period_type: str, code: str, opens_on: date | None,
@@ -101,7 +102,7 @@ def create_period(*, period_type: str, code: str, opens_on: date | None,
     """Create one period (audited). Standard periods take their dates and name from the code;
     custom periods need their own dates and a cut-off date.
 
-    :raise IndicatorError: on a bad or existing code, a window closing before it opens, or
+    :raise FieldError: on a bad or existing code, a window closing before it opens, or
         a custom period without a cut-off date within it.
     """
     values = _values(period_type, code, name, start_date, end_date, cutoff_date, opens_on,
@@ -116,7 +117,7 @@ def update_period(period: Period, *, name: str | None, opens_on: date | None,
                   code: str | None = None) -> Period:
     """Change a period's name and reporting window (and a custom period's dates) (audited).
 
-    :raise IndicatorError: as :func:`create_period`.
+    :raise FieldError: as :func:`create_period`.
     """
     values = _values(period.period_type, code or period.code, name, start_date, end_date,
                      cutoff_date, opens_on, closes_on)
@@ -131,15 +132,15 @@ def generate_periods(period_type: str, year: int, *, opens_before_end: int = 7,
     Each period opens for reporting ``opens_before_end`` days before it ends and closes
     ``closes_after_end`` days after.
 
-    :raise IndicatorError: on a custom type, a year outside 2000–2100 or negative offsets.
+    :raise FieldError: on a custom type, a year outside 2000–2100 or negative offsets.
     """
     if period_type not in STANDARD_TYPES:
-        raise IndicatorError(_("Choose a month, quarter, half-year or year."), "period_type")
+        raise FieldError(_("Choose a month, quarter, half-year or year."), "period_type")
     if not 2000 <= (year or 0) <= 2100:
-        raise IndicatorError(_("Enter a year between 2000 and 2100."), "year")
+        raise FieldError(_("Enter a year between 2000 and 2100."), "year")
     if min(opens_before_end, closes_after_end) < 0 or max(opens_before_end,
                                                           closes_after_end) > 366:
-        raise IndicatorError(_("Enter a number of days between 0 and 366."), "opens_before_end")
+        raise FieldError(_("Enter a number of days between 0 and 366."), "opens_before_end")
     made = []
     for number in range(1, 12 // _MONTHS[period_type] + 1):
         code = standard_code(period_type, year, number)

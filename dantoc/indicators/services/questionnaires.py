@@ -13,6 +13,7 @@ from ... import clock
 from ...audit import services as audit
 from ...catalogs.models import AdminLevel
 from ...extensions import db
+from ...refusal import FieldError
 from ..models import (
     FORM_KINDS,
     PERIOD_TYPES,
@@ -23,30 +24,30 @@ from ..models import (
     FormVersion,
     Indicator,
 )
-from .common import IndicatorError, changed, check_code, clean_text, created
+from .common import changed, check_code, clean_text, created
 
 _FORM_FIELDS = ("code", "kind", "name", "catalogue_version_id", "legal_basis")
 
 
 def _form_values(code: str, kind: str, name: str, legal_basis: str | None) -> dict:
     if kind not in FORM_KINDS:
-        raise IndicatorError(_("Not a valid choice."), "kind")
+        raise FieldError(_("Not a valid choice."), "kind")
     return {"code": check_code(code), "kind": kind, "name": clean_text(name, "name"),
             "legal_basis": clean_text(legal_basis, "legal_basis", required=False)}
 
 
 def _version_values(fill_level: AdminLevel | None, period_type: str) -> dict:
     if fill_level is None:
-        raise IndicatorError(_("This field is required."), "fill_level")
+        raise FieldError(_("This field is required."), "fill_level")
     if period_type not in PERIOD_TYPES:
-        raise IndicatorError(_("Not a valid choice."), "period_type")
+        raise FieldError(_("Not a valid choice."), "period_type")
     return {"fill_level_id": fill_level.id, "period_type": period_type}
 
 
 def _unique_form_code(code: str, current: Form | None = None) -> None:
     other = db.session.scalar(sa.select(Form).where(Form.code == code))
     if other is not None and other is not current:
-        raise IndicatorError(_("This code is already used."), "code")
+        raise FieldError(_("This code is already used."), "code")
 
 
 def create_form(*, code: str, kind: str, name: str, catalogue_version: CatalogueVersion,
@@ -54,12 +55,12 @@ def create_form(*, code: str, kind: str, name: str, catalogue_version: Catalogue
                 legal_basis: str | None = None) -> Form:
     """Create a form with an empty draft version 1 (audited).
 
-    :raise IndicatorError: on a taken code or an unknown kind, level or period type.
+    :raise FieldError: on a taken code or an unknown kind, level or period type.
     """
     values = _form_values(code, kind, name, legal_basis)
     version_values = _version_values(fill_level, period_type)
     if catalogue_version is None:
-        raise IndicatorError(_("This field is required."), "catalogue_version")
+        raise FieldError(_("This field is required."), "catalogue_version")
     _unique_form_code(values["code"])
     form = created("indicators.form.create",
                    Form(catalogue_version_id=catalogue_version.id, **values), _FORM_FIELDS)
@@ -72,7 +73,7 @@ def update_form(form: Form, *, code: str, kind: str, name: str,
                 legal_basis: str | None = None) -> Form:
     """Change a form's code, kind, name or legal basis (audited); its versions keep content.
 
-    :raise IndicatorError: on a taken code or an unknown kind.
+    :raise FieldError: on a taken code or an unknown kind.
     """
     values = _form_values(code, kind, name, legal_basis)
     _unique_form_code(values["code"], form)
@@ -81,7 +82,7 @@ def update_form(form: Form, *, code: str, kind: str, name: str,
 
 def _draft(version: FormVersion) -> FormVersion:
     if version.status != "draft":
-        raise IndicatorError(_("This version is published and cannot change. Make a new "
+        raise FieldError(_("This version is published and cannot change. Make a new "
                                "version instead."))
     return version
 
@@ -90,7 +91,7 @@ def update_version(version: FormVersion, *, fill_level: AdminLevel,
                    period_type: str) -> FormVersion:
     """Change who fills a draft version and how often (audited).
 
-    :raise IndicatorError: when the version is not a draft, or on unknown values.
+    :raise FieldError: when the version is not a draft, or on unknown values.
     """
     return changed("indicators.form_version.update", _draft(version),
                    _version_values(fill_level, period_type))
@@ -104,7 +105,7 @@ def version_of(obj: FormSection | FormItem) -> FormVersion:
 def add_section(version: FormVersion, title: str) -> FormSection:
     """Append a section to a draft version (audited).
 
-    :raise IndicatorError: when the version is published or the title blank.
+    :raise FieldError: when the version is published or the title blank.
     """
     _draft(version)
     title = clean_text(title, "title")
@@ -117,7 +118,7 @@ def add_section(version: FormVersion, title: str) -> FormSection:
 def rename_section(section: FormSection, title: str) -> FormSection:
     """Change a section's title (audited).
 
-    :raise IndicatorError: when the version is published or the title blank.
+    :raise FieldError: when the version is published or the title blank.
     """
     _draft(version_of(section))
     return changed("indicators.section.update", section, {"title": clean_text(title, "title")})
@@ -150,7 +151,7 @@ def _renumber(rows: list) -> None:
 def move_section(section: FormSection, direction: int) -> FormSection:
     """Move a section one place up (-1) or down (+1) in a draft version (audited).
 
-    :raise IndicatorError: when the version is published.
+    :raise FieldError: when the version is published.
     """
     version = _draft(version_of(section))
     before = section.position
@@ -164,7 +165,7 @@ def move_section(section: FormSection, direction: int) -> FormSection:
 def remove_section(section: FormSection) -> None:
     """Remove a section and its items from a draft version (audited).
 
-    :raise IndicatorError: when the version is published.
+    :raise FieldError: when the version is published.
     """
     version = _draft(version_of(section))
     audit.record("indicators.section.delete", section, before=audit.snapshot(section) | {
@@ -177,17 +178,17 @@ def remove_section(section: FormSection) -> None:
 def add_item(section: FormSection, indicator: Indicator | None) -> FormItem:
     """Append an indicator to a section of a draft version (audited).
 
-    :raise IndicatorError: when the version is published, the indicator is of another
+    :raise FieldError: when the version is published, the indicator is of another
         catalogue version, or already in this version.
     """
     version = _draft(version_of(section))
     form = db.session.get(Form, version.form_id)
     if indicator is None or indicator.catalogue_version_id != form.catalogue_version_id:
-        raise IndicatorError(_("Choose an indicator of this form's catalogue version."),
+        raise FieldError(_("Choose an indicator of this form's catalogue version."),
                              "indicator")
     if db.session.scalar(sa.select(FormItem.id).where(
             FormItem.form_version_id == version.id, FormItem.indicator_id == indicator.id)):
-        raise IndicatorError(_("This indicator is already in this version."), "indicator")
+        raise FieldError(_("This indicator is already in this version."), "indicator")
     position = max((i.position for i in section.items), default=0) + 1
     item = FormItem(section_id=section.id, form_version_id=version.id,
                     indicator_id=indicator.id, position=position)
@@ -198,7 +199,7 @@ def add_item(section: FormSection, indicator: Indicator | None) -> FormItem:
 def move_item(item: FormItem, direction: int) -> FormItem:
     """Move an item one place up (-1) or down (+1) within its section (audited).
 
-    :raise IndicatorError: when the version is published.
+    :raise FieldError: when the version is published.
     """
     _draft(version_of(item))
     section = db.session.get(FormSection, item.section_id)
@@ -213,7 +214,7 @@ def move_item(item: FormItem, direction: int) -> FormItem:
 def remove_item(item: FormItem) -> None:
     """Take an item out of a draft version (audited).
 
-    :raise IndicatorError: when the version is published.
+    :raise FieldError: when the version is published.
     """
     _draft(version_of(item))
     section = db.session.get(FormSection, item.section_id)
@@ -226,11 +227,11 @@ def remove_item(item: FormItem) -> None:
 def publish(version: FormVersion) -> FormVersion:
     """Freeze a draft version for good; the form's earlier published version retires (audited).
 
-    :raise IndicatorError: when the version is not a draft or has no indicator.
+    :raise FieldError: when the version is not a draft or has no indicator.
     """
     _draft(version)
     if not any(section.items for section in version.sections):
-        raise IndicatorError(_("Add at least one indicator before publishing."))
+        raise FieldError(_("Add at least one indicator before publishing."))
     for other in db.session.scalars(sa.select(FormVersion).where(
             FormVersion.form_id == version.form_id, FormVersion.status == "published")):
         changed("indicators.form_version.retire", other, {"status": "retired"})
@@ -241,15 +242,15 @@ def publish(version: FormVersion) -> FormVersion:
 def new_version(form: Form) -> FormVersion:
     """Copy the latest published (or retired) version of a form into a new draft (audited).
 
-    :raise IndicatorError: when the form already has a draft or nothing published.
+    :raise FieldError: when the form already has a draft or nothing published.
     """
     versions = list(db.session.scalars(sa.select(FormVersion).where(
         FormVersion.form_id == form.id).order_by(FormVersion.number)))
     if any(v.status == "draft" for v in versions):
-        raise IndicatorError(_("This form already has a draft version."))
+        raise FieldError(_("This form already has a draft version."))
     source = versions[-1] if versions else None
     if source is None:
-        raise IndicatorError(_("This form has no version to copy."))
+        raise FieldError(_("This form has no version to copy."))
     draft = FormVersion(form_id=form.id, number=source.number + 1, status="draft",
                         fill_level_id=source.fill_level_id, period_type=source.period_type)
     db.session.add(draft)

@@ -7,12 +7,14 @@ from flask_babel import gettext as _
 
 from ...accounts.permissions import authorize, require
 from ...extensions import db
+from ...refusal import FieldError
+from ...web.forms import show_error
 from ...web.htmx import render
 from .. import services
 from ..forms import NONE, CatalogueVersionForm, GroupForm
 from ..models import CatalogueVersion, IndicatorGroup
 from .blueprint import bp
-from .common import department_choices, get_or_404, saved, show_error, version_choices
+from .common import department_choices, get_or_404, saved, version_choices
 
 
 @bp.route("/catalogues")
@@ -47,7 +49,7 @@ def _catalogue_form(version: CatalogueVersion | None):
             else:
                 services.update_catalogue_version(version, **form.values())
             return saved("indicators.catalogues")
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     title = _("New catalogue version") if version is None else _("Edit catalogue version")
     return render("indicators/edit.html", form=form, title=title,
@@ -81,7 +83,7 @@ def group_create():
         try:
             services.create_group(**values)
             return saved("indicators.groups", version=form.catalogue_version.data)
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     return render("indicators/edit.html", form=form, title=_("New indicator group"),
                   back=url_for("indicators.groups"))
@@ -101,7 +103,7 @@ def group_edit(group_id: int):
         try:
             services.update_group(group, **form.values(with_version=False))
             return saved("indicators.groups", version=group.catalogue_version_id)
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     return render("indicators/edit.html", form=form, title=_("Edit indicator group"),
                   subtitle=group.catalogue_version.name, back=url_for("indicators.groups"))

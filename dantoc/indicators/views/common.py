@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from ...catalogs.models import AdminLevel, Department
 from ...extensions import db
 from ..forms import NONE, options
 from ..models import CatalogueVersion, IndicatorGroup
-from ..services import IndicatorError
 
 
 def get_or_404(model, pk: int):
@@ -19,16 +17,6 @@ def get_or_404(model, pk: int):
     if obj is None:
         abort(404)
     return obj
-
-
-def show_error(form: FlaskForm, error: IndicatorError) -> None:
-    """Undo the failed write and show the message at its field (or above the form)."""
-    db.session.rollback()
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def saved(endpoint: str, **values):

@@ -7,12 +7,14 @@ from flask import flash, redirect, url_for
 
 from ...accounts.permissions import require
 from ...extensions import db
+from ...refusal import FieldError
+from ...web.forms import show_error
 from ...web.htmx import render, wants_fragment
 from .. import services
 from ..forms import ActionForm, ItemForm, SectionForm, VersionSettingsForm, options
 from ..models import FormItem, FormSection, FormVersion, Indicator, IndicatorGroup
 from .blueprint import bp
-from .common import get_or_404, level_choices, show_error
+from .common import get_or_404, level_choices
 
 DIRECTIONS = {"up": -1, "down": 1}
 
@@ -51,7 +53,7 @@ def version(version_id: int):
     return _page(get_or_404(FormVersion, version_id))
 
 
-def _refused(form, error: services.IndicatorError, version_id: int, name: str):
+def _refused(form, error: FieldError, version_id: int, name: str):
     """A refused change: the message at its field, or above the editor (published, …)."""
     db.session.rollback()
     if error.field is None:
@@ -85,7 +87,7 @@ def version_settings(version_id: int):
         try:
             services.update_version(version, **form.values())
             return _done(version_id)
-        except services.IndicatorError as error:
+        except FieldError as error:
             return _refused(form, error, version_id, "settings")
     return _page(version, settings=form)
 
@@ -100,7 +102,7 @@ def section_add(version_id: int):
         try:
             services.add_section(version, form.title.data)
             return _done(version_id)
-        except services.IndicatorError as error:
+        except FieldError as error:
             return _refused(form, error, version_id, "section")
     return _page(version, section=form)
 
@@ -131,7 +133,7 @@ def item_add(version_id: int):
         try:
             services.add_item(section, form.indicator_obj())
             return _done(version_id)
-        except services.IndicatorError as error:
+        except FieldError as error:
             return _refused(form, error, version_id, "item")
     return _page(version, item=_item_form(version, form))
 
@@ -158,7 +160,7 @@ def _act(obj: FormSection | FormItem, action):
         return _done(version_id)
     try:
         action(obj)
-    except services.IndicatorError as error:
+    except FieldError as error:
         db.session.rollback()
         return _done(version_id, error.message)
     return _done(version_id)

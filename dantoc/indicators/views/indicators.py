@@ -10,12 +10,14 @@ from flask_babel import gettext as _
 
 from ...accounts.permissions import authorize, require
 from ...extensions import db
+from ...refusal import FieldError
+from ...web.forms import show_error
 from ...web.htmx import render
 from .. import services
 from ..forms import NONE, IndicatorForm, IndicatorSearchForm, options
 from ..models import CatalogueVersion, Disaggregation, Indicator, IndicatorGroup
 from .blueprint import bp
-from .common import get_or_404, group_choices, saved, show_error, version_choices
+from .common import get_or_404, group_choices, saved, version_choices
 
 PER_PAGE = 25
 
@@ -82,7 +84,7 @@ def indicator_create():
             authorize("form.manage", values["group"])
             indicator = services.create_indicator(**values)
             return saved("indicators.indicator_list", version=indicator.catalogue_version_id)
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     return render("indicators/edit.html", form=form, title=_("New indicator"),
                   back=url_for("indicators.indicator_list"))
@@ -102,7 +104,7 @@ def indicator_edit(indicator_id: int):
             authorize("form.manage", values["group"])
             services.update_indicator(indicator, **values)
             return saved("indicators.indicator_list", version=indicator.catalogue_version_id)
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     return render("indicators/edit.html", form=form, title=_("Edit indicator"),
                   subtitle=f"{indicator.code} — {indicator.name}",

@@ -9,12 +9,14 @@ from flask_babel import gettext as _
 from ... import clock
 from ...accounts.permissions import require
 from ...extensions import db
+from ...refusal import FieldError
+from ...web.forms import show_error
 from ...web.htmx import render
 from .. import services
 from ..forms import GeneratePeriodsForm, PeriodForm
 from ..models import Period
 from .blueprint import bp
-from .common import get_or_404, saved, show_error
+from .common import get_or_404, saved
 
 
 def _list(generate: GeneratePeriodsForm | None = None):
@@ -45,7 +47,7 @@ def periods_generate():
             db.session.commit()
             flash(_("%(n)s periods created.", n=len(made)))
             return redirect(url_for("indicators.periods", year=form.year.data), code=303)
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     return _list(form)
 
@@ -59,7 +61,7 @@ def period_create():
         try:
             services.create_period(**form.values())
             return saved("indicators.periods")
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     return render("indicators/edit.html", form=form, title=_("New reporting period"),
                   back=url_for("indicators.periods"))
@@ -76,7 +78,7 @@ def period_edit(period_id: int):
         try:
             services.update_period(period, **form.values())
             return saved("indicators.periods")
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     return render("indicators/edit.html", form=form, title=_("Edit reporting period"),
                   subtitle=period.name, back=url_for("indicators.periods"))

@@ -8,13 +8,15 @@ from flask_babel import gettext as _
 
 from ...accounts.permissions import require
 from ...extensions import db
+from ...refusal import FieldError
+from ...web.forms import show_error
 from ...web.htmx import render
 from .. import services
 from ..forms import ActionForm, FormForm
 from ..models import Form, FormVersion
 from ..rules import RuleError, parse
 from .blueprint import bp
-from .common import get_or_404, level_choices, saved, show_error, version_choices
+from .common import get_or_404, level_choices, saved, version_choices
 
 
 @bp.route("/forms")
@@ -38,7 +40,7 @@ def form_create():
             db.session.commit()
             return redirect(url_for("indicators.version", version_id=created.versions[0].id),
                             code=303)
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     return render("indicators/edit.html", form=form, title=_("New form"),
                   back=url_for("indicators.forms"))
@@ -56,7 +58,7 @@ def form_edit(form_id: int):
         try:
             services.update_form(record, **form.values(creating=False))
             return saved("indicators.forms")
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     return render("indicators/edit.html", form=form, title=_("Edit form"),
                   subtitle=record.catalogue_version.name, back=url_for("indicators.forms"))
@@ -72,7 +74,7 @@ def version_publish(version_id: int):
             services.publish(version)
             flash(_("Version %(n)s is published.", n=version.number))
             db.session.commit()
-        except services.IndicatorError as error:
+        except FieldError as error:
             db.session.rollback()
             flash(error.message)
     return redirect(url_for("indicators.version", version_id=version_id), code=303)
@@ -88,7 +90,7 @@ def version_new(form_id: int):
             draft = services.new_version(record)
             db.session.commit()
             return redirect(url_for("indicators.version", version_id=draft.id), code=303)
-        except services.IndicatorError as error:
+        except FieldError as error:
             db.session.rollback()
             flash(error.message)
     return redirect(url_for("indicators.forms"), code=303)

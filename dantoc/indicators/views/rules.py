@@ -7,13 +7,15 @@ from flask_babel import gettext as _
 
 from ...accounts.permissions import require
 from ...extensions import db
+from ...refusal import FieldError
+from ...web.forms import show_error
 from ...web.htmx import render
 from .. import services
 from ..forms import RuleForm
 from ..models import CatalogueVersion, ValidationRule
 from ..rules import RuleError, parse
 from .blueprint import bp
-from .common import get_or_404, saved, show_error, version_choices
+from .common import get_or_404, saved, version_choices
 
 
 @bp.route("/rules")
@@ -48,7 +50,7 @@ def rule_create():
             version = get_or_404(CatalogueVersion, form.catalogue_version.data)
             services.create_rule(catalogue_version=version, **form.values())
             return saved("indicators.rules", version=version.id)
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     return render("indicators/edit.html", form=form, title=_("New rule"),
                   back=url_for("indicators.rules"))
@@ -65,7 +67,7 @@ def rule_edit(rule_id: int):
         try:
             services.update_rule(rule, **form.values())
             return saved("indicators.rules", version=rule.catalogue_version_id)
-        except services.IndicatorError as error:
+        except FieldError as error:
             show_error(form, error)
     codes = ", ".join(sorted(services.rule_codes(rule.catalogue_version_id)))
     return render("indicators/edit.html", form=form, title=_("Edit rule"),
