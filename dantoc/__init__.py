@@ -79,12 +79,14 @@ def _template_globals() -> dict:
     """What every template may use besides its view's context: the permission check and the
     closed sets of state names (templates compare with these, never with string literals)."""
     from .accounts.permissions import can
+    from .indicators.models import FormStatus
     from .reports import states as report_states
     from .submissions import states as submission_states
     from .workflow import Lock
 
     return {"can": can, "submission_states": submission_states,
-            "report_states": report_states, "locks": Lock}
+            "report_states": report_states, "locks": Lock,
+            "form_status": FormStatus}
 
 
 def _register_blueprints(app: Flask) -> None:

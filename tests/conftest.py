@@ -125,7 +125,7 @@ class PostgresDatabases:
 def compiled_translations():
     """Compile ``translations/*/LC_MESSAGES/*.po`` when a ``.mo`` is missing or stale: the
     ``.mo`` files are build output (git-ignored), written atomically."""
-    from dantoc.i18n.catalogs import compile_all
+    from dantoc.i18n.message_catalogs import compile_all
 
     compile_all()
 

@@ -11,7 +11,7 @@ from babel.messages.catalog import Catalog
 
 from dantoc import ROOT, create_app
 from dantoc.extensions import db
-from dantoc.i18n import catalogs
+from dantoc.i18n import message_catalogs
 from tests.conftest import base_config
 
 TEST_TAG = "qaa"
@@ -25,8 +25,8 @@ def write_test_catalog(root) -> None:
     catalog = Catalog(locale=TEST_TAG, header_comment="# TEST DATA, not a language.")
     for msgid, text in TEST_STRINGS.items():
         catalog.add(msgid, text)
-    catalogs.write(catalogs.po_path(TEST_TAG, root), catalog)
-    catalogs.compile_all(root, force=True)
+    message_catalogs.write(message_catalogs.po_path(TEST_TAG, root), catalog)
+    message_catalogs.compile_all(root, force=True)
 
 
 @pytest.fixture(scope="session")

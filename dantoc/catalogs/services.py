@@ -17,9 +17,9 @@ from flask_babel import lazy_gettext as _
 from ..audit import services as audit
 from ..extensions import db
 from ..refusal import FieldError
+from .checks import check_link, check_unit
 from .models import AdminLevel, AdminUnit, Department, EthnicGroup, Religion, UnitLineage
 from .queries import resolve
-from .rules import check_link, check_unit
 
 __all__ = ["add_lineage", "close_unit", "create_department", "create_unit",
            "parent_for", "save_ethnic_group", "save_religion", "update_unit"]

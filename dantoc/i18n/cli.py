@@ -7,36 +7,36 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from . import catalogs
+from . import message_catalogs
 
 translate = AppGroup("translate", help="Interface message catalogs (translations/).")
 
 
 @translate.command("extract")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=catalogs.TRANSLATIONS / "messages.pot", show_default=True)
+              default=message_catalogs.TRANSLATIONS / "messages.pot", show_default=True)
 def extract(output: Path) -> None:
     """Write the template (.pot) of every msgid in dantoc/ and templates/."""
-    template = catalogs.extract()
-    catalogs.write(output, template, sort=False)
+    template = message_catalogs.extract()
+    message_catalogs.write(output, template, sort=False)
     click.echo(f"{len(template)} messages → {output}")
 
 
 @translate.command("update")
 def update() -> None:
     """Re-extract, merge into every catalog (no fuzzy guesses), then compile."""
-    template = catalogs.extract()
-    for name, untranslated in catalogs.update(template).items():
+    template = message_catalogs.extract()
+    for name, untranslated in message_catalogs.update(template).items():
         click.echo(f"{name}: {untranslated} untranslated")
-    catalogs.compile_all(force=True)
+    message_catalogs.compile_all(force=True)
 
 
 @translate.command("compile")
 @click.option("--force", is_flag=True, help="Also recompile catalogs that look up to date.")
 def compile_(force: bool) -> None:
     """Compile .po → .mo (build output, git-ignored); fuzzy entries are left out."""
-    for path in catalogs.compile_all(force=force):
-        click.echo(f"compiled {path.relative_to(catalogs.TRANSLATIONS)}")
+    for path in message_catalogs.compile_all(force=force):
+        click.echo(f"compiled {path.relative_to(message_catalogs.TRANSLATIONS)}")
 
 
 @translate.command("init")
@@ -49,7 +49,7 @@ def init(tag: str) -> None:
     if locale is None:
         raise click.BadParameter(f"unknown locale; registered: {', '.join(registry().tags)}")
     try:
-        path = catalogs.init(locale.catalog_dir, catalogs.extract())
+        path = message_catalogs.init(locale.catalog_dir, message_catalogs.extract())
     except FileExistsError as exists:
         raise click.ClickException(f"{exists} exists already; use update") from None
     click.echo(f"created {path} (empty: untranslated strings fall back to "

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..extensions import db
-from . import catalogs, content
+from . import content, message_catalogs
 from .locales import DEFAULT, SOURCE, InterfaceLocale
 from .messages import file_strings
 from .models import ContentTranslation, InterfaceTranslation
@@ -38,7 +38,7 @@ class Coverage:
 
 def interface_count(locale: InterfaceLocale) -> Count:
     """Interface strings translated for ``locale`` (English msgids count as English)."""
-    reference = catalogs.reference()
+    reference = message_catalogs.reference()
     total = len(reference)
     if locale.tag == SOURCE:
         return Count(total, total)

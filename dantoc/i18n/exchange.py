@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-from . import catalogs, content, services
+from . import content, message_catalogs, services
 from .locales import DEFAULT, InterfaceLocale
 from .messages import FILE_ONLY, db_strings, file_strings
 
@@ -68,7 +68,7 @@ def interface_rows(locale: InterfaceLocale, everything: bool = False) -> list[Ro
         return []
     done = {**file_strings(locale.tag), **db_strings(locale.tag)}
     return [Row(INTERFACE, msgid, vi, msgid, done.get(msgid, ""))
-            for msgid, vi in catalogs.reference().items()
+            for msgid, vi in message_catalogs.reference().items()
             if everything or msgid not in done]
 
 
@@ -159,7 +159,7 @@ def validate(locale: InterfaceLocale, rows: list[Row]) -> tuple[list[tuple], int
     errors, writes, seen, empty = [], [], {}, 0
     if locale.tag == DEFAULT:
         raise ImportRefused([_("Vietnamese is the source language: nothing to import.")])
-    reference, sources = catalogs.reference(), _Sources()
+    reference, sources = message_catalogs.reference(), _Sources()
     for row in rows:
         where = (row.kind, row.key)
         if where in seen:

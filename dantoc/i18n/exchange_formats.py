@@ -18,9 +18,9 @@ from babel.messages.pofile import PoFileError, read_po, write_po
 from flask_babel import gettext as _
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .catalogs import reference
 from .exchange import CONTENT, INTERFACE, ImportRefused, Row
 from .locales import catalog_dir
+from .message_catalogs import reference
 
 COLUMNS = ("kind", "key", "source_vi", "source_en", "translation")
 REQUIRED = ("kind", "key", "translation")

@@ -86,7 +86,7 @@ def db_strings(tag: str) -> dict[str, str]:
 
 def build_chain(tags: tuple[str, ...], with_database: bool = True) -> NullTranslations:
     """One gettext object that tries each locale of ``tags`` in turn, then the msgid."""
-    from .catalogs import reference
+    from .message_catalogs import reference
 
     plural_ids = reference().plural
     head: NullTranslations | None = None
@@ -127,7 +127,7 @@ class ChainDomain(Domain):
 
 def file_strings(tag: str) -> dict[str, str]:
     """Translated strings of ``tag``'s ``.po`` files in every translation directory."""
-    from .catalogs import translated_in_file
+    from .message_catalogs import translated_in_file
 
     name = registry()[tag].catalog_dir
     strings: dict[str, str] = {}

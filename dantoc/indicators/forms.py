@@ -21,7 +21,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..catalogs.models import AdminLevel, Department
 from ..extensions import db
-from .models import CatalogueVersion, Disaggregation, Indicator, IndicatorGroup
+from .models import (
+    CatalogueVersion,
+    Disaggregation,
+    FormStatus,
+    Indicator,
+    IndicatorGroup,
+)
 from .services import parse_choices
 
 VALUE_TYPE_LABELS = {
@@ -37,7 +43,8 @@ PERIOD_TYPE_LABELS = {
     "year": _l("Year"), "custom": _l("Custom (with a cut-off date)"),
 }
 FORM_KIND_LABELS = {"bieu": _l("Report form (biểu)"), "phieu": _l("Questionnaire (phiếu)")}
-STATUS_LABELS = {"draft": _l("draft"), "published": _l("published"), "retired": _l("retired")}
+STATUS_LABELS = {FormStatus.DRAFT: _l("draft"), FormStatus.PUBLISHED: _l("published"),
+                 FormStatus.RETIRED: _l("retired")}
 SEVERITY_LABELS = {"error": _l("Error: blocks submission"), "warning": _l("Warning only")}
 NONE = 0  #: the "no value" option of optional selects
 

@@ -21,7 +21,18 @@ VALUE_TYPES = ("integer", "decimal", "percent", "yes_no", "choice", "text")
 AGGREGATIONS = ("sum", "average", "min", "max", "none")
 PERIOD_TYPES = ("month", "quarter", "half_year", "year", "custom")
 FORM_KINDS = ("bieu", "phieu")
-FORM_STATUSES = ("draft", "published", "retired")
+
+
+class FormStatus:
+    """The closed set of form-version statuses: a draft is edited, a published version is
+    filled in and never edited again, a retired one was replaced by a newer publication."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+FORM_STATUSES = (FormStatus.DRAFT, FormStatus.PUBLISHED, FormStatus.RETIRED)
 RULE_SEVERITIES = ("error", "warning")
 #: Where the options of a disaggregation come from.
 DISAGGREGATION_SOURCES = ("options", "ethnic_groups", "religions")
@@ -230,7 +241,7 @@ class FormVersion(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     form_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forms.id"), index=True)
     number: so.Mapped[int] = so.mapped_column(sa.SmallInteger)
-    status: so.Mapped[str] = so.mapped_column(sa.String(10), default="draft")
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default=FormStatus.DRAFT)
     #: The level of the units that fill this form (village for a phiếu thôn).
     fill_level_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("admin_levels.id"))
     period_type: so.Mapped[str] = so.mapped_column(sa.String(10))
@@ -247,7 +258,8 @@ class FormVersion(db.Model):
         sa.CheckConstraint(_in("status", FORM_STATUSES), name="status"),
         sa.CheckConstraint(_in("period_type", PERIOD_TYPES), name="period_type"),
         sa.CheckConstraint(
-            "(status = 'draft') = (published_at IS NULL)", name="published_at_iff_published"
+            f"(status = '{FormStatus.DRAFT}') = (published_at IS NULL)",
+            name="published_at_iff_published"
         ),
     )
 

@@ -26,7 +26,7 @@ from ..accounts.scope import subtree_ids
 from ..catalogs.models import AdminLevel, AdminUnit
 from ..catalogs.queries import predecessors_on, valid_on
 from ..extensions import db
-from ..indicators.models import Form, FormVersion, Period
+from ..indicators.models import Form, FormStatus, FormVersion, Period
 from ..submissions import queries as entry_queries
 from ..submissions import states as entry_states
 from ..submissions.models import Submission
@@ -220,7 +220,7 @@ def filter_choices() -> tuple[list[Period], list[Form]]:
     """The periods (newest first) and the forms with a published version."""
     periods = db.session.scalars(sa.select(Period).order_by(Period.start_date.desc(),
                                                             Period.code))
-    published = sa.select(FormVersion.form_id).where(FormVersion.status == "published")
+    published = sa.select(FormVersion.form_id).where(FormVersion.status == FormStatus.PUBLISHED)
     forms = db.session.scalars(sa.select(Form).where(Form.id.in_(published))
                                .order_by(Form.code))
     return list(periods), list(forms)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from ..catalogs.models import AdminUnit
 from ..extensions import db
-from ..indicators.models import Form, FormVersion, Indicator, Period
+from ..indicators.models import Form, FormStatus, FormVersion, Indicator, Period
 from . import states
 from .models import Submission, SubmissionValue, SubmissionVersion
 
@@ -31,13 +31,13 @@ def latest_published(form: Form) -> FormVersion | None:
     """The newest published version of ``form``."""
     return db.session.scalar(
         sa.select(FormVersion).where(FormVersion.form_id == form.id,
-                                     FormVersion.status == "published")
+                                     FormVersion.status == FormStatus.PUBLISHED)
         .order_by(FormVersion.number.desc()).limit(1))
 
 
 def _published_for_level(level_id: int) -> list[FormVersion]:
     newest = (sa.select(FormVersion.form_id, sa.func.max(FormVersion.number).label("n"))
-              .where(FormVersion.status == "published").group_by(FormVersion.form_id)
+              .where(FormVersion.status == FormStatus.PUBLISHED).group_by(FormVersion.form_id)
               .subquery())
     return list(db.session.scalars(
         sa.select(FormVersion).join(newest, sa.and_(FormVersion.form_id == newest.c.form_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -51,7 +52,7 @@ def returned_comments(submission) -> list:
 def _load(unit_id: int, form_code: str, period_code: str):
     """Load the target of a form URL, then authorize the village (403 outside it)."""
     unit = db.get_or_404(AdminUnit, unit_id)
-    form = db.first_or_404(db.select(Form).where(Form.code == form_code))
+    form = db.first_or_404(sa.select(Form).where(Form.code == form_code))
     version = queries.latest_published(form)
     period = version and queries.period_by_code(version.period_type, period_code)
     if version is None or period is None or version.fill_level_id != unit.level_id:

@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import Blueprint
 
-from ..rules import show_date
+from ..checks import show_date
 
 bp = Blueprint("catalogs", __name__, url_prefix="/catalogs")
 

@@ -20,6 +20,7 @@ from ..models import (
     CatalogueVersion,
     Disaggregation,
     FormItem,
+    FormStatus,
     FormVersion,
     Indicator,
     IndicatorChoice,
@@ -171,7 +172,8 @@ def _check_frozen(indicator: Indicator, values: dict) -> None:
         return
     published = db.session.scalar(
         sa.select(FormVersion.id).join(FormItem, FormItem.form_version_id == FormVersion.id)
-        .where(FormItem.indicator_id == indicator.id, FormVersion.status != "draft").limit(1))
+        .where(FormItem.indicator_id == indicator.id, FormVersion.status != FormStatus.DRAFT)
+        .limit(1))
     if published is not None:
         field = "code" if values["code"] != indicator.code else "value_type"
         raise FieldError(_("A published form uses this indicator: this cannot change."),

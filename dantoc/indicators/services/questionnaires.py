@@ -21,6 +21,7 @@ from ..models import (
     Form,
     FormItem,
     FormSection,
+    FormStatus,
     FormVersion,
     Indicator,
 )
@@ -65,7 +66,7 @@ def create_form(*, code: str, kind: str, name: str, catalogue_version: Catalogue
     form = created("indicators.form.create",
                    Form(catalogue_version_id=catalogue_version.id, **values), _FORM_FIELDS)
     created("indicators.form_version.create",
-            FormVersion(form_id=form.id, number=1, status="draft", **version_values))
+            FormVersion(form_id=form.id, number=1, status=FormStatus.DRAFT, **version_values))
     return form
 
 
@@ -81,7 +82,7 @@ def update_form(form: Form, *, code: str, kind: str, name: str,
 
 
 def _draft(version: FormVersion) -> FormVersion:
-    if version.status != "draft":
+    if version.status != FormStatus.DRAFT:
         raise FieldError(_("This version is published and cannot change. Make a new "
                                "version instead."))
     return version
@@ -233,10 +234,10 @@ def publish(version: FormVersion) -> FormVersion:
     if not any(section.items for section in version.sections):
         raise FieldError(_("Add at least one indicator before publishing."))
     for other in db.session.scalars(sa.select(FormVersion).where(
-            FormVersion.form_id == version.form_id, FormVersion.status == "published")):
-        changed("indicators.form_version.retire", other, {"status": "retired"})
+            FormVersion.form_id == version.form_id, FormVersion.status == FormStatus.PUBLISHED)):
+        changed("indicators.form_version.retire", other, {"status": FormStatus.RETIRED})
     return changed("indicators.form_version.publish", version,
-                   {"status": "published", "published_at": clock.now()})
+                   {"status": FormStatus.PUBLISHED, "published_at": clock.now()})
 
 
 def new_version(form: Form) -> FormVersion:
@@ -246,12 +247,12 @@ def new_version(form: Form) -> FormVersion:
     """
     versions = list(db.session.scalars(sa.select(FormVersion).where(
         FormVersion.form_id == form.id).order_by(FormVersion.number)))
-    if any(v.status == "draft" for v in versions):
+    if any(v.status == FormStatus.DRAFT for v in versions):
         raise FieldError(_("This form already has a draft version."))
     source = versions[-1] if versions else None
     if source is None:
         raise FieldError(_("This form has no version to copy."))
-    draft = FormVersion(form_id=form.id, number=source.number + 1, status="draft",
+    draft = FormVersion(form_id=form.id, number=source.number + 1, status=FormStatus.DRAFT,
                         fill_level_id=source.fill_level_id, period_type=source.period_type)
     db.session.add(draft)
     db.session.flush()

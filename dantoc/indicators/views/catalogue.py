@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import request, url_for
 from flask_babel import gettext as _
 
@@ -14,14 +15,14 @@ from .. import services
 from ..forms import NONE, CatalogueVersionForm, GroupForm
 from ..models import CatalogueVersion, IndicatorGroup
 from .blueprint import bp
-from .common import department_choices, get_or_404, saved, version_choices
+from .common import department_choices, saved, version_choices
 
 
 @bp.route("/catalogues")
 @require("form.manage")
 def catalogues():
     """The versions of the indicator system, newest first."""
-    rows = db.session.scalars(db.select(CatalogueVersion).order_by(
+    rows = db.session.scalars(sa.select(CatalogueVersion).order_by(
         CatalogueVersion.valid_from.desc(), CatalogueVersion.code)).all()
     return render("indicators/catalogues.html", versions=rows)
 
@@ -37,7 +38,7 @@ def catalogue_create():
 @require("form.manage")
 def catalogue_edit(version_id: int):
     """Change a catalogue version."""
-    return _catalogue_form(get_or_404(CatalogueVersion, version_id))
+    return _catalogue_form(db.get_or_404(CatalogueVersion, version_id))
 
 
 def _catalogue_form(version: CatalogueVersion | None):
@@ -61,7 +62,7 @@ def _catalogue_form(version: CatalogueVersion | None):
 def groups():
     """Indicator groups, optionally of one catalogue version."""
     version_id = request.args.get("version", type=int)
-    query = db.select(IndicatorGroup).join(CatalogueVersion).order_by(
+    query = sa.select(IndicatorGroup).join(CatalogueVersion).order_by(
         CatalogueVersion.code, IndicatorGroup.position, IndicatorGroup.code)
     if version_id:
         query = query.where(IndicatorGroup.catalogue_version_id == version_id)
@@ -93,7 +94,7 @@ def group_create():
 @require("form.manage")
 def group_edit(group_id: int):
     """Change an indicator group (of the user's department, if they have one)."""
-    group = get_or_404(IndicatorGroup, group_id)
+    group = db.get_or_404(IndicatorGroup, group_id)
     authorize("form.manage", group)
     form = GroupForm(code=group.code, name=group.name, position=group.position,
                      department=group.department_id or NONE)

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+import sqlalchemy as sa
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 
 from ...catalogs.models import AdminLevel, Department
 from ...extensions import db
 from ..forms import NONE, options
 from ..models import CatalogueVersion, IndicatorGroup
-
-
-def get_or_404(model, pk: int):
-    """The row with this primary key, or a 404."""
-    obj = db.session.get(model, pk)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 def saved(endpoint: str, **values):
@@ -28,7 +21,7 @@ def saved(endpoint: str, **values):
 
 def version_choices(blank: str | None = None) -> list:
     """Catalogue versions for a select, newest first."""
-    rows = db.session.scalars(db.select(CatalogueVersion).order_by(
+    rows = db.session.scalars(sa.select(CatalogueVersion).order_by(
         CatalogueVersion.valid_from.desc(), CatalogueVersion.code))
     return options(([(NONE, blank)] if blank else []) + [(v.id, f"{v.code} — {v.name}")
                                                           for v in rows])
@@ -37,7 +30,7 @@ def version_choices(blank: str | None = None) -> list:
 def group_choices(version_id: int | None = None,
                   blank: str | None = None) -> list:
     """Indicator groups for a select, optionally of one catalogue version."""
-    query = db.select(IndicatorGroup).join(CatalogueVersion).order_by(
+    query = sa.select(IndicatorGroup).join(CatalogueVersion).order_by(
         CatalogueVersion.code, IndicatorGroup.position, IndicatorGroup.code)
     if version_id:
         query = query.where(IndicatorGroup.catalogue_version_id == version_id)
@@ -48,11 +41,11 @@ def group_choices(version_id: int | None = None,
 
 def department_choices() -> list:
     """Departments for a select, with a "none" option first."""
-    rows = db.session.scalars(db.select(Department).order_by(Department.name))
+    rows = db.session.scalars(sa.select(Department).order_by(Department.name))
     return options([(NONE, _("— none —"))] + [(d.id, d.name) for d in rows])
 
 
 def level_choices() -> list:
     """Administrative levels for a select, top down."""
-    rows = db.session.scalars(db.select(AdminLevel).order_by(AdminLevel.rank))
+    rows = db.session.scalars(sa.select(AdminLevel).order_by(AdminLevel.rank))
     return options((level.id, level.name) for level in rows)

@@ -14,7 +14,7 @@ from .. import services
 from ..forms import ActionForm, ItemForm, SectionForm, VersionSettingsForm, options
 from ..models import FormItem, FormSection, FormVersion, Indicator, IndicatorGroup
 from .blueprint import bp
-from .common import get_or_404, level_choices
+from .common import level_choices
 
 DIRECTIONS = {"up": -1, "down": 1}
 
@@ -50,7 +50,7 @@ def _page(version: FormVersion, problem: str | None = None, **forms):
 @require("form.manage")
 def version(version_id: int):
     """Edit a draft version's sections and items, or read a published one."""
-    return _page(get_or_404(FormVersion, version_id))
+    return _page(db.get_or_404(FormVersion, version_id))
 
 
 def _refused(form, error: FieldError, version_id: int, name: str):
@@ -80,7 +80,7 @@ def _done(version_id: int, problem: str | None = None):
 @require("form.manage")
 def version_settings(version_id: int):
     """Change who fills a draft version and how often."""
-    version = get_or_404(FormVersion, version_id)
+    version = db.get_or_404(FormVersion, version_id)
     form = VersionSettingsForm()
     form.fill_level.choices = level_choices()
     if form.validate_on_submit():
@@ -96,7 +96,7 @@ def version_settings(version_id: int):
 @require("form.manage")
 def section_add(version_id: int):
     """Append a section to a draft version."""
-    version = get_or_404(FormVersion, version_id)
+    version = db.get_or_404(FormVersion, version_id)
     form = SectionForm()
     if form.validate_on_submit():
         try:
@@ -111,7 +111,7 @@ def section_add(version_id: int):
 @require("form.manage")
 def section_move(section_id: int, direction: str):
     """Move a section up or down."""
-    return _act(get_or_404(FormSection, section_id), lambda s: services.move_section(
+    return _act(db.get_or_404(FormSection, section_id), lambda s: services.move_section(
         s, DIRECTIONS.get(direction, 0)))
 
 
@@ -119,17 +119,17 @@ def section_move(section_id: int, direction: str):
 @require("form.manage")
 def section_remove(section_id: int):
     """Remove a section and its items."""
-    return _act(get_or_404(FormSection, section_id), services.remove_section)
+    return _act(db.get_or_404(FormSection, section_id), services.remove_section)
 
 
 @bp.route("/versions/<int:version_id>/items", methods=("POST",))
 @require("form.manage")
 def item_add(version_id: int):
     """Append an indicator to a section."""
-    version = get_or_404(FormVersion, version_id)
+    version = db.get_or_404(FormVersion, version_id)
     form = _item_form(version, ItemForm())
     if form.validate_on_submit():
-        section = get_or_404(FormSection, form.section.data)  # one of this version's
+        section = db.get_or_404(FormSection, form.section.data)  # one of this version's
         try:
             services.add_item(section, form.indicator_obj())
             return _done(version_id)
@@ -142,7 +142,7 @@ def item_add(version_id: int):
 @require("form.manage")
 def item_move(item_id: int, direction: str):
     """Move an item up or down within its section."""
-    return _act(get_or_404(FormItem, item_id), lambda i: services.move_item(
+    return _act(db.get_or_404(FormItem, item_id), lambda i: services.move_item(
         i, DIRECTIONS.get(direction, 0)))
 
 
@@ -150,7 +150,7 @@ def item_move(item_id: int, direction: str):
 @require("form.manage")
 def item_remove(item_id: int):
     """Take an item out of the version."""
-    return _act(get_or_404(FormItem, item_id), services.remove_item)
+    return _act(db.get_or_404(FormItem, item_id), services.remove_item)
 
 
 def _act(obj: FormSection | FormItem, action):

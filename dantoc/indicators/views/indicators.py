@@ -17,7 +17,7 @@ from .. import services
 from ..forms import NONE, IndicatorForm, IndicatorSearchForm, options
 from ..models import CatalogueVersion, Disaggregation, Indicator, IndicatorGroup
 from .blueprint import bp
-from .common import get_or_404, group_choices, saved, version_choices
+from .common import group_choices, saved, version_choices
 
 PER_PAGE = 25
 
@@ -94,7 +94,7 @@ def indicator_create():
 @require("form.manage")
 def indicator_edit(indicator_id: int):
     """Change an indicator (of the user's department's groups, if they have a department)."""
-    indicator = get_or_404(Indicator, indicator_id)
+    indicator = db.get_or_404(Indicator, indicator_id)
     authorize("form.manage", indicator)
     form = IndicatorForm(**_initial(indicator))
     _form_choices(form, indicator.catalogue_version_id)

@@ -16,7 +16,7 @@ from .. import services
 from ..forms import GeneratePeriodsForm, PeriodForm
 from ..models import Period
 from .blueprint import bp
-from .common import get_or_404, saved
+from .common import saved
 
 
 def _list(generate: GeneratePeriodsForm | None = None):
@@ -71,7 +71,7 @@ def period_create():
 @require("form.manage")
 def period_edit(period_id: int):
     """Change a period's name, reporting window (and a custom period's dates)."""
-    period = get_or_404(Period, period_id)
+    period = db.get_or_404(Period, period_id)
     form = PeriodForm(obj=period)
     del form.period_type
     if form.validate_on_submit():

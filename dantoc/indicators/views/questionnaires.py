@@ -16,7 +16,7 @@ from ..forms import ActionForm, FormForm
 from ..models import Form, FormVersion
 from ..rules import RuleError, parse
 from .blueprint import bp
-from .common import get_or_404, level_choices, saved, version_choices
+from .common import level_choices, saved, version_choices
 
 
 @bp.route("/forms")
@@ -50,7 +50,7 @@ def form_create():
 @require("form.manage")
 def form_edit(form_id: int):
     """Change a form's code, kind, name and legal basis."""
-    record = get_or_404(Form, form_id)
+    record = db.get_or_404(Form, form_id)
     form = FormForm(obj=record)
     for name in ("catalogue_version", "fill_level", "period_type"):
         delattr(form, name)
@@ -68,7 +68,7 @@ def form_edit(form_id: int):
 @require("form.manage")
 def version_publish(version_id: int):
     """Publish a draft version: from now on it never changes."""
-    version = get_or_404(FormVersion, version_id)
+    version = db.get_or_404(FormVersion, version_id)
     if ActionForm().validate_on_submit():
         try:
             services.publish(version)
@@ -84,7 +84,7 @@ def version_publish(version_id: int):
 @require("form.manage")
 def version_new(form_id: int):
     """Copy the latest version of a form into a new draft."""
-    record = get_or_404(Form, form_id)
+    record = db.get_or_404(Form, form_id)
     if ActionForm().validate_on_submit():
         try:
             draft = services.new_version(record)
@@ -100,7 +100,7 @@ def version_new(form_id: int):
 @require("form.manage")
 def version_preview(version_id: int):
     """The questionnaire as its respondents will see it, with the rules that apply."""
-    version = get_or_404(FormVersion, version_id)
+    version = db.get_or_404(FormVersion, version_id)
     codes = {item.indicator.code for section in version.sections for item in section.items}
     return render("indicators/preview.html", version=version, form=version.form,
                   rules=_rules_for(version.form.catalogue_version_id, codes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import request, url_for
 from flask_babel import gettext as _
 
@@ -15,7 +16,7 @@ from ..forms import RuleForm
 from ..models import CatalogueVersion, ValidationRule
 from ..rules import RuleError, parse
 from .blueprint import bp
-from .common import get_or_404, saved, version_choices
+from .common import saved, version_choices
 
 
 @bp.route("/rules")
@@ -23,7 +24,7 @@ from .common import get_or_404, saved, version_choices
 def rules():
     """The rules of one catalogue version (or all), with the indicators each concerns."""
     version_id = request.args.get("version", type=int)
-    query = db.select(ValidationRule).join(CatalogueVersion).order_by(
+    query = sa.select(ValidationRule).join(CatalogueVersion).order_by(
         CatalogueVersion.code, ValidationRule.code)
     if version_id:
         query = query.where(ValidationRule.catalogue_version_id == version_id)
@@ -47,7 +48,7 @@ def rule_create():
     form.catalogue_version.choices = version_choices()
     if form.validate_on_submit():
         try:
-            version = get_or_404(CatalogueVersion, form.catalogue_version.data)
+            version = db.get_or_404(CatalogueVersion, form.catalogue_version.data)
             services.create_rule(catalogue_version=version, **form.values())
             return saved("indicators.rules", version=version.id)
         except FieldError as error:
@@ -60,7 +61,7 @@ def rule_create():
 @require("form.manage")
 def rule_edit(rule_id: int):
     """Change a rule of its catalogue version."""
-    rule = get_or_404(ValidationRule, rule_id)
+    rule = db.get_or_404(ValidationRule, rule_id)
     form = RuleForm(obj=rule)
     del form.catalogue_version
     if form.validate_on_submit():
