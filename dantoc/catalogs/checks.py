@@ -57,7 +57,7 @@ def check_unit(values: dict, unit_id: int | None, old_start: date | None) -> Non
 def _check_text(values: dict) -> None:
     if not CODE_PATTERN.fullmatch(values["code"] or ""):
         raise FieldError(_("A code has 1 to 20 letters, digits, dots, dashes or "
-                             "underscores."), "code")
+                           "underscores."), "code")
     if not (values["name"] or "").strip() or len(values["name"]) > 200:
         raise FieldError(_("Give a name of at most 200 characters."), "name")
     if len(values.get("aliases") or "") > 300:
@@ -78,13 +78,13 @@ def _check_type(values: dict) -> None:
         raise FieldError(_("Choose a unit type."), "unit_type")
     if unit_type.level_id != level.id:
         raise FieldError(_("A %(type)s is a unit of the level %(type_level)s, not %(level)s.",
-                             type=unit_type.name, type_level=unit_type.level.name,
-                             level=level.name), "unit_type")
+                           type=unit_type.name, type_level=unit_type.level.name,
+                           level=level.name), "unit_type")
     if not (level.valid_from <= values["valid_from"] and (level.valid_to is None or (
             values["valid_to"] is not None and values["valid_to"] <= level.valid_to))):
         raise FieldError(_("The level %(level)s exists only from %(start)s to %(end)s.",
-                             level=level.name, start=show_date(level.valid_from),
-                             end=show_date(level.valid_to)), "unit_type")
+                           level=level.name, start=show_date(level.valid_from),
+                           end=show_date(level.valid_to)), "unit_type")
 
 
 def _check_overlap(values: dict, unit_id: int | None) -> None:
@@ -105,7 +105,7 @@ def _check_parent(values: dict, unit_id: int | None) -> None:
     if parent is None:
         if level.rank > 1:
             raise FieldError(_("A unit of the level %(level)s needs a parent unit.",
-                                 level=level.name), "parent_code")
+                               level=level.name), "parent_code")
         return
     node = parent if unit_id is not None else None  # a new unit has nothing below it
     for _depth in range(MAX_DEPTH):
@@ -113,12 +113,12 @@ def _check_parent(values: dict, unit_id: int | None) -> None:
             break
         if node.id == unit_id:
             raise FieldError(_("%(parent)s is below this unit: a unit cannot be placed "
-                                 "under itself.", parent=parent.name), "parent_code")
+                               "under itself.", parent=parent.name), "parent_code")
         node = node.parent
     if parent.level.rank >= level.rank:
         raise FieldError(_("A unit of the level %(level)s cannot be placed under %(parent)s "
-                             "(level %(parent_level)s).", level=level.name, parent=parent.name,
-                             parent_level=parent.level.name), "parent_code")
+                           "(level %(parent_level)s).", level=level.name, parent=parent.name,
+                           parent_level=parent.level.name), "parent_code")
     if not covers(parent, values["valid_from"], values["valid_to"]):
         raise FieldError(_(
             "The parent %(parent)s exists only from %(start)s to %(end)s; the unit's dates must "
@@ -137,7 +137,7 @@ def _check_children(values: dict, unit_id: int) -> None:
                 end=show_date(child.valid_to)), "valid_to")
         if child.level.rank <= values["level"].rank:
             raise FieldError(_("%(child)s (under this unit) is not at a lower level.",
-                                 child=child.name), "unit_type")
+                               child=child.name), "unit_type")
 
 
 def check_link(kind: str, source: AdminUnit | None, target: AdminUnit | None,
@@ -163,7 +163,7 @@ def _check_share(kind: str, source: AdminUnit, share: Decimal | None) -> None:
     if kind != "split":
         if share is not None:
             raise FieldError(_("Only a split has a share: a merge, rename or transfer passes "
-                                 "on the whole unit."), "share")
+                               "on the whole unit."), "share")
         return
     if share is None or not (0 < share <= 1):
         raise FieldError(_("The share must be more than 0 and at most 1."), "share")
@@ -171,8 +171,8 @@ def _check_share(kind: str, source: AdminUnit, share: Decimal | None) -> None:
         UnitLineage.from_unit_id == source.id, UnitLineage.kind == "split")) or Decimal(0)
     if taken + share > 1:
         raise FieldError(_("The shares of %(unit)s would add up to more than 1 "
-                             "(%(taken)s already given).", unit=source.name, taken=taken),
-                           "share")
+                           "(%(taken)s already given).", unit=source.name, taken=taken),
+                         "share")
 
 
 def _check_link_dates(source: AdminUnit, target: AdminUnit, day: date | None) -> None:
@@ -180,10 +180,10 @@ def _check_link_dates(source: AdminUnit, target: AdminUnit, day: date | None) ->
         raise FieldError(_("Give the date from which the change applies."), "effective_date")
     if not source.valid_on(day - timedelta(days=1)):
         raise FieldError(_("%(unit)s did not exist on the day before %(date)s.",
-                             unit=source.name, date=show_date(day)), "effective_date")
+                           unit=source.name, date=show_date(day)), "effective_date")
     if not target.valid_on(day):
         raise FieldError(_("%(unit)s is not valid on %(date)s.", unit=target.name,
-                             date=show_date(day)), "effective_date")
+                           date=show_date(day)), "effective_date")
 
 
 def _check_link_graph(source: AdminUnit, target: AdminUnit) -> None:
@@ -195,5 +195,5 @@ def _check_link_graph(source: AdminUnit, target: AdminUnit) -> None:
         raise FieldError(_("This link is already recorded."), "to_unit")
     if any(step.unit.id == target.id for step in predecessors(source)):
         raise FieldError(_("%(unit)s is already an earlier form of %(source)s: the link "
-                             "would go back in time.", unit=target.name, source=source.name),
-                           "to_unit")
+                           "would go back in time.", unit=target.name, source=source.name),
+                         "to_unit")

@@ -51,7 +51,7 @@ def parent_for(code: str | None, on: date | None) -> AdminUnit | None:
     parent = resolve(code, on) if on is not None else None
     if parent is None:
         raise FieldError(_("No unit has the code %(code)s on the start date.", code=code),
-                           "parent_code")
+                         "parent_code")
     return parent
 
 
@@ -197,7 +197,7 @@ def save_religion(religion: Religion | None, **given) -> Religion:
         raise FieldError(_("Give a name of at most 150 characters."), "name")
     if (fields["followers_census_2019"] or 0) < 0:
         raise FieldError(_("A number of followers cannot be negative."),
-                           "followers_census_2019")
+                         "followers_census_2019")
     for name in ("code", "name"):
         _refuse_taken(Religion, name, fields[name], religion.id if religion else None)
     return _save(Religion, religion, fields, "catalog.religion")
@@ -211,7 +211,7 @@ def create_department(code: str, name: str) -> Department:
     code, name = _clean(code), _clean(name)
     if not code or not re.fullmatch(r"[0-9A-Za-z._-]{1,30}", code):
         raise FieldError(_("A code has 1 to 30 letters, digits, dots, dashes or "
-                             "underscores."), "code")
+                           "underscores."), "code")
     if not name or len(name) > 200:
         raise FieldError(_("Give a name of at most 200 characters."), "name")
     _refuse_taken(Department, "code", code, None)

@@ -119,7 +119,7 @@ def create_disaggregation(*, code: str, name: str, source: str = "options",
         raise FieldError(_("Not a valid choice."), "source")
     if (source == "options") != bool(options):
         raise FieldError(_("Options are needed exactly when the source is a fixed list."),
-                             "options")
+                         "options")
     disaggregation = Disaggregation(code=code, name=clean_text(name, "name", max_length=100),
                                     source=source)
     disaggregation.options = [DisaggregationOption(code=check_code(c, "options"), label=label,

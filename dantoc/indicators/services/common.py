@@ -53,7 +53,7 @@ def check_identifier(code: str | None, field: str = "code") -> str:
     code = clean_text(code, field, max_length=40)
     if not _IDENTIFIER.match(code):
         raise FieldError(_("Start with a letter; use only letters without accents, digits "
-                               "and “_”."), field)
+                           "and “_”."), field)
     if code.lower() in RESERVED or code.startswith("__"):
         raise FieldError(_("“%(code)s” is a reserved word.", code=code), field)
     return code

@@ -177,7 +177,7 @@ def _check_frozen(indicator: Indicator, values: dict) -> None:
     if published is not None:
         field = "code" if values["code"] != indicator.code else "value_type"
         raise FieldError(_("A published form uses this indicator: this cannot change."),
-                             field)
+                         field)
 
 
 def _set_choices(indicator: Indicator, choices: Sequence[tuple[str, str]]) -> None:

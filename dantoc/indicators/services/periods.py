@@ -45,7 +45,7 @@ def standard_period(period_type: str, code: str) -> tuple[date, date, str]:
         examples = {"year": "2026", "half_year": "2026-H1", "quarter": "2026-Q3",
                     "month": "2026-11"}
         raise FieldError(_("Write the code like %(example)s.",
-                               example=examples[period_type]), "code")
+                           example=examples[period_type]), "code")
     year, number = int(match["year"]), int(match["n"] if "n" in match.groupdict() else 1)
     months = _MONTHS[period_type]
     first = (number - 1) * months + 1
@@ -75,7 +75,7 @@ def _values(period_type: str, code: str, name: str | None, start_date: date | No
             raise FieldError(_("A custom period needs a cut-off date."), "cutoff_date")
         if not start_date <= cutoff_date <= end_date:
             raise FieldError(_("The cut-off date must fall within the period."),
-                                 "cutoff_date")
+                             "cutoff_date")
         name = clean_text(name, "name", max_length=100)
     else:
         start_date, end_date, default_name = standard_period(period_type, (code or "").strip())

@@ -84,7 +84,7 @@ def update_form(form: Form, *, code: str, kind: str, name: str,
 def _draft(version: FormVersion) -> FormVersion:
     if version.status != FormStatus.DRAFT:
         raise FieldError(_("This version is published and cannot change. Make a new "
-                               "version instead."))
+                           "version instead."))
     return version
 
 
@@ -186,7 +186,7 @@ def add_item(section: FormSection, indicator: Indicator | None) -> FormItem:
     form = db.session.get(Form, version.form_id)
     if indicator is None or indicator.catalogue_version_id != form.catalogue_version_id:
         raise FieldError(_("Choose an indicator of this form's catalogue version."),
-                             "indicator")
+                         "indicator")
     if db.session.scalar(sa.select(FormItem.id).where(
             FormItem.form_version_id == version.id, FormItem.indicator_id == indicator.id)):
         raise FieldError(_("This indicator is already in this version."), "indicator")
