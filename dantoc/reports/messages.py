@@ -29,33 +29,41 @@ def village_labels() -> dict[str, str]:
 
 
 def lock_message(reason: str, period=None, report=None) -> str:
-    """Why the viewer cannot act on a report now."""
-    if reason == Lock.TOP_LEVEL:
-        return _("This is the top level: its figures are the sum of the approved reports below "
-                 "it, and there is nothing to submit above it.")
-    if reason == Lock.APPROVED:
-        return _("This report was approved and is locked. Only the level above can reopen it, "
-                 "with a reason.")
-    if reason == Lock.PERIOD_CLOSED and period is not None:
-        return _("Reporting for %(period)s closed on %(closes)s (with %(days)s days for the "
-                 "commune report): this report can no longer be submitted.",
-                 period=format_period(period), closes=format_date(period.closes_on),
-                 days=grace_days())
-    if reason == Lock.PERIOD_NOT_OPEN and period is not None:
-        return _("Reporting for %(period)s opens on %(opens)s.", period=format_period(period),
-                 opens=format_date(period.opens_on))
-    if reason == Lock.AWAITING_DECISION:
-        return _("This report was submitted and is waiting for the decision of the level above.")
-    if reason == Lock.PARENT_UP:
-        return _("The report of the level above has been submitted or approved, which locks "
-                 "this one. It must be returned or reopened first.")
-    if reason == Lock.WITH_OWNER:
-        return _("The unit's officers have not submitted this report yet: there is nothing to "
-                 "approve.")
-    if reason == Lock.OWN_SUBMISSION:
-        return _("You submitted this report, so another officer must approve or return it.")
-    return _("You can view this report but not act on it: the unit's own officers submit it "
-             "and an officer of a level above approves or returns it.")
+    """Why the viewer cannot act on a report now (a lock about the period needs it)."""
+    words = _REPORT_LOCKS.get(reason)
+    if words is None or (period is None and reason in _ABOUT_THE_PERIOD):
+        return _("You can view this report but not act on it: the unit's own officers submit it "
+                 "and an officer of a level above approves or returns it.")
+    return words(period)
+
+
+_ABOUT_THE_PERIOD = (Lock.PERIOD_CLOSED, Lock.PERIOD_NOT_OPEN)
+#: Lock → its message on the report page, given the period.
+_REPORT_LOCKS = {
+    Lock.TOP_LEVEL: lambda period: _(
+        "This is the top level: its figures are the sum of the approved reports below it, and "
+        "there is nothing to submit above it."),
+    Lock.APPROVED: lambda period: _(
+        "This report was approved and is locked. Only the level above can reopen it, with a "
+        "reason."),
+    Lock.PERIOD_CLOSED: lambda period: _(
+        "Reporting for %(period)s closed on %(closes)s (with %(days)s days for the commune "
+        "report): this report can no longer be submitted.", period=format_period(period),
+        closes=format_date(period.closes_on), days=grace_days()),
+    Lock.PERIOD_NOT_OPEN: lambda period: _(
+        "Reporting for %(period)s opens on %(opens)s.", period=format_period(period),
+        opens=format_date(period.opens_on)),
+    Lock.AWAITING_DECISION: lambda period: _(
+        "This report was submitted and is waiting for the decision of the level above."),
+    Lock.PARENT_UP: lambda period: _(
+        "The report of the level above has been submitted or approved, which locks this one. "
+        "It must be returned or reopened first."),
+    Lock.WITH_OWNER: lambda period: _(
+        "The unit's officers have not submitted this report yet: there is nothing to "
+        "approve."),
+    Lock.OWN_SUBMISSION: lambda period: _(
+        "You submitted this report, so another officer must approve or return it."),
+}
 
 
 def refusal(error: Refusal, period=None) -> str:

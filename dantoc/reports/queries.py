@@ -112,24 +112,23 @@ def parent_report(t: Target) -> UnitReport | None:
     return find(t.form.id, t.unit.parent_id, t.period.id)
 
 
-def submissions_by_unit(form_id: int, period_id: int, unit_ids) -> dict[int, Submission]:
+def _by_unit(model, form_id: int, period_id: int, unit_ids) -> dict:
+    """unit id → the row of ``model`` (a submission or a report) of the form and period."""
     ids = list(unit_ids)
     if not ids:
         return {}
-    rows = db.session.scalars(sa.select(Submission).where(
-        Submission.form_id == form_id, Submission.period_id == period_id,
-        Submission.unit_id.in_(ids)).execution_options(populate_existing=True))
-    return {s.unit_id: s for s in rows}
+    rows = db.session.scalars(sa.select(model).where(
+        model.form_id == form_id, model.period_id == period_id,
+        model.unit_id.in_(ids)).execution_options(populate_existing=True))
+    return {row.unit_id: row for row in rows}
+
+
+def submissions_by_unit(form_id: int, period_id: int, unit_ids) -> dict[int, Submission]:
+    return _by_unit(Submission, form_id, period_id, unit_ids)
 
 
 def reports_by_unit(form_id: int, period_id: int, unit_ids) -> dict[int, UnitReport]:
-    ids = list(unit_ids)
-    if not ids:
-        return {}
-    rows = db.session.scalars(sa.select(UnitReport).where(
-        UnitReport.form_id == form_id, UnitReport.period_id == period_id,
-        UnitReport.unit_id.in_(ids)).execution_options(populate_existing=True))
-    return {r.unit_id: r for r in rows}
+    return _by_unit(UnitReport, form_id, period_id, unit_ids)
 
 
 @dataclass

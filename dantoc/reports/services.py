@@ -20,12 +20,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..extensions import db
 from ..refusal import Refusal
-from ..workflow import REASON_MAX, Lock
+from ..workflow import REASON_MAX, Lock, insert_first
 from . import queries, states
 from .models import UnitReport, UnitReportSource
 from .queries import Child, Target
@@ -69,13 +68,7 @@ def _create(t: Target) -> UnitReport | None:
     """Insert the open row, or None when a concurrent request inserted it first."""
     report = UnitReport(form_id=t.form.id, unit_id=t.unit.id, period_id=t.period.id,
                         state=states.OPEN, version=0, missing_note=[])
-    try:
-        with db.session.begin_nested():
-            db.session.add(report)
-            db.session.flush()
-    except IntegrityError:
-        return None
-    return report
+    return insert_first(report)
 
 
 def _missing_note(waiting: list[Child], reasons: dict[int, str]) -> list[dict]:

@@ -24,17 +24,23 @@ def status_labels() -> dict[str, str]:
 
 
 def lock_message(reason: str | None, period: Period) -> str:
-    """Why the form cannot be changed now."""
-    if reason == Lock.PERIOD_CLOSED:
-        return _("Reporting for %(period)s is closed (open from %(opens)s to %(closes)s). "
-                 "Contact the commune if a correction is needed.", period=format_period(period),
-                 opens=format_date(period.opens_on), closes=format_date(period.closes_on))
-    if reason == Lock.APPROVED:
-        return _("This report has been approved and can no longer be changed.")
-    if reason == Lock.AWAITING_DECISION:
-        return _("This report was submitted and is waiting for the commune's review. You can "
-                 "change it if the commune returns it.")
-    return _("You cannot report for this village.")
+    """Why the form cannot be changed now (the village head's words)."""
+    words = _ENTRY_LOCKS.get(reason)
+    return words(period) if words else _("You cannot report for this village.")
+
+
+#: Lock → its message on the village head's form, given the period.
+_ENTRY_LOCKS = {
+    Lock.PERIOD_CLOSED: lambda period: _(
+        "Reporting for %(period)s is closed (open from %(opens)s to %(closes)s). Contact the "
+        "commune if a correction is needed.", period=format_period(period),
+        opens=format_date(period.opens_on), closes=format_date(period.closes_on)),
+    Lock.APPROVED: lambda period: _(
+        "This report has been approved and can no longer be changed."),
+    Lock.AWAITING_DECISION: lambda period: _(
+        "This report was submitted and is waiting for the commune's review. You can change it "
+        "if the commune returns it."),
+}
 
 
 def refusal(error: Refusal, period: Period) -> str:
@@ -57,20 +63,26 @@ def lock_of(submission) -> str | None:
 
 def review_lock_message(reason: str | None, period: Period) -> str | None:
     """Why the officer on the review page cannot approve or return now (None: they can)."""
-    if reason == Lock.NO_AUTHORITY:
-        return _("You can read this report but not decide on it: approving, returning and "
-                 "un-approving a village's report is for the officers of its commune.")
-    if reason == Lock.WITH_OWNER:
-        return _("This report is with the village for correction. You can act on it again "
-                 "when the village sends the corrected version.")
-    if reason == Lock.APPROVED:
-        return _("This report is approved and locked. To change that, withdraw the approval "
-                 "with a reason: you can then return it or approve it again.")
-    if reason == Lock.PERIOD_CLOSED:
-        return _("This report is approved and reporting for %(period)s is closed "
-                 "(%(closes)s): the approval can no longer be withdrawn.",
-                 period=format_period(period), closes=format_date(period.closes_on))
-    return None
+    words = _REVIEW_LOCKS.get(reason)
+    return words(period) if words else None
+
+
+#: Lock → its message on the review page, given the period.
+_REVIEW_LOCKS = {
+    Lock.NO_AUTHORITY: lambda period: _(
+        "You can read this report but not decide on it: approving, returning and un-approving "
+        "a village's report is for the officers of its commune."),
+    Lock.WITH_OWNER: lambda period: _(
+        "This report is with the village for correction. You can act on it again when the "
+        "village sends the corrected version."),
+    Lock.APPROVED: lambda period: _(
+        "This report is approved and locked. To change that, withdraw the approval with a "
+        "reason: you can then return it or approve it again."),
+    Lock.PERIOD_CLOSED: lambda period: _(
+        "This report is approved and reporting for %(period)s is closed (%(closes)s): the "
+        "approval can no longer be withdrawn.", period=format_period(period),
+        closes=format_date(period.closes_on)),
+}
 
 
 def pending_hidden() -> str:

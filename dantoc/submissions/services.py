@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..audit import services as audit
@@ -29,7 +28,7 @@ from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..indicators.models import FormVersion, Period
 from ..refusal import Refusal
-from ..workflow import Lock
+from ..workflow import Lock, insert_first
 from . import states
 from .checks import Cell
 from .forms import plain
@@ -96,13 +95,7 @@ def _create(target: Target, key: uuid.UUID, state: str, user) -> Submission | No
         form_version_id=target.form_version.id, unit_id=target.unit.id,
         period_id=target.period.id, state=state,
         current_version=0 if state == states.DRAFT else 1, created_by_id=user.id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(submission)
-            db.session.flush()
-    except IntegrityError:
-        return None
-    return submission
+    return insert_first(submission)
 
 
 def _new(target: Target, key: uuid.UUID, state: str, period_open: bool, user):

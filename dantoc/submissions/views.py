@@ -151,13 +151,24 @@ def _post(page: Page):
     return _save(page, *identity)
 
 
-def _save(page: Page, key: uuid.UUID, base: int):
-    """Save a draft: keeps what was typed, even invalid text; 303 back, or a status swap."""
+def _write(page: Page, write, then):
+    """Run a service write for the page: commit and answer ``then(result)``, or answer the
+    refusal (nothing of it is kept)."""
     try:
-        services.save_draft(page.target, key, base, page.payload(), current_user)
+        result = write()
     except Refusal as error:
         return _refused(page, error)
     db.session.commit()
+    return then(result)
+
+
+def _save(page: Page, key: uuid.UUID, base: int):
+    """Save a draft: keeps what was typed, even invalid text; 303 back, or a status swap."""
+    return _write(page, lambda: services.save_draft(page.target, key, base, page.payload(),
+                                                    current_user), lambda _s: _saved(page))
+
+
+def _saved(page: Page):
     if wants_fragment():
         page.saved_at = clock.now()
         return render("submissions/entry.html", "submissions/_status.html", entry=page)
@@ -168,22 +179,15 @@ def _save(page: Page, key: uuid.UUID, base: int):
 def _submit(page: Page, key: uuid.UUID, base: int):
     """Submit: full validation; on errors the draft keeps the input and nothing is submitted."""
     if page.checks.blocking:
-        return _invalid(page, key, base)
+        return _write(page, lambda: services.save_draft(page.target, key, base, page.payload(),
+                                                        current_user), lambda _s: _invalid(page))
     cells = checks.cells(page.spec, page.grids, page.form)
-    try:
-        result = services.submit(page.target, key, base, page.payload(), cells, current_user)
-    except Refusal as error:
-        return _refused(page, error)
-    db.session.commit()
-    return _received(result)
+    return _write(page, lambda: services.submit(page.target, key, base, page.payload(), cells,
+                                                current_user), _received)
 
 
-def _invalid(page: Page, key: uuid.UUID, base: int):
-    try:
-        services.save_draft(page.target, key, base, page.payload(), current_user)
-    except Refusal as error:
-        return _refused(page, error)
-    db.session.commit()
+def _invalid(page: Page):
+    """The draft was kept with its errors: say what to fix."""
     if wants_json():
         return refuse("invalid", fields={name: [m.text for m in msgs]
                                          for name, msgs in page.checks.messages.items()})

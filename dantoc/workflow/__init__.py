@@ -7,7 +7,9 @@ from .core import (
     Action,
     Lock,
     Workflow,
+    insert_first,
     required_reason,
 )
 
-__all__ = ["ABOVE", "OWNER", "REASON_MAX", "Action", "Lock", "Workflow", "required_reason"]
+__all__ = ["ABOVE", "OWNER", "REASON_MAX", "Action", "Lock", "Workflow", "insert_first",
+           "required_reason"]

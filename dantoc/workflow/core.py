@@ -34,6 +34,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..audit import services as audit
@@ -227,6 +228,18 @@ class Workflow:
                      after={"state": new, "version": after_version, "reason": reason,
                             **(details or {})})
         return row
+
+
+def insert_first(row: Any) -> Any | None:
+    """Insert a record's first row in a savepoint; None when a concurrent request inserted
+    it first (the table's unique constraint decides, and the caller reads the winner)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        return None
+    return row
 
 
 def required_reason(text: str | None) -> str:

@@ -104,23 +104,22 @@ def user_edit(user_id: int):
 @require("user.manage")
 def user_disable(user_id: int):
     """Disable an account: its sessions end and its phones are revoked at once."""
-    user = _target(user_id)
-    _action()
-    services.set_active(user, False)
-    db.session.commit()
-    flash(_("The account was disabled and signed out everywhere."))
-    return redirect(url_for("accounts.user_detail", user_id=user.id), code=303)
+    return _set_active(user_id, False, _("The account was disabled and signed out everywhere."))
 
 
 @bp.route("/users/<int:user_id>/enable", methods=("POST",))
 @require("user.manage")
 def user_enable(user_id: int):
     """Enable a disabled account again."""
+    return _set_active(user_id, True, _("The account was enabled."))
+
+
+def _set_active(user_id: int, active: bool, message: str):
     user = _target(user_id)
     _action()
-    services.set_active(user, True)
+    services.set_active(user, active)
     db.session.commit()
-    flash(_("The account was enabled."))
+    flash(message)
     return redirect(url_for("accounts.user_detail", user_id=user.id), code=303)
 
 

@@ -12,8 +12,7 @@ from flask_babel import gettext as _
 from ... import clock
 from ...accounts.permissions import require
 from ...extensions import db
-from ...refusal import FieldError
-from ...web.forms import show_error
+from ...web.forms import submitted
 from ...web.htmx import render
 from .. import queries, services
 from ..forms import DepartmentForm, ImportForm, TextFilterForm
@@ -120,13 +119,9 @@ def _departments_page(form: DepartmentForm):
 def department_create():
     """Add a department."""
     form = DepartmentForm()
-    if form.validate_on_submit():
-        try:
-            services.create_department(form.code.data, form.name.data)
-        except FieldError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The department was added."))
-            return redirect(url_for(".departments"), code=303)
-    return _departments_page(form)
+    done, _department = submitted(form, lambda: services.create_department(form.code.data,
+                                                                           form.name.data))
+    if not done:
+        return _departments_page(form)
+    flash(_("The department was added."))
+    return redirect(url_for(".departments"), code=303)

@@ -11,8 +11,7 @@ from flask_login import current_user
 from ... import clock
 from ...accounts.permissions import authorize, can, require
 from ...extensions import db
-from ...refusal import FieldError
-from ...web.forms import show_error
+from ...web.forms import submitted
 from ...web.htmx import render
 from .. import queries, services
 from ..forms import (
@@ -104,15 +103,15 @@ def _unit_fields(form: UnitForm, unit: AdminUnit | None) -> dict:
 
 
 def _save(form: UnitForm, unit: AdminUnit | None) -> AdminUnit | None:
-    """Create or correct a unit from the form; None (and the message on the form) if refused."""
-    try:
+    """Create or correct a unit from a valid POST of the form; None when not posted, not valid
+    or refused (the message is then on the form)."""
+    def write():
         fields = _unit_fields(form, unit)
-        saved = services.update_unit(unit, **fields) if unit else services.create_unit(**fields)
-    except FieldError as error:
-        show_error(form, error, FIELD_ALIASES)
-        return None
-    db.session.commit()
-    flash(_("The unit was saved."))
+        return services.update_unit(unit, **fields) if unit else services.create_unit(**fields)
+
+    done, saved = submitted(form, write, FIELD_ALIASES)
+    if done:
+        flash(_("The unit was saved."))
     return saved
 
 
@@ -122,7 +121,7 @@ def unit_create():
     """A new unit version, e.g. a village (thôn, bản) under a commune."""
     form = UnitForm(data={"parent_code": request.args.get("parent", ""),
                           "valid_from": clock.today()}).fill()
-    if form.validate_on_submit() and (unit := _save(form, None)):
+    if unit := _save(form, None):
         return redirect(url_for(".unit_detail", unit_id=unit.id), code=303)
     return render("catalogs/unit_form.html", form=form, unit=None)
 
@@ -141,7 +140,7 @@ def unit_edit(unit_id: int):
                           "parent_code": unit.parent.code if unit.parent else ""}).fill()
     if unknown_start:
         form.allow_unknown_start()
-    if form.validate_on_submit() and _save(form, unit):
+    if _save(form, unit):
         return redirect(url_for(".unit_detail", unit_id=unit.id), code=303)
     return render("catalogs/unit_form.html", form=form, unit=unit)
 
@@ -150,38 +149,32 @@ def unit_edit(unit_id: int):
 @require("catalog.manage")
 def unit_close(unit_id: int):
     """End a unit version on a given last day."""
-    unit = db.get_or_404(AdminUnit, unit_id)
-    _authorize(unit)
     form = CloseUnitForm()
-    if form.validate_on_submit():
-        try:
-            services.close_unit(unit, form.valid_to.data)
-        except FieldError as error:
-            show_error(form, error, FIELD_ALIASES)
-        else:
-            db.session.commit()
-            flash(_("The unit was closed."))
-            return redirect(url_for(".unit_detail", unit_id=unit.id), code=303)
-    return _detail(unit, close_form=form)
+    return _on_unit(unit_id, form, "close_form", _("The unit was closed."),
+                    lambda unit: services.close_unit(unit, form.valid_to.data))
 
 
 @bp.route("/units/<int:unit_id>/lineage", methods=("POST",))
 @require("catalog.manage")
 def lineage_add(unit_id: int):
     """Record that this unit went (wholly or partly) into a later unit."""
+    form = LineageForm()
+    return _on_unit(unit_id, form, "lineage_form", _("The link was recorded."),
+                    lambda unit: services.add_lineage(
+                        kind=form.kind.data, from_unit=unit,
+                        to_unit=queries.resolve(form.to_code.data.strip(),
+                                                form.effective_date.data),
+                        effective_date=form.effective_date.data, share=form.share.data,
+                        legal_basis=form.legal_basis.data))
+
+
+def _on_unit(unit_id: int, form, name: str, message: str, write):
+    """A form on the unit page: on success back to the page with ``message``, else the page
+    with the form (``name``) and its messages."""
     unit = db.get_or_404(AdminUnit, unit_id)
     _authorize(unit)
-    form = LineageForm()
-    if form.validate_on_submit():
-        target = queries.resolve(form.to_code.data.strip(), form.effective_date.data)
-        try:
-            services.add_lineage(kind=form.kind.data, from_unit=unit, to_unit=target,
-                                 effective_date=form.effective_date.data, share=form.share.data,
-                                 legal_basis=form.legal_basis.data)
-        except FieldError as error:
-            show_error(form, error, FIELD_ALIASES)
-        else:
-            db.session.commit()
-            flash(_("The link was recorded."))
-            return redirect(url_for(".unit_detail", unit_id=unit.id), code=303)
-    return _detail(unit, lineage_form=form)
+    done, _result = submitted(form, lambda: write(unit), FIELD_ALIASES)
+    if done:
+        flash(message)
+        return redirect(url_for(".unit_detail", unit_id=unit.id), code=303)
+    return _detail(unit, **{name: form})

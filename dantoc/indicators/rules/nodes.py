@@ -3,6 +3,7 @@ three-valued logic (None = unknown)."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -55,14 +56,28 @@ class Arith:
         return a + b if self.op == "+" else a - b if self.op == "-" else a * b
 
 
+#: A unary operator → (its type, how it reads its operand, what it does to a known value).
+UNARY: dict[str, tuple[str, Callable[[Value], Value], Callable[[Value], Value]]] = {
+    "-": ("number", _number, operator.neg),
+    "not": ("bool", truth, operator.not_),
+}
+
+
 @dataclass(frozen=True)
-class Negate:
+class Unary:
+    """``-x`` or ``not x``; unknown stays unknown."""
+
+    op: str
     operand: object
-    type: str = "number"
+
+    @property
+    def type(self) -> str:
+        return UNARY[self.op][0]
 
     def evaluate(self, values: Mapping[str, Value]) -> Value:
-        value = _number(self.operand.evaluate(values))
-        return None if value is None else -value
+        _type, read, apply = UNARY[self.op]
+        value = read(self.operand.evaluate(values))
+        return None if value is None else apply(value)
 
 
 @dataclass(frozen=True)
@@ -107,16 +122,6 @@ class Logic:
     def evaluate(self, values: Mapping[str, Value]) -> Value:
         results = [truth(o.evaluate(values)) for o in self.operands]
         return _all(results) if self.op == "and" else _any(results)
-
-
-@dataclass(frozen=True)
-class Not:
-    operand: object
-    type: str = "bool"
-
-    def evaluate(self, values: Mapping[str, Value]) -> Value:
-        value = truth(self.operand.evaluate(values))
-        return None if value is None else not value
 
 
 def _sum(args: list[Decimal]) -> Decimal:

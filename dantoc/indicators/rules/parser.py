@@ -8,7 +8,7 @@ from itertools import pairwise
 
 from flask_babel import gettext as _
 
-from .nodes import FUNCTION_TABLE, Arith, Call, Compare, Const, Logic, Negate, Not, Ref
+from .nodes import FUNCTION_TABLE, Arith, Call, Compare, Const, Logic, Ref, Unary
 from .tokens import COMPARE, FUNCTIONS, KEYWORDS, MAX_DEPTH, RuleError, Token
 
 
@@ -83,7 +83,7 @@ class Parser:
     def negation(self):
         if self.take("not"):
             token = self.token
-            return Not(self.check(self.nested(self.negation), "bool", token))
+            return Unary("not", self.check(self.nested(self.negation), "bool", token))
         return self.comparison()
 
     def comparison(self):
@@ -127,7 +127,7 @@ class Parser:
             self.index += 1
             token = self.token
             node = self.check(self.nested(self.unary), "number", token)
-            return Negate(node) if negate else node
+            return Unary("-", node) if negate else node
         return self.atom()
 
     def atom(self):

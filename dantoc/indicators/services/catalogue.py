@@ -18,7 +18,15 @@ from ..models import (
     DisaggregationOption,
     IndicatorGroup,
 )
-from .common import changed, check_code, check_dates, clean_text, created
+from .common import (
+    changed,
+    check_code,
+    check_dates,
+    check_unique,
+    clean_text,
+    created,
+    unique_in_version,
+)
 
 _VERSION_FIELDS = ("code", "name", "legal_basis", "valid_from", "valid_to")
 _GROUP_FIELDS = ("catalogue_version_id", "code", "name", "department_id", "position")
@@ -32,12 +40,6 @@ def _version_values(code: str, name: str, valid_from: date | None, valid_to: dat
             "valid_from": valid_from, "valid_to": valid_to}
 
 
-def _unique_version_code(code: str, current: CatalogueVersion | None = None) -> None:
-    other = db.session.scalar(sa.select(CatalogueVersion).where(CatalogueVersion.code == code))
-    if other is not None and other is not current:
-        raise FieldError(_("This code is already used."), "code")
-
-
 def create_catalogue_version(*, code: str, name: str, valid_from: date | None,
                              valid_to: date | None = None,
                              legal_basis: str | None = None) -> CatalogueVersion:
@@ -46,7 +48,7 @@ def create_catalogue_version(*, code: str, name: str, valid_from: date | None,
     :raise FieldError: on a taken code, a blank name or an end before the start.
     """
     values = _version_values(code, name, valid_from, valid_to, legal_basis)
-    _unique_version_code(values["code"])
+    check_unique(CatalogueVersion, code=values["code"])
     return created("indicators.catalogue.create", CatalogueVersion(**values), _VERSION_FIELDS)
 
 
@@ -58,7 +60,7 @@ def update_catalogue_version(version: CatalogueVersion, *, code: str, name: str,
     :raise FieldError: as :func:`create_catalogue_version`.
     """
     values = _version_values(code, name, valid_from, valid_to, legal_basis)
-    _unique_version_code(values["code"], version)
+    check_unique(CatalogueVersion, version, code=values["code"])
     return changed("indicators.catalogue.update", version, values)
 
 
@@ -71,14 +73,6 @@ def _group_values(catalogue_version: CatalogueVersion, code: str, name: str,
             "department_id": department.id if department else None, "position": position or 0}
 
 
-def _unique_group_code(values: dict, current: IndicatorGroup | None = None) -> None:
-    other = db.session.scalar(sa.select(IndicatorGroup).where(
-        IndicatorGroup.catalogue_version_id == values["catalogue_version_id"],
-        IndicatorGroup.code == values["code"]))
-    if other is not None and other is not current:
-        raise FieldError(_("This code is already used in this catalogue version."), "code")
-
-
 def create_group(*, catalogue_version: CatalogueVersion, code: str, name: str,
                  department: Department | None = None,
                  position: int | None = None) -> IndicatorGroup:
@@ -87,7 +81,7 @@ def create_group(*, catalogue_version: CatalogueVersion, code: str, name: str,
     :raise FieldError: on a code taken in the catalogue version or a blank name.
     """
     values = _group_values(catalogue_version, code, name, department, position)
-    _unique_group_code(values)
+    unique_in_version(IndicatorGroup, values)
     return created("indicators.group.create", IndicatorGroup(**values), _GROUP_FIELDS)
 
 
@@ -101,7 +95,7 @@ def update_group(group: IndicatorGroup, *, code: str, name: str,
     :raise FieldError: as :func:`create_group`.
     """
     values = _group_values(group.catalogue_version, code, name, department, position)
-    _unique_group_code(values, group)
+    unique_in_version(IndicatorGroup, values, group)
     return changed("indicators.group.update", group, values)
 
 

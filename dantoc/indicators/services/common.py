@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ...audit import services as audit
@@ -71,6 +72,28 @@ def check_dates(start: date | None, end: date | None, *, start_field: str,
         raise FieldError(_("This field is required."), end_field)
     if end is not None and end < start:
         raise FieldError(_("This date cannot be before the start date."), end_field)
+
+
+def check_unique(model: type, current: Any = None, *, message: str | None = None,
+                 field: str = "code", **where: Any) -> None:
+    """Refuse a value another row of ``model`` already has (``where``: column → value);
+    ``current`` is the row being changed, which may keep its own value.
+
+    :raise FieldError: at ``field``, with ``message`` (default: the code is taken).
+    """
+    other = db.session.scalar(sa.select(model).filter_by(**where))
+    if other is not None and other is not current:
+        raise FieldError(message or _("This code is already used."), field)
+
+
+def unique_in_version(model: type, values: dict, current: Any = None) -> None:
+    """Refuse a code another row of ``model`` has in the same catalogue version.
+
+    :raise FieldError: at ``code``.
+    """
+    check_unique(model, current,
+                 message=_("This code is already used in this catalogue version."),
+                 catalogue_version_id=values["catalogue_version_id"], code=values["code"])
 
 
 def created(action: str, obj: Any, fields: Iterable[str] | None = None) -> Any:

@@ -29,7 +29,7 @@ from ..models import (
     indicator_disaggregations,
 )
 from ..rules import RuleError, parse
-from .common import changed, check_identifier, clean_text
+from .common import changed, check_identifier, clean_text, unique_in_version
 
 NUMERIC_TYPES = frozenset({"integer", "decimal", "percent"})
 _FIELDS = ("catalogue_version_id", "group_id", "code", "name", "unit_of_measure", "value_type",
@@ -109,14 +109,6 @@ def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _unique_code(values: dict, current: Indicator | None = None) -> None:
-    other = db.session.scalar(sa.select(Indicator).where(
-        Indicator.catalogue_version_id == values["catalogue_version_id"],
-        Indicator.code == values["code"]))
-    if other is not None and other is not current:
-        raise FieldError(_("This code is already used in this catalogue version."), "code")
-
-
 def create_indicator(*, group: IndicatorGroup, choices: Sequence[tuple[str, str]] = (),
                      disaggregations: Sequence[Disaggregation] = (), **data) -> Indicator:
     """Create an indicator in a group, with its choices and disaggregations (audited).
@@ -127,7 +119,7 @@ def create_indicator(*, group: IndicatorGroup, choices: Sequence[tuple[str, str]
     """
     data.setdefault("aggregation", "sum" if data.get("value_type") in NUMERIC_TYPES else "none")
     values = _values(group, {**data, "choices": choices, "disaggregations": disaggregations})
-    _unique_code(values)
+    unique_in_version(Indicator, values)
     indicator = Indicator(**values)
     db.session.add(indicator)
     db.session.flush()
@@ -149,7 +141,7 @@ def update_indicator(indicator: Indicator, *, group: IndicatorGroup,
     if group is not None and group.catalogue_version_id != indicator.catalogue_version_id:
         raise FieldError(_("Choose a group of the same catalogue version."), "group")
     values = _values(group, {**data, "choices": choices, "disaggregations": disaggregations})
-    _unique_code(values, indicator)
+    unique_in_version(Indicator, values, indicator)
     _check_frozen(indicator, values)
     before = _snapshot(indicator)
     for key, value in values.items():
@@ -251,14 +243,6 @@ def _rule_values(catalogue_version: CatalogueVersion, code: str, expression: str
             "message": clean_text(message, "message"), "severity": severity}
 
 
-def _unique_rule_code(values: dict, current: ValidationRule | None = None) -> None:
-    other = db.session.scalar(sa.select(ValidationRule).where(
-        ValidationRule.catalogue_version_id == values["catalogue_version_id"],
-        ValidationRule.code == values["code"]))
-    if other is not None and other is not current:
-        raise FieldError(_("This code is already used in this catalogue version."), "code")
-
-
 def create_rule(*, catalogue_version: CatalogueVersion, code: str, expression: str,
                 message: str, severity: str = "error") -> ValidationRule:
     """Create a cross-field rule, checked by the rule parser (audited).
@@ -266,7 +250,7 @@ def create_rule(*, catalogue_version: CatalogueVersion, code: str, expression: s
     :raise FieldError: on a taken code or an expression the parser refuses.
     """
     values = _rule_values(catalogue_version, code, expression, message, severity)
-    _unique_rule_code(values)
+    unique_in_version(ValidationRule, values)
     rule = ValidationRule(**values)
     db.session.add(rule)
     db.session.flush()
@@ -282,5 +266,5 @@ def update_rule(rule: ValidationRule, *, code: str, expression: str, message: st
     """
     values = _rule_values(db.session.get(CatalogueVersion, rule.catalogue_version_id), code,
                           expression, message, severity)
-    _unique_rule_code(values, rule)
+    unique_in_version(ValidationRule, values, rule)
     return changed("indicators.rule.update", rule, values)

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from ...extensions import db
 from ...refusal import FieldError
 from ..models import PERIOD_TYPES, Period
-from .common import changed, check_code, check_dates, clean_text, created
+from .common import changed, check_code, check_dates, check_unique, clean_text, created
 
 STANDARD_TYPES = ("month", "quarter", "half_year", "year")
 _PATTERNS = {
@@ -88,13 +88,6 @@ def _values(period_type: str, code: str, name: str | None, start_date: date | No
             "closes_on": closes_on}
 
 
-def _unique(values: dict, current: Period | None = None) -> None:
-    other = db.session.scalar(sa.select(Period).where(
-        Period.period_type == values["period_type"], Period.code == values["code"]))
-    if other is not None and other is not current:
-        raise FieldError(_("This period already exists."), "code")
-
-
 def create_period(*, period_type: str, code: str, opens_on: date | None,
                   closes_on: date | None, name: str | None = None,
                   start_date: date | None = None, end_date: date | None = None,
@@ -107,7 +100,8 @@ def create_period(*, period_type: str, code: str, opens_on: date | None,
     """
     values = _values(period_type, code, name, start_date, end_date, cutoff_date, opens_on,
                      closes_on)
-    _unique(values)
+    check_unique(Period, message=_("This period already exists."),
+                 period_type=values["period_type"], code=values["code"])
     return created("indicators.period.create", Period(**values), _FIELDS)
 
 
@@ -121,7 +115,8 @@ def update_period(period: Period, *, name: str | None, opens_on: date | None,
     """
     values = _values(period.period_type, code or period.code, name, start_date, end_date,
                      cutoff_date, opens_on, closes_on)
-    _unique(values, period)
+    check_unique(Period, period, message=_("This period already exists."),
+                 period_type=values["period_type"], code=values["code"])
     return changed("indicators.period.update", period, values)
 
 

@@ -25,7 +25,7 @@ from ..models import (
     FormVersion,
     Indicator,
 )
-from .common import changed, check_code, clean_text, created
+from .common import changed, check_code, check_unique, clean_text, created
 
 _FORM_FIELDS = ("code", "kind", "name", "catalogue_version_id", "legal_basis")
 
@@ -45,12 +45,6 @@ def _version_values(fill_level: AdminLevel | None, period_type: str) -> dict:
     return {"fill_level_id": fill_level.id, "period_type": period_type}
 
 
-def _unique_form_code(code: str, current: Form | None = None) -> None:
-    other = db.session.scalar(sa.select(Form).where(Form.code == code))
-    if other is not None and other is not current:
-        raise FieldError(_("This code is already used."), "code")
-
-
 def create_form(*, code: str, kind: str, name: str, catalogue_version: CatalogueVersion,
                 fill_level: AdminLevel, period_type: str,
                 legal_basis: str | None = None) -> Form:
@@ -62,7 +56,7 @@ def create_form(*, code: str, kind: str, name: str, catalogue_version: Catalogue
     version_values = _version_values(fill_level, period_type)
     if catalogue_version is None:
         raise FieldError(_("This field is required."), "catalogue_version")
-    _unique_form_code(values["code"])
+    check_unique(Form, code=values["code"])
     form = created("indicators.form.create",
                    Form(catalogue_version_id=catalogue_version.id, **values), _FORM_FIELDS)
     created("indicators.form_version.create",
@@ -77,7 +71,7 @@ def update_form(form: Form, *, code: str, kind: str, name: str,
     :raise FieldError: on a taken code or an unknown kind.
     """
     values = _form_values(code, kind, name, legal_basis)
-    _unique_form_code(values["code"], form)
+    check_unique(Form, form, code=values["code"])
     return changed("indicators.form.update", form, values)
 
 
@@ -149,18 +143,31 @@ def _renumber(rows: list) -> None:
             db.session.flush()
 
 
+def _move(row, parent, relation: str, direction: int, action: str):
+    """Move a section or item one place within ``parent``'s ``relation`` (audited)."""
+    before = row.position
+    if _swap(list(getattr(parent, relation)), row, direction):
+        audit.record(action, row, before={"position": before}, after={"position": row.position})
+        db.session.expire(parent, [relation])
+    return row
+
+
+def _remove(row, parent, relation: str, action: str, before: dict) -> None:
+    """Take a section or item out of ``parent``'s ``relation`` and close the gap (audited)."""
+    audit.record(action, row, before=before)
+    rows = getattr(parent, relation)
+    rows.remove(row)
+    db.session.flush()
+    _renumber(rows)
+
+
 def move_section(section: FormSection, direction: int) -> FormSection:
     """Move a section one place up (-1) or down (+1) in a draft version (audited).
 
     :raise FieldError: when the version is published.
     """
     version = _draft(version_of(section))
-    before = section.position
-    if _swap(list(version.sections), section, direction):
-        audit.record("indicators.section.move", section, before={"position": before},
-                     after={"position": section.position})
-        db.session.expire(version, ["sections"])
-    return section
+    return _move(section, version, "sections", direction, "indicators.section.move")
 
 
 def remove_section(section: FormSection) -> None:
@@ -169,11 +176,8 @@ def remove_section(section: FormSection) -> None:
     :raise FieldError: when the version is published.
     """
     version = _draft(version_of(section))
-    audit.record("indicators.section.delete", section, before=audit.snapshot(section) | {
+    _remove(section, version, "sections", "indicators.section.delete", audit.snapshot(section) | {
         "indicator_ids": [i.indicator_id for i in section.items]})
-    version.sections.remove(section)
-    db.session.flush()
-    _renumber(version.sections)
 
 
 def add_item(section: FormSection, indicator: Indicator | None) -> FormItem:
@@ -204,12 +208,7 @@ def move_item(item: FormItem, direction: int) -> FormItem:
     """
     _draft(version_of(item))
     section = db.session.get(FormSection, item.section_id)
-    before = item.position
-    if _swap(list(section.items), item, direction):
-        audit.record("indicators.item.move", item, before={"position": before},
-                     after={"position": item.position})
-        db.session.expire(section, ["items"])
-    return item
+    return _move(item, section, "items", direction, "indicators.item.move")
 
 
 def remove_item(item: FormItem) -> None:
@@ -219,10 +218,7 @@ def remove_item(item: FormItem) -> None:
     """
     _draft(version_of(item))
     section = db.session.get(FormSection, item.section_id)
-    audit.record("indicators.item.delete", item, before=audit.snapshot(item))
-    section.items.remove(item)
-    db.session.flush()
-    _renumber(section.items)
+    _remove(item, section, "items", "indicators.item.delete", audit.snapshot(item))
 
 
 def publish(version: FormVersion) -> FormVersion:

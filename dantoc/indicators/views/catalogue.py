@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import request, url_for
+from flask import request
 from flask_babel import gettext as _
 
 from ...accounts.permissions import authorize, require
 from ...extensions import db
-from ...refusal import FieldError
-from ...web.forms import show_error
 from ...web.htmx import render
 from .. import services
 from ..forms import NONE, CatalogueVersionForm, GroupForm
 from ..models import CatalogueVersion, IndicatorGroup
 from .blueprint import bp
-from .common import department_choices, saved, version_choices
+from .common import department_choices, edit_page, in_its_version, version_choices
 
 
 @bp.route("/catalogues")
@@ -27,34 +25,22 @@ def catalogues():
     return render("indicators/catalogues.html", versions=rows)
 
 
-@bp.route("/catalogues/new", methods=("GET", "POST"))
+@bp.route("/catalogues/new", methods=("GET", "POST"), endpoint="catalogue_create")
+@bp.route("/catalogues/<int:version_id>/edit", methods=("GET", "POST"),
+          endpoint="catalogue_edit")
 @require("form.manage")
-def catalogue_create():
-    """Add a version of the indicator system."""
-    return _catalogue_form(None)
-
-
-@bp.route("/catalogues/<int:version_id>/edit", methods=("GET", "POST"))
-@require("form.manage")
-def catalogue_edit(version_id: int):
-    """Change a catalogue version."""
-    return _catalogue_form(db.get_or_404(CatalogueVersion, version_id))
-
-
-def _catalogue_form(version: CatalogueVersion | None):
+def catalogue_form(version_id: int | None = None):
+    """Add a version of the indicator system, or change one."""
+    version = db.get_or_404(CatalogueVersion, version_id) if version_id else None
     form = CatalogueVersionForm(obj=version)
-    if form.validate_on_submit():
-        try:
-            if version is None:
-                services.create_catalogue_version(**form.values())
-            else:
-                services.update_catalogue_version(version, **form.values())
-            return saved("indicators.catalogues")
-        except FieldError as error:
-            show_error(form, error)
+
+    def write():
+        if version is None:
+            return services.create_catalogue_version(**form.values())
+        return services.update_catalogue_version(version, **form.values())
+
     title = _("New catalogue version") if version is None else _("Edit catalogue version")
-    return render("indicators/edit.html", form=form, title=title,
-                  back=url_for("indicators.catalogues"))
+    return edit_page(form, write, "indicators.catalogues", title=title)
 
 
 @bp.route("/groups")
@@ -70,41 +56,31 @@ def groups():
                   versions=version_choices(), version_id=version_id)
 
 
-@bp.route("/groups/new", methods=("GET", "POST"))
+@bp.route("/groups/new", methods=("GET", "POST"), endpoint="group_create")
+@bp.route("/groups/<int:group_id>/edit", methods=("GET", "POST"), endpoint="group_edit")
 @require("form.manage")
-def group_create():
-    """Add an indicator group."""
-    form = GroupForm(catalogue_version=request.args.get("version", type=int))
-    form.catalogue_version.choices = version_choices()
-    form.department.choices = department_choices()
-    if form.validate_on_submit():
-        values = form.values()
-        if values["department"] is not None:
-            authorize("form.manage", values["department"])
-        try:
-            services.create_group(**values)
-            return saved("indicators.groups", version=form.catalogue_version.data)
-        except FieldError as error:
-            show_error(form, error)
-    return render("indicators/edit.html", form=form, title=_("New indicator group"),
-                  back=url_for("indicators.groups"))
-
-
-@bp.route("/groups/<int:group_id>/edit", methods=("GET", "POST"))
-@require("form.manage")
-def group_edit(group_id: int):
-    """Change an indicator group (of the user's department, if they have one)."""
-    group = db.get_or_404(IndicatorGroup, group_id)
+def group_form(group_id: int | None = None):
+    """Add an indicator group, or change one (of the user's department, if they have one)."""
+    group = db.get_or_404(IndicatorGroup, group_id) if group_id else None
+    if group is None:
+        form = GroupForm(catalogue_version=request.args.get("version", type=int))
+        form.catalogue_version.choices = version_choices()
+        form.department.choices = department_choices()
+        return edit_page(form, lambda: _write_group(form), "indicators.groups",
+                         title=_("New indicator group"), then=in_its_version)
     authorize("form.manage", group)
     form = GroupForm(code=group.code, name=group.name, position=group.position,
                      department=group.department_id or NONE)
     del form.catalogue_version
     form.department.choices = department_choices()
-    if form.validate_on_submit():
-        try:
-            services.update_group(group, **form.values(with_version=False))
-            return saved("indicators.groups", version=group.catalogue_version_id)
-        except FieldError as error:
-            show_error(form, error)
-    return render("indicators/edit.html", form=form, title=_("Edit indicator group"),
-                  subtitle=group.catalogue_version.name, back=url_for("indicators.groups"))
+    return edit_page(form, lambda: services.update_group(group, **form.values(
+        with_version=False)), "indicators.groups", title=_("Edit indicator group"),
+        subtitle=group.catalogue_version.name, then=in_its_version)
+
+
+def _write_group(form: GroupForm) -> IndicatorGroup:
+    """Create the group; a department given must be one the user manages."""
+    values = form.values()
+    if values["department"] is not None:
+        authorize("form.manage", values["department"])
+    return services.create_group(**values)

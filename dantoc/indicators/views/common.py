@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sqlalchemy as sa
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 
 from ...catalogs.models import AdminLevel, Department
 from ...extensions import db
+from ...web.forms import submitted
+from ...web.htmx import render
 from ..forms import NONE, options
 from ..models import CatalogueVersion, IndicatorGroup
 
 
 def saved(endpoint: str, **values):
-    """Commit, say so, and go on with a 303 (the POST/redirect/GET pattern)."""
-    db.session.commit()
+    """Say so, and go on with a 303 (the POST/redirect/GET pattern)."""
     flash(_("Saved."))
     return redirect(url_for(endpoint, **values), code=303)
+
+
+def in_its_version(obj: Any) -> dict:
+    """The URL values of a list filtered to the catalogue version of ``obj``."""
+    return {"version": obj.catalogue_version_id}
+
+
+def edit_page(form: FlaskForm, write: Callable[[], Any], endpoint: str, *, title: str,
+              subtitle: str | None = None, then: Callable[[Any], dict] | None = None):
+    """The shared editor page (``indicators/edit.html``): a valid POST runs ``write`` (the
+    service call), commits and goes on to ``endpoint`` (URL values: ``then(what write
+    returned)``); otherwise the form again, with a refusal at its field."""
+    done, result = submitted(form, write)
+    if done:
+        return saved(endpoint, **(then(result) if then else {}))
+    return render("indicators/edit.html", form=form, title=title, subtitle=subtitle,
+                  back=url_for(endpoint))
 
 
 def version_choices(blank: str | None = None) -> list:

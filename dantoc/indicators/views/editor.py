@@ -107,19 +107,14 @@ def section_add(version_id: int):
     return _page(version, section=form)
 
 
-@bp.route("/sections/<int:section_id>/move/<direction>", methods=("POST",))
+@bp.route("/sections/<int:section_id>/move/<direction>", methods=("POST",),
+          endpoint="section_move")
+@bp.route("/sections/<int:section_id>/remove", methods=("POST",), endpoint="section_remove")
 @require("form.manage")
-def section_move(section_id: int, direction: str):
-    """Move a section up or down."""
-    return _act(db.get_or_404(FormSection, section_id), lambda s: services.move_section(
-        s, DIRECTIONS.get(direction, 0)))
-
-
-@bp.route("/sections/<int:section_id>/remove", methods=("POST",))
-@require("form.manage")
-def section_remove(section_id: int):
-    """Remove a section and its items."""
-    return _act(db.get_or_404(FormSection, section_id), services.remove_section)
+def section_button(section_id: int, direction: str | None = None):
+    """Move a section up or down, or (no direction) remove it and its items."""
+    return _act(db.get_or_404(FormSection, section_id), direction, services.move_section,
+                services.remove_section)
 
 
 @bp.route("/versions/<int:version_id>/items", methods=("POST",))
@@ -138,28 +133,26 @@ def item_add(version_id: int):
     return _page(version, item=_item_form(version, form))
 
 
-@bp.route("/items/<int:item_id>/move/<direction>", methods=("POST",))
+@bp.route("/items/<int:item_id>/move/<direction>", methods=("POST",), endpoint="item_move")
+@bp.route("/items/<int:item_id>/remove", methods=("POST",), endpoint="item_remove")
 @require("form.manage")
-def item_move(item_id: int, direction: str):
-    """Move an item up or down within its section."""
-    return _act(db.get_or_404(FormItem, item_id), lambda i: services.move_item(
-        i, DIRECTIONS.get(direction, 0)))
+def item_button(item_id: int, direction: str | None = None):
+    """Move an item up or down within its section, or (no direction) take it out."""
+    return _act(db.get_or_404(FormItem, item_id), direction, services.move_item,
+                services.remove_item)
 
 
-@bp.route("/items/<int:item_id>/remove", methods=("POST",))
-@require("form.manage")
-def item_remove(item_id: int):
-    """Take an item out of the version."""
-    return _act(db.get_or_404(FormItem, item_id), services.remove_item)
-
-
-def _act(obj: FormSection | FormItem, action):
-    """Run a button's action on a section or item, then show the editor again."""
+def _act(obj: FormSection | FormItem, direction: str | None, move, remove):
+    """A button on a section or item: move it (``direction`` up or down) or remove it, then
+    show the editor again."""
     version_id = obj.form_version_id
     if not ActionForm().validate_on_submit():
         return _done(version_id)
     try:
-        action(obj)
+        if direction is None:
+            remove(obj)
+        else:
+            move(obj, DIRECTIONS.get(direction, 0))
     except FieldError as error:
         db.session.rollback()
         return _done(version_id, error.message)

@@ -5,19 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import request, url_for
+from flask import request
 from flask_babel import gettext as _
 
 from ...accounts.permissions import authorize, require
 from ...extensions import db
-from ...refusal import FieldError
-from ...web.forms import show_error
 from ...web.htmx import render
 from .. import services
 from ..forms import NONE, IndicatorForm, IndicatorSearchForm, options
 from ..models import CatalogueVersion, Disaggregation, Indicator, IndicatorGroup
 from .blueprint import bp
-from .common import group_choices, saved, version_choices
+from .common import edit_page, group_choices, in_its_version, version_choices
 
 PER_PAGE = 25
 
@@ -72,40 +70,31 @@ def _initial(indicator: Indicator) -> dict:
         "disaggregations": [d.id for d in indicator.disaggregations]}
 
 
-@bp.route("/list/new", methods=("GET", "POST"))
+@bp.route("/list/new", methods=("GET", "POST"), endpoint="indicator_create")
+@bp.route("/<int:indicator_id>/edit", methods=("GET", "POST"), endpoint="indicator_edit")
 @require("form.manage")
-def indicator_create():
-    """Add an indicator to a group."""
-    form = IndicatorForm(group=request.args.get("group", type=int))
-    _form_choices(form)
-    if form.validate_on_submit():
-        try:
-            values = form.values()
-            authorize("form.manage", values["group"])
-            indicator = services.create_indicator(**values)
-            return saved("indicators.indicator_list", version=indicator.catalogue_version_id)
-        except FieldError as error:
-            show_error(form, error)
-    return render("indicators/edit.html", form=form, title=_("New indicator"),
-                  back=url_for("indicators.indicator_list"))
-
-
-@bp.route("/<int:indicator_id>/edit", methods=("GET", "POST"))
-@require("form.manage")
-def indicator_edit(indicator_id: int):
-    """Change an indicator (of the user's department's groups, if they have a department)."""
+def indicator_form(indicator_id: int | None = None):
+    """Add an indicator to a group, or change one (of the user's department's groups, if
+    they have a department)."""
+    if indicator_id is None:
+        form = IndicatorForm(group=request.args.get("group", type=int))
+        _form_choices(form)
+        return edit_page(form, lambda: _write(form), "indicators.indicator_list",
+                         title=_("New indicator"), then=in_its_version)
     indicator = db.get_or_404(Indicator, indicator_id)
     authorize("form.manage", indicator)
     form = IndicatorForm(**_initial(indicator))
     _form_choices(form, indicator.catalogue_version_id)
-    if form.validate_on_submit():
-        try:
-            values = form.values()
-            authorize("form.manage", values["group"])
-            services.update_indicator(indicator, **values)
-            return saved("indicators.indicator_list", version=indicator.catalogue_version_id)
-        except FieldError as error:
-            show_error(form, error)
-    return render("indicators/edit.html", form=form, title=_("Edit indicator"),
-                  subtitle=f"{indicator.code} — {indicator.name}",
-                  back=url_for("indicators.indicator_list"))
+    return edit_page(form, lambda: _write(form, indicator), "indicators.indicator_list",
+                     title=_("Edit indicator"), subtitle=f"{indicator.code} — {indicator.name}",
+                     then=in_its_version)
+
+
+def _write(form: IndicatorForm, indicator: Indicator | None = None) -> Indicator:
+    """Create or change the indicator; the chosen group must be one the user manages."""
+    values = form.values()
+    authorize("form.manage", values["group"])
+    if indicator is None:
+        return services.create_indicator(**values)
+    return services.update_indicator(indicator, **values)
+

@@ -9,14 +9,13 @@ from flask_babel import gettext as _
 from ... import clock
 from ...accounts.permissions import require
 from ...extensions import db
-from ...refusal import FieldError
-from ...web.forms import show_error
+from ...web.forms import submitted
 from ...web.htmx import render
 from .. import services
 from ..forms import GeneratePeriodsForm, PeriodForm
 from ..models import Period
 from .blueprint import bp
-from .common import saved
+from .common import edit_page
 
 
 def _list(generate: GeneratePeriodsForm | None = None):
@@ -41,44 +40,25 @@ def periods():
 def periods_generate():
     """Create the missing standard periods of one type in a year."""
     form = GeneratePeriodsForm()
-    if form.validate_on_submit():
-        try:
-            made = services.generate_periods(**form.values())
-            db.session.commit()
-            flash(_("%(n)s periods created.", n=len(made)))
-            return redirect(url_for("indicators.periods", year=form.year.data), code=303)
-        except FieldError as error:
-            show_error(form, error)
-    return _list(form)
+    done, made = submitted(form, lambda: services.generate_periods(**form.values()))
+    if not done:
+        return _list(form)
+    flash(_("%(n)s periods created.", n=len(made)))
+    return redirect(url_for("indicators.periods", year=form.year.data), code=303)
 
 
-@bp.route("/periods/new", methods=("GET", "POST"))
+@bp.route("/periods/new", methods=("GET", "POST"), endpoint="period_create")
+@bp.route("/periods/<int:period_id>/edit", methods=("GET", "POST"), endpoint="period_edit")
 @require("form.manage")
-def period_create():
-    """Add one period; a custom period needs a cut-off date."""
-    form = PeriodForm()
-    if form.validate_on_submit():
-        try:
-            services.create_period(**form.values())
-            return saved("indicators.periods")
-        except FieldError as error:
-            show_error(form, error)
-    return render("indicators/edit.html", form=form, title=_("New reporting period"),
-                  back=url_for("indicators.periods"))
-
-
-@bp.route("/periods/<int:period_id>/edit", methods=("GET", "POST"))
-@require("form.manage")
-def period_edit(period_id: int):
-    """Change a period's name, reporting window (and a custom period's dates)."""
-    period = db.get_or_404(Period, period_id)
+def period_form(period_id: int | None = None):
+    """Add one period (a custom period needs a cut-off date), or change a period's name and
+    reporting window (and a custom period's dates)."""
+    period = db.get_or_404(Period, period_id) if period_id else None
     form = PeriodForm(obj=period)
+    if period is None:
+        return edit_page(form, lambda: services.create_period(**form.values()),
+                         "indicators.periods", title=_("New reporting period"))
     del form.period_type
-    if form.validate_on_submit():
-        try:
-            services.update_period(period, **form.values())
-            return saved("indicators.periods")
-        except FieldError as error:
-            show_error(form, error)
-    return render("indicators/edit.html", form=form, title=_("Edit reporting period"),
-                  subtitle=period.name, back=url_for("indicators.periods"))
+    return edit_page(form, lambda: services.update_period(period, **form.values()),
+                     "indicators.periods", title=_("Edit reporting period"),
+                     subtitle=period.name)

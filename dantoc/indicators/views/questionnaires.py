@@ -8,15 +8,14 @@ from flask_babel import gettext as _
 
 from ...accounts.permissions import require
 from ...extensions import db
-from ...refusal import FieldError
-from ...web.forms import show_error
+from ...web.forms import submitted
 from ...web.htmx import render
 from .. import services
 from ..forms import ActionForm, FormForm
 from ..models import Form, FormVersion
 from ..rules import RuleError, parse
 from .blueprint import bp
-from .common import level_choices, saved, version_choices
+from .common import edit_page, level_choices, version_choices
 
 
 @bp.route("/forms")
@@ -34,14 +33,10 @@ def form_create():
     form = FormForm()
     form.catalogue_version.choices = version_choices()
     form.fill_level.choices = level_choices()
-    if form.validate_on_submit():
-        try:
-            created = services.create_form(**form.values(creating=True))
-            db.session.commit()
-            return redirect(url_for("indicators.version", version_id=created.versions[0].id),
-                            code=303)
-        except FieldError as error:
-            show_error(form, error)
+    done, created = submitted(form, lambda: services.create_form(**form.values(creating=True)))
+    if done:
+        return redirect(url_for("indicators.version", version_id=created.versions[0].id),
+                        code=303)
     return render("indicators/edit.html", form=form, title=_("New form"),
                   back=url_for("indicators.forms"))
 
@@ -54,14 +49,9 @@ def form_edit(form_id: int):
     form = FormForm(obj=record)
     for name in ("catalogue_version", "fill_level", "period_type"):
         delattr(form, name)
-    if form.validate_on_submit():
-        try:
-            services.update_form(record, **form.values(creating=False))
-            return saved("indicators.forms")
-        except FieldError as error:
-            show_error(form, error)
-    return render("indicators/edit.html", form=form, title=_("Edit form"),
-                  subtitle=record.catalogue_version.name, back=url_for("indicators.forms"))
+    return edit_page(form, lambda: services.update_form(record, **form.values(creating=False)),
+                     "indicators.forms", title=_("Edit form"),
+                     subtitle=record.catalogue_version.name)
 
 
 @bp.route("/versions/<int:version_id>/publish", methods=("POST",))
@@ -69,14 +59,8 @@ def form_edit(form_id: int):
 def version_publish(version_id: int):
     """Publish a draft version: from now on it never changes."""
     version = db.get_or_404(FormVersion, version_id)
-    if ActionForm().validate_on_submit():
-        try:
-            services.publish(version)
-            flash(_("Version %(n)s is published.", n=version.number))
-            db.session.commit()
-        except FieldError as error:
-            db.session.rollback()
-            flash(error.message)
+    if _button(lambda: services.publish(version)):
+        flash(_("Version %(n)s is published.", n=version.number))
     return redirect(url_for("indicators.version", version_id=version_id), code=303)
 
 
@@ -85,15 +69,20 @@ def version_publish(version_id: int):
 def version_new(form_id: int):
     """Copy the latest version of a form into a new draft."""
     record = db.get_or_404(Form, form_id)
-    if ActionForm().validate_on_submit():
-        try:
-            draft = services.new_version(record)
-            db.session.commit()
-            return redirect(url_for("indicators.version", version_id=draft.id), code=303)
-        except FieldError as error:
-            db.session.rollback()
-            flash(error.message)
+    draft = _button(lambda: services.new_version(record))
+    if draft is not None:
+        return redirect(url_for("indicators.version", version_id=draft.id), code=303)
     return redirect(url_for("indicators.forms"), code=303)
+
+
+def _button(write):
+    """A button's POST (no fields): run ``write`` and commit, and return what it returned;
+    a refusal is flashed above the page it goes back to (None)."""
+    form = ActionForm()
+    done, result = submitted(form, write)
+    for message in form.form_errors:
+        flash(message)
+    return result if done else None
 
 
 @bp.route("/versions/<int:version_id>/preview")

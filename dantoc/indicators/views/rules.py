@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import request, url_for
+from flask import request
 from flask_babel import gettext as _
 
 from ...accounts.permissions import require
 from ...extensions import db
-from ...refusal import FieldError
-from ...web.forms import show_error
 from ...web.htmx import render
 from .. import services
 from ..forms import RuleForm
 from ..models import CatalogueVersion, ValidationRule
 from ..rules import RuleError, parse
 from .blueprint import bp
-from .common import saved, version_choices
+from .common import edit_page, in_its_version, version_choices
 
 
 @bp.route("/rules")
@@ -40,37 +38,23 @@ def _codes(rule: ValidationRule) -> tuple[str, ...]:
         return ()
 
 
-@bp.route("/rules/new", methods=("GET", "POST"))
+@bp.route("/rules/new", methods=("GET", "POST"), endpoint="rule_create")
+@bp.route("/rules/<int:rule_id>/edit", methods=("GET", "POST"), endpoint="rule_edit")
 @require("form.manage")
-def rule_create():
-    """Add a rule; the parser's message shows at the rule field."""
-    form = RuleForm(catalogue_version=request.args.get("version", type=int))
-    form.catalogue_version.choices = version_choices()
-    if form.validate_on_submit():
-        try:
-            version = db.get_or_404(CatalogueVersion, form.catalogue_version.data)
-            services.create_rule(catalogue_version=version, **form.values())
-            return saved("indicators.rules", version=version.id)
-        except FieldError as error:
-            show_error(form, error)
-    return render("indicators/edit.html", form=form, title=_("New rule"),
-                  back=url_for("indicators.rules"))
-
-
-@bp.route("/rules/<int:rule_id>/edit", methods=("GET", "POST"))
-@require("form.manage")
-def rule_edit(rule_id: int):
-    """Change a rule of its catalogue version."""
-    rule = db.get_or_404(ValidationRule, rule_id)
+def rule_form(rule_id: int | None = None):
+    """Add a rule to a catalogue version, or change one; the parser's message shows at the
+    rule field."""
+    rule = db.get_or_404(ValidationRule, rule_id) if rule_id else None
+    if rule is None:
+        form = RuleForm(catalogue_version=request.args.get("version", type=int))
+        form.catalogue_version.choices = version_choices()
+        return edit_page(form, lambda: services.create_rule(
+            catalogue_version=db.get_or_404(CatalogueVersion, form.catalogue_version.data),
+            **form.values()), "indicators.rules", title=_("New rule"), then=in_its_version)
     form = RuleForm(obj=rule)
     del form.catalogue_version
-    if form.validate_on_submit():
-        try:
-            services.update_rule(rule, **form.values())
-            return saved("indicators.rules", version=rule.catalogue_version_id)
-        except FieldError as error:
-            show_error(form, error)
     codes = ", ".join(sorted(services.rule_codes(rule.catalogue_version_id)))
-    return render("indicators/edit.html", form=form, title=_("Edit rule"),
-                  subtitle=_("Indicator codes you can use: %(codes)s", codes=codes or "—"),
-                  back=url_for("indicators.rules"))
+    return edit_page(form, lambda: services.update_rule(rule, **form.values()),
+                     "indicators.rules", title=_("Edit rule"),
+                     subtitle=_("Indicator codes you can use: %(codes)s", codes=codes or "—"),
+                     then=in_its_version)
