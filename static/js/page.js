@@ -69,7 +69,10 @@ async function prepare(u) {
   prepared = u;
   if (!(await keyOf(u))) await session().catch(() => {});
   if (!SW || !navigator.serviceWorker) return;
-  navigator.serviceWorker.ready.then(r => r.active.postMessage({type: 'warm', entry: keepable(location.pathname)}));
+  const warm = w => w && w.postMessage({type: 'warm', entry: keepable(location.pathname)});
+  navigator.serviceWorker.ready.then(r => warm(r.active));
+  // A new version taking over this page starts with an empty static cache: warm it too.
+  navigator.serviceWorker.addEventListener('controllerchange', () => warm(navigator.serviceWorker.controller));
   manifest();
 }
 function manifest() {

@@ -17,9 +17,26 @@ const OFFLINE = '/offline';
 const STATIC_PATHS = [BUNDLE.split('?')[0], OFFLINE];
 
 self.addEventListener('install', e => {
-  e.waitUntil(caches.open(STATIC).then(c => c.add(new Request(BUNDLE, {cache: 'force-cache'})))
-    .then(() => self.skipWaiting()));
+  e.waitUntil((async () => {
+    const c = await caches.open(STATIC);
+    await c.add(new Request(BUNDLE, {cache: 'force-cache'}));
+    await carryOffline(c);
+  })().then(() => self.skipWaiting()));
 });
+
+// A new version may arrive while the phone is offline (it installs from the HTTP cache): it
+// keeps the offline page of the version it replaces, marked as carried, so that a page with
+// no kept copy still opens that page instead of a browser error; warm() replaces it online.
+async function carryOffline(c) {
+  for (const k of await caches.keys()) {
+    if (k === STATIC || !k.startsWith('dantoc-static-')) continue;
+    const old = await (await caches.open(k)).match(OFFLINE);
+    if (!old) continue;
+    const headers = new Headers(old.headers);
+    headers.set('X-Dantoc-Carried', '1');
+    return c.put(OFFLINE, new Response(await old.blob(), {status: old.status, headers}));
+  }
+}
 
 // Old static caches go; the user caches and the outbox (IndexedDB) stay.
 self.addEventListener('activate', e => {
@@ -86,7 +103,8 @@ async function page(e, r, url) {
 // who report (`entry`: an entry page asked), their outbox list, so that both open offline.
 async function warm(entry) {
   const c = await caches.open(STATIC);
-  if (!(await c.match(OFFLINE))) await c.add(OFFLINE);
+  const offline = await c.match(OFFLINE);
+  if (!offline || offline.headers.get('X-Dantoc-Carried')) await c.add(OFFLINE);
   const owner = await getMeta('owner'), list = new URL('/outbox', location.href).href;
   if (entry && owner && !(await kept(owner, list))) await keep(list, await fetch(list));
 }
