@@ -91,6 +91,9 @@ def from_environment(instance_path: str) -> dict:
         "REVIEW_HIGHER_LEVELS_SEE_PENDING": _env_bool("REVIEW_HIGHER_LEVELS_SEE_PENDING", False),
         # Days after a period closes during which a commune may still send its first report.
         "REPORT_GRACE_DAYS": _env_int("REPORT_GRACE_DAYS", 30),
+        # Four eyes (issue #14): an officer who typed a village's report in on its behalf may
+        # not approve it too, unless the province allows one-person communes.
+        "ONE_PERSON_COMMUNES": _env_bool("ONE_PERSON_COMMUNES", False),
     }
 
 

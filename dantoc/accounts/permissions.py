@@ -27,6 +27,7 @@ from .scope import unit_in_subtree, unscoped
 
 VERBS = (
     "submission.create",
+    "submission.enter_for",
     "submission.review",
     "submission.approve",
     "form.manage",
@@ -46,8 +47,8 @@ DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "village_head": ("Trưởng thôn / bản", ("submission.create",)),
     "commune_officer": (
         "Cán bộ xã",
-        ("submission.review", "submission.approve", "report.view", "catalog.view",
-         "user.manage"),
+        ("submission.enter_for", "submission.review", "submission.approve", "report.view",
+         "catalog.view", "user.manage"),
     ),
     "department_officer": (
         "Cán bộ phòng / ban",

@@ -84,7 +84,8 @@ def _page(submission, approve=None, give_back=None, unapprove=None, refusal=None
     may_decide = actors.decides_village_report(current_user, submission)
     lock = states.review_lock_reason(submission.state,
                                      period_open=submission.period.is_open(clock.today()),
-                                     authorized=may_decide)
+                                     authorized=may_decide,
+                                     own=services.typed_in_by(submission, current_user))
     if give_back is None:
         give_back = return_form(queries.comment_targets(submission, review), version=number)
     return render("review/detail.html", submission=submission, version=version,

@@ -82,6 +82,9 @@ _REVIEW_LOCKS = {
         "This report is approved and reporting for %(period)s is closed (%(closes)s): the "
         "approval can no longer be withdrawn.", period=format_period(period),
         closes=format_date(period.closes_on)),
+    Lock.OWN_SUBMISSION: lambda period: _(
+        "You typed this version in on the village's behalf, so another officer of the commune "
+        "approves it (two people see every report). You can still return it."),
 }
 
 

@@ -35,7 +35,7 @@ from ..accounts.models import User
 from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..indicators.models import Form, FormVersion, Indicator, Period
-from .states import RETURNED, STATES
+from .states import RETURNED, SOURCES, STATES, VILLAGE
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -113,6 +113,9 @@ class SubmissionVersion(db.Model):
                                                        default=clock.now)
     submitted_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     submitted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: Who typed it in: the village, the commune on its behalf, or a file (states.SOURCES).
+    source: so.Mapped[str] = so.mapped_column(sa.String(10), default=VILLAGE,
+                                              server_default=VILLAGE)
 
     submission: so.Mapped[Submission] = so.relationship(back_populates="versions")
     submitted_by: so.Mapped[User | None] = so.relationship()
@@ -125,6 +128,7 @@ class SubmissionVersion(db.Model):
         sa.CheckConstraint("base_version >= 0 AND base_version < number", name="base_before"),
         sa.CheckConstraint("submitted_at IS NULL OR content_hash IS NOT NULL",
                            name="submitted_has_hash"),
+        sa.CheckConstraint(_in("source", SOURCES), name="source"),
     )
 
 

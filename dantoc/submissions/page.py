@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from ..i18n.content import tr
 from ..i18n.formatting import format_number
-from . import checks, formbuilder, queries
+from . import checks, formbuilder, queries, states
 from .comments import for_village
 from .formbuilder import Grid, ItemSpec, cell_label
 from .services import Target
@@ -18,8 +18,17 @@ from .services import Target
 class Page:
     """Everything the form page shows: target, form, grids, messages, lock."""
 
-    def __init__(self, target: Target, submission, formdata=None, **defaults):
+    #: The endpoints of the page and of its checks: the village's own, or the commune's
+    #: entry on the village's behalf (``/entry/for/…``, issue #14).
+    ENDPOINTS = {False: {"entry": "submissions.entry", "check": "submissions.check"},
+                 True: {"entry": "submissions.entry_for", "check": "submissions.check_for",
+                        "paper": "submissions.paper"}}
+
+    def __init__(self, target: Target, submission, formdata=None, *, on_behalf: bool = False,
+                 **defaults):
         self.target, self.submission = target, submission
+        self.on_behalf = on_behalf
+        self.source = states.COMMUNE if on_behalf else states.VILLAGE
         self.spec = formbuilder.load_spec(target.form_version)
         self.previous = queries.previous_values(target.form_version.form, target.unit,
                                                 target.period)
@@ -79,10 +88,15 @@ class Page:
     def payload(self) -> dict:
         return checks.raw_payload(self.spec, self.grids, self.form)
 
-    def url(self, endpoint: str = "submissions.entry") -> str:
+    def url(self, kind: str = "entry") -> str:
+        """The URL of this page (``entry``) or of its checks (``check``)."""
         t = self.target
-        return url_for(endpoint, unit_id=t.unit.id, form_code=t.form_version.form.code,
-                       period_code=t.period.code)
+        return url_for(self.ENDPOINTS[self.on_behalf][kind], unit_id=t.unit.id,
+                       form_code=t.form_version.form.code, period_code=t.period.code)
+
+    def back_url(self) -> str:
+        """Back to the list this page was opened from."""
+        return url_for("submissions.behalf_index" if self.on_behalf else "submissions.index")
 
     def _shown(self, item: ItemSpec, value) -> str:
         if isinstance(value, bool):

@@ -35,7 +35,8 @@ def latest_published(form: Form) -> FormVersion | None:
         .order_by(FormVersion.number.desc()).limit(1))
 
 
-def _published_for_level(level_id: int) -> list[FormVersion]:
+def published_for_level(level_id: int) -> list[FormVersion]:
+    """The newest published version of every form filled at this level."""
     newest = (sa.select(FormVersion.form_id, sa.func.max(FormVersion.number).label("n"))
               .where(FormVersion.status == FormStatus.PUBLISHED).group_by(FormVersion.form_id)
               .subquery())
@@ -55,7 +56,7 @@ def open_periods(period_type: str, day: date) -> list[Period]:
 def due(unit: AdminUnit, day: date) -> list[Due]:
     """Forms for the unit's level, in periods of their type that are open on ``day``."""
     items = []
-    for version in _published_for_level(unit.level_id):
+    for version in published_for_level(unit.level_id):
         for period in open_periods(version.period_type, day):
             submission = db.session.scalar(sa.select(Submission).where(
                 Submission.form_id == version.form_id, Submission.unit_id == unit.id,

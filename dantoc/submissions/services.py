@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 
 from .. import clock
 from ..audit import services as audit
@@ -138,19 +139,24 @@ def _check_editable(submission: Submission, base: int, period_open: bool) -> Non
         raise Refusal("stale", submission)
 
 
-def _draft_row(submission: Submission, number: int, payload: dict) -> SubmissionVersion:
+def _draft_row(submission: Submission, number: int, payload: dict,
+               source: str) -> SubmissionVersion:
     version = version_of(submission, number)
     if version is None:
         version = SubmissionVersion(submission_id=submission.id, number=number,
                                     base_version=number - 1, payload=payload)
         db.session.add(version)
-    version.payload, version.updated_at = payload, clock.now()
+    version.payload, version.updated_at, version.source = payload, clock.now(), source
     db.session.flush()
     return version
 
 
-def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user) -> Submission:
+def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user, *,
+               source: str = states.VILLAGE) -> Submission:
     """Store the raw typed text as the draft on top of version ``base`` (audited).
+
+    ``source``: who types it in (:data:`.states.SOURCES`; the commune on the village's
+    behalf is ``COMMUNE``).
 
     :raise Refusal: ``locked`` (submitted, approved, period closed),
         ``stale``, ``already_started``, ``uuid_conflict`` or ``in_flight``.
@@ -166,9 +172,10 @@ def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user) -
             _check_editable(submission, base, period_open)
             if not _claim(submission, base):
                 continue
-        version = _draft_row(submission, base + 1, payload)
+        version = _draft_row(submission, base + 1, payload, source)
         audit.record("submission.draft", submission,
-                     after={"uuid": str(key), "state": submission.state, "draft": version.number})
+                     after={"uuid": str(key), "state": submission.state, "draft": version.number,
+                            "source": source})
         return submission
     raise Refusal("in_flight")
 
@@ -187,8 +194,8 @@ def _replay(submission: Submission, base: int, digest: str) -> SubmissionVersion
 
 
 def _store(submission: Submission, base: int, payload: dict, cells: list[Cell], digest: str,
-           user) -> SubmissionVersion:
-    version = _draft_row(submission, base + 1, payload)
+           user, source: str) -> SubmissionVersion:
+    version = _draft_row(submission, base + 1, payload, source)
     version.content_hash, version.submitted_at = digest, clock.now()
     version.submitted_by_id = user.id
     db.session.add_all(SubmissionValue(version_id=version.id, indicator_id=c.item.indicator.id,
@@ -207,8 +214,10 @@ def typed(value: Decimal | str | bool) -> dict:
 
 
 def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list[Cell],
-           user) -> Result:
+           user, *, source: str = states.VILLAGE) -> Result:
     """Submit version ``base + 1``; an identical resend returns the original (audited).
+
+    ``source`` as :func:`save_draft`: the audit row and the version say who typed it in.
 
     :raise Refusal: ``uuid_conflict`` (422), ``stale``, ``locked``,
         ``already_started`` or ``in_flight`` (409).
@@ -232,11 +241,11 @@ def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list
                           state_reason=None):
                 continue  # a concurrent request moved it on: read it again
             db.session.refresh(submission)
-        version = _store(submission, base, payload, cells, digest, user)
+        version = _store(submission, base, payload, cells, digest, user, source)
         audit.record("submission.submit", submission,
                      before={"state": before, "version": base},
                      after={"state": states.SUBMITTED, "version": base + 1, "uuid": str(key),
-                            "content_hash": digest})
+                            "content_hash": digest, "source": source})
         return Result(submission, version, False)
     raise Refusal("in_flight")
 
@@ -258,7 +267,21 @@ def transition(submission: Submission, action: str, user, reason: str | None = N
     """
     if action not in states.REVIEW_ACTIONS:
         raise ValueError(f"{action!r} is not a review action")
-    closed = action == "unapprove" and not submission.period.is_open(clock.today())
-    return states.FLOW.transition(submission, action, user, reason=reason,
-                                  lock=Lock.PERIOD_CLOSED if closed else None,
+    lock = None
+    if action == "unapprove" and not submission.period.is_open(clock.today()):
+        lock = Lock.PERIOD_CLOSED
+    elif action == "approve" and typed_in_by(submission, user):
+        lock = Lock.OWN_SUBMISSION
+    return states.FLOW.transition(submission, action, user, reason=reason, lock=lock,
                                   details=details)
+
+
+def typed_in_by(submission: Submission, user) -> bool:
+    """Four eyes (issue #14): the officer who typed the current version in for the village
+    (on its behalf, or from a file) may not approve it, unless the province allows one-person communes
+    (``DANTOC_ONE_PERSON_COMMUNES``)."""
+    if current_app.config.get("ONE_PERSON_COMMUNES"):
+        return False
+    version = version_of(submission, submission.current_version)
+    return (version is not None and version.source != states.VILLAGE
+            and version.submitted_by_id == user.id)

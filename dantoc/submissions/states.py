@@ -16,6 +16,12 @@ SUBMITTED = "submitted"
 RETURNED = "returned"
 APPROVED = "approved"
 STATES = (DRAFT, SUBMITTED, RETURNED, APPROVED)
+#: Who typed a version in (``submission_versions.source``): the village itself, the commune
+#: on the village's behalf (nhập thay, issue #14), or an imported file (nhập từ tệp).
+VILLAGE = "village"
+COMMUNE = "commune"
+FILE = "file"
+SOURCES = (VILLAGE, COMMUNE, FILE)
 #: Not a state: how the pages name a form the village has not opened yet.
 NOT_STARTED = "not_started"
 #: What the pages show for a village's form, in the order the completeness tables list them.
@@ -63,12 +69,14 @@ def lock_reason(state: str | None, *, period_open: bool, authorized: bool) -> Lo
     return None
 
 
-def review_lock_reason(state: str | None, *, period_open: bool,
-                       authorized: bool) -> Lock | None:
+def review_lock_reason(state: str | None, *, period_open: bool, authorized: bool,
+                       own: bool = False) -> Lock | None:
     """Why the reviewer cannot approve or return now, or None when they can.
 
     ``APPROVED`` means "approved: un-approve it (with a reason) to act again";
     ``PERIOD_CLOSED`` on an approved report means even that is no longer possible.
+    ``own``: the reviewer typed the version in on the village's behalf (four eyes:
+    :func:`approvable_by`).
     """
     if not authorized:
         return Lock.NO_AUTHORITY
@@ -76,4 +84,6 @@ def review_lock_reason(state: str | None, *, period_open: bool,
         return Lock.WITH_OWNER
     if state == APPROVED:
         return Lock.APPROVED if period_open else Lock.PERIOD_CLOSED
+    if own:
+        return Lock.OWN_SUBMISSION
     return None

@@ -31,12 +31,13 @@ from .. import clock
 from ..accounts.permissions import authorize, require
 from ..catalogs.models import AdminUnit
 from ..extensions import db
+from ..i18n.content import tr
 from ..indicators.models import Form
 from ..pwa import services as pwa
 from ..refusal import Refusal
 from ..web.errors import refuse
 from ..web.htmx import render, wants_fragment, wants_json
-from . import checks, comments, messages, queries, services, states
+from . import behalf, checks, comments, messages, queries, services, states
 from .page import Page
 from .services import Target
 
@@ -49,31 +50,33 @@ def returned_comments(submission) -> list:
     return comments.for_village_labelled(submission)
 
 
-def _load(unit_id: int, form_code: str, period_code: str):
-    """Load the target of a form URL, then authorize the village (403 outside it)."""
+def _load(unit_id: int, form_code: str, period_code: str, verb: str = "submission.create"):
+    """Load the target of a form URL, then authorize the village (403 outside it): its own
+    village head, or with ``submission.enter_for`` an officer of its commune."""
     unit = db.get_or_404(AdminUnit, unit_id)
     form = db.first_or_404(sa.select(Form).where(Form.code == form_code))
     version = queries.latest_published(form)
     period = version and queries.period_by_code(version.period_type, period_code)
     if version is None or period is None or version.fill_level_id != unit.level_id:
         abort(404)
-    authorize("submission.create", unit)
+    authorize(verb, unit)
     submission = services.find_for(Target(version, unit, period))
     if submission is not None:
         version = submission.form_version
     return Target(version, unit, period), submission
 
 
-def _opened(target: Target, submission) -> Page:
+def _opened(target: Target, submission, on_behalf: bool = False) -> Page:
     """The page as opened: the saved draft, or a new UUID (nothing is written)."""
     if submission is None:
-        return Page(target, None, uuid=str(uuid.uuid4()), base_version="0")
+        return Page(target, None, on_behalf=on_behalf, uuid=str(uuid.uuid4()),
+                    base_version="0")
     base = submission.current_version
     version = (services.version_of(submission, base + 1)
                or services.version_of(submission, base))
     data = MultiDict(version.payload) if version else None
-    return Page(target, submission, data, uuid=str(submission.client_uuid),
-                base_version=str(base))
+    return Page(target, submission, data, on_behalf=on_behalf,
+                uuid=str(submission.client_uuid), base_version=str(base))
 
 
 @bp.route("/")
@@ -104,6 +107,45 @@ def entry(unit_id: int, form_code: str, period_code: str):
     return render("submissions/entry.html", entry=_opened(target, submission))
 
 
+@bp.route("/for/")
+@require("submission.enter_for")
+def behalf_index():
+    """Entry on a village's behalf (nhập thay): the villages of the officer's commune with
+    the forms due in open periods, to type in or to print as paper forms."""
+    commune = current_user.unit
+    villages = behalf.villages_due(commune, clock.today()) if commune is not None else []
+    return render("submissions/behalf.html", commune=commune, villages=villages,
+                  labels=messages.status_labels())
+
+
+@bp.route("/for/<int:unit_id>/<form_code>/<period_code>", methods=("GET", "POST"))
+@require("submission.enter_for")
+def entry_for(unit_id: int, form_code: str, period_code: str):
+    """The village's form page, for a commune officer typing it in on the village's behalf:
+    the same form, checks and services, marked as entered by the commune."""
+    target, submission = _load(unit_id, form_code, period_code, "submission.enter_for")
+    if request.method == "POST":
+        return _post(Page(target, submission, request.form, on_behalf=True))
+    state = submission.state if submission else None
+    if state in (states.SUBMITTED, states.APPROVED):
+        return redirect(url_for("review.detail", key=submission.client_uuid), code=303)
+    lock = states.lock_reason(state, period_open=target.period.is_open(clock.today()),
+                              authorized=True)
+    if lock is not None:
+        return render("submissions/locked.html", target=target, submission=submission,
+                      message=messages.lock_message(lock, target.period), on_behalf=True)
+    return render("submissions/entry.html", entry=_opened(target, submission, True))
+
+
+@bp.route("/for/<int:unit_id>/<form_code>/<period_code>/paper")
+@require("submission.enter_for")
+def paper(unit_id: int, form_code: str, period_code: str):
+    """The paper phiếu of a village (A4, printed from the browser): filled by hand where
+    there is no phone, then typed in by the commune on this site."""
+    target, _submission = _load(unit_id, form_code, period_code, "submission.enter_for")
+    return render("submissions/paper.html", paper=behalf.paper(target))
+
+
 @bp.route("/receipt/<uuid:key>")
 @require("submission.create")
 def receipt(key: uuid.UUID):
@@ -125,6 +167,15 @@ def check(unit_id: int, form_code: str, period_code: str):
     """HTMX fragment: the messages of every field for what is typed now (writes nothing)."""
     target, submission = _load(unit_id, form_code, period_code)
     page = Page(target, submission, request.form)
+    return render("submissions/entry.html", "submissions/_checks.html", entry=page)
+
+
+@bp.route("/for/<int:unit_id>/<form_code>/<period_code>/check", methods=("POST",))
+@require("submission.enter_for")
+def check_for(unit_id: int, form_code: str, period_code: str):
+    """:func:`check` for the commune's entry on a village's behalf."""
+    target, submission = _load(unit_id, form_code, period_code, "submission.enter_for")
+    page = Page(target, submission, request.form, on_behalf=True)
     return render("submissions/entry.html", "submissions/_checks.html", entry=page)
 
 
@@ -165,7 +216,8 @@ def _write(page: Page, write, then):
 def _save(page: Page, key: uuid.UUID, base: int):
     """Save a draft: keeps what was typed, even invalid text; 303 back, or a status swap."""
     return _write(page, lambda: services.save_draft(page.target, key, base, page.payload(),
-                                                    current_user), lambda _s: _saved(page))
+                                                    current_user, source=page.source),
+                  lambda _s: _saved(page))
 
 
 def _saved(page: Page):
@@ -180,10 +232,12 @@ def _submit(page: Page, key: uuid.UUID, base: int):
     """Submit: full validation; on errors the draft keeps the input and nothing is submitted."""
     if page.checks.blocking:
         return _write(page, lambda: services.save_draft(page.target, key, base, page.payload(),
-                                                        current_user), lambda _s: _invalid(page))
+                                                        current_user, source=page.source),
+                      lambda _s: _invalid(page))
     cells = checks.cells(page.spec, page.grids, page.form)
+    received = _received_for_village if page.on_behalf else _received
     return _write(page, lambda: services.submit(page.target, key, base, page.payload(), cells,
-                                                current_user), _received)
+                                                current_user, source=page.source), received)
 
 
 def _invalid(page: Page):
@@ -218,6 +272,15 @@ def _received(result: services.Result):
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _received_for_village(result: services.Result):
+    """Entered on the village's behalf: on to the review page, where another officer
+    decides (the entering officer cannot approve it, four eyes)."""
+    submission = result.submission
+    flash(_("The report of %(village)s was entered on its behalf. Another officer of the "
+            "commune reviews it.", village=tr(submission.unit, "name")))
+    return redirect(url_for("review.detail", key=submission.client_uuid), code=303)
 
 
 def _refused(page: Page, error: Refusal):
