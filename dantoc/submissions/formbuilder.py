@@ -197,6 +197,11 @@ def _grid(item: ItemSpec, names, previous_keys, added: str | None) -> Grid:
     return Grid(item, rows, cols, [o for o in row_dim.options if o[0] not in present])
 
 
+def layout_item(item: ItemSpec) -> Grid:
+    """The grid of one item with no rows chosen yet (its columns, for templates)."""
+    return _grid(item, [], [], None)
+
+
 def layout(spec: FormSpec, names, previous: Mapping[tuple[str, str], object],
            added: tuple[str, str] | None = None) -> dict[str, Grid]:
     """The grids of this request, by item name.

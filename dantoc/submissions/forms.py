@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import Field, HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
@@ -189,3 +190,9 @@ def yes_no() -> list[SelectChoice]:
 def text_field(label: str, validators: list) -> TextAreaField:
     return TextAreaField(label, [*validators, MaxLength()],
                          render_kw={"rows": 2, "maxlength": MAX_TEXT})
+
+
+class WorkbookForm(FlaskForm):
+    """The upload of a filled village-data template (nhập từ tệp)."""
+
+    file = FileField(_l("Filled XLSX template"), validators=[FileRequired()])

@@ -278,8 +278,8 @@ def transition(submission: Submission, action: str, user, reason: str | None = N
 
 def typed_in_by(submission: Submission, user) -> bool:
     """Four eyes (issue #14): the officer who typed the current version in for the village
-    (on its behalf, or from a file) may not approve it, unless the province allows one-person communes
-    (``DANTOC_ONE_PERSON_COMMUNES``)."""
+    (on its behalf, or from a file) may not approve it, unless the province allows
+    one-person communes (``DANTOC_ONE_PERSON_COMMUNES``)."""
     if current_app.config.get("ONE_PERSON_COMMUNES"):
         return False
     version = version_of(submission, submission.current_version)

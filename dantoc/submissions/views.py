@@ -37,7 +37,8 @@ from ..pwa import services as pwa
 from ..refusal import Refusal
 from ..web.errors import refuse
 from ..web.htmx import render, wants_fragment, wants_json
-from . import behalf, checks, comments, messages, queries, services, states
+from . import behalf, checks, comments, messages, queries, services, states, workbook
+from .forms import WorkbookForm
 from .page import Page
 from .services import Target
 
@@ -114,8 +115,9 @@ def behalf_index():
     the forms due in open periods, to type in or to print as paper forms."""
     commune = current_user.unit
     villages = behalf.villages_due(commune, clock.today()) if commune is not None else []
+    imports = list(dict.fromkeys((d.form_version, d.period) for v in villages for d in v.items))
     return render("submissions/behalf.html", commune=commune, villages=villages,
-                  labels=messages.status_labels())
+                  imports=imports, labels=messages.status_labels())
 
 
 @bp.route("/for/<int:unit_id>/<form_code>/<period_code>", methods=("GET", "POST"))
@@ -144,6 +146,54 @@ def paper(unit_id: int, form_code: str, period_code: str):
     there is no phone, then typed in by the commune on this site."""
     target, _submission = _load(unit_id, form_code, period_code, "submission.enter_for")
     return render("submissions/paper.html", paper=behalf.paper(target))
+
+
+def _workbook_layout(form_code: str, period_code: str):
+    """The officer's commune, the form version and period of an import URL (404 unknown)."""
+    commune = current_user.unit
+    form = db.first_or_404(sa.select(Form).where(Form.code == form_code))
+    version = queries.latest_published(form)
+    period = version and queries.period_by_code(version.period_type, period_code)
+    if commune is None or version is None or period is None:
+        abort(404)
+    authorize("submission.enter_for", commune)
+    return workbook.layout(version, period, commune, clock.today())
+
+
+@bp.route("/for/import/<form_code>/<period_code>", methods=("GET", "POST"))
+@require("submission.enter_for")
+def import_workbook(form_code: str, period_code: str):
+    """Upload the commune's filled template: every cell checked by the web form's rules;
+    all villages imported, or none with each error at its sheet, row and column."""
+    lay = _workbook_layout(form_code, period_code)
+    form, problems, status = WorkbookForm(), [], 200
+    if form.validate_on_submit():
+        try:
+            result = workbook.import_workbook(form.file.data.read(), lay, current_user,
+                                              clock.today())
+        except workbook.WorkbookRefused as refused:
+            db.session.rollback()
+            problems, status = [str(e) for e in refused.errors], 422
+        else:
+            db.session.commit()
+            flash(_("Imported from the file: %(new)s reports sent for review, %(same)s "
+                    "unchanged.", new=len(result.submitted), same=len(result.unchanged)))
+            return redirect(url_for(".behalf_index"), code=303)
+    return render("submissions/import.html", layout=lay, form=form,
+                  problems=problems), status
+
+
+@bp.route("/for/import/<form_code>/<period_code>/template.xlsx")
+@require("submission.enter_for")
+def workbook_template(form_code: str, period_code: str):
+    """The XLSX template of the commune's villages for one form and period."""
+    lay = _workbook_layout(form_code, period_code)
+    name = f"{lay.target_version.form.code}-{lay.period.code}-{lay.commune.code}.xlsx"
+    response = make_response(workbook.template(lay))
+    response.headers.update({
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Content-Disposition": f'attachment; filename="{name}"'})
+    return response
 
 
 @bp.route("/receipt/<uuid:key>")
