@@ -134,11 +134,11 @@ def _aliases(row: dict[str, str], unit_type: UnitType) -> str | None:
 
 
 def _source(row: dict[str, str]) -> str:
+    """The legal source people read (Vietnamese). The CSV's ``note`` is the maintainers' own
+    English remark (SOURCES.md): it is not shown to users (issue #14)."""
     if row["level"] == "province":
-        base = SOURCE_PROVINCE
-    else:
-        base = SOURCE_NEW if row["valid_from"] else SOURCE_OLD
-    return f"{base}. {row['note']}" if row["note"] else base
+        return SOURCE_PROVINCE
+    return SOURCE_NEW if row["valid_from"] else SOURCE_OLD
 
 
 def _version_on(units: dict[tuple[str, date], AdminUnit], code: str, day: date) -> AdminUnit:

@@ -8,7 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the locales, Flask-Babel with the tag-keyed domain, and the template helpers."""
     from ..extensions import babel
-    from . import selection, templating
+    from . import selection, templating, wtforms_messages
     from .locales import default_registry
     from .messages import ChainDomain
 
@@ -17,4 +17,5 @@ def init_app(app: Flask) -> None:
     # Flask-Babel caches its domain on the (shared, stateless) extension object.
     babel.__dict__["domain_instance"] = ChainDomain()
     app.before_request(selection.forget)
+    app.before_request(wtforms_messages.install)
     templating.init_app(app)

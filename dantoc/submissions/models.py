@@ -37,6 +37,16 @@ from ..extensions import db
 from ..indicators.models import Form, FormVersion, Indicator, Period
 from .states import RETURNED, SOURCES, STATES, VILLAGE
 
+#: Crockford's base 32: digits and letters without I, L, O and U.
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def receipt_code(key: uuid.UUID) -> str:
+    """Eight characters of ``key`` (40 bits), grouped by four for reading aloud."""
+    bits = key.int >> 88
+    chars = "".join(RECEIPT_ALPHABET[(bits >> shift) & 31] for shift in range(35, -1, -5))
+    return f"{chars[:4]}-{chars[4:]}"
+
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
@@ -90,6 +100,13 @@ class Submission(db.Model):
 
     def version(self, number: int) -> SubmissionVersion | None:
         return next((v for v in self.versions if v.number == number), None)
+
+    @property
+    def receipt_code(self) -> str:
+        """The receipt read out over the phone (issue #14): ``7K2M-Q9XD``, the first 40 bits
+        of the UUID in Crockford's base 32 (no I, L, O or U to mistake). The UUID stays
+        the key; the code only names the report in a conversation."""
+        return receipt_code(self.client_uuid)
 
 
 class SubmissionVersion(db.Model):

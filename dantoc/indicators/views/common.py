@@ -10,6 +10,7 @@ from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from ... import clock
 from ...catalogs.models import AdminLevel, Department
 from ...extensions import db
 from ...web.forms import submitted
@@ -67,7 +68,12 @@ def department_choices() -> list:
     return options([(NONE, _("— none —"))] + [(d.id, d.name) for d in rows])
 
 
-def level_choices() -> list:
-    """Administrative levels for a select, top down."""
-    rows = db.session.scalars(sa.select(AdminLevel).order_by(AdminLevel.rank))
+def level_choices(keep: int | None = None) -> list:
+    """The administrative levels in use today, top down (no district level after the 2025
+    reform), plus ``keep``, the level a version already has."""
+    day = clock.today()
+    valid = sa.and_(AdminLevel.valid_from <= day,
+                    sa.or_(AdminLevel.valid_to.is_(None), AdminLevel.valid_to >= day))
+    where = sa.or_(valid, AdminLevel.id == keep) if keep is not None else valid
+    rows = db.session.scalars(sa.select(AdminLevel).where(where).order_by(AdminLevel.rank))
     return options((level.id, level.name) for level in rows)

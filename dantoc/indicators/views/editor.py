@@ -39,7 +39,7 @@ def _page(version: FormVersion, problem: str | None = None, **forms):
     """The editor page (or just its sections for an HTMX swap)."""
     settings = forms.get("settings") or VersionSettingsForm(
         formdata=None, fill_level=version.fill_level_id, period_type=version.period_type)
-    settings.fill_level.choices = level_choices()
+    settings.fill_level.choices = level_choices(keep=version.fill_level_id)
     return render("indicators/version.html", "indicators/_version_sections.html",
                   version=version, form=version.form, action=ActionForm(), problem=problem,
                   settings=settings, section_form=forms.get("section") or SectionForm(
@@ -82,7 +82,7 @@ def version_settings(version_id: int):
     """Change who fills a draft version and how often."""
     version = db.get_or_404(FormVersion, version_id)
     form = VersionSettingsForm()
-    form.fill_level.choices = level_choices()
+    form.fill_level.choices = level_choices(keep=version.fill_level_id)
     if form.validate_on_submit():
         try:
             services.update_version(version, **form.values())
