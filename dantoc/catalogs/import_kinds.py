@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +13,9 @@ from flask import g
 from flask_babel import lazy_gettext as _
 
 from ..extensions import db
-from . import services
+from ..i18n.formatting import format_date
+from ..refusal import FieldError
+from . import queries, services
 from .models import AdminUnit, EthnicGroup, Religion, UnitType, fold
 
 
@@ -107,6 +109,23 @@ def count(value: str) -> int | None:
     return int(digits)
 
 
+#: How a unit went into its successor, in the words of a province's list or the codes.
+LINEAGE_WORDS = {"merge": "merge", "sap nhap": "merge", "nhap": "merge", "split": "split",
+                 "chia tach": "split", "tach": "split", "rename": "rename", "doi ten": "rename",
+                 "transfer": "transfer", "dieu chinh dia gioi": "transfer",
+                 "dieu chuyen": "transfer"}
+
+
+def lineage(value: str) -> str | None:
+    """``merge``, ``split``, ``rename`` or ``transfer`` (or "sáp nhập", "chia tách"…)."""
+    if not value:
+        return None
+    found = LINEAGE_WORDS.get(fold(value))
+    if found is None:
+        raise Bad(_("Write sáp nhập, chia tách, đổi tên or điều chỉnh địa giới."))
+    return found
+
+
 def unit_type(value: str) -> UnitType:
     """A unit type by code or name ("ban", "Bản"); looked up once per application context."""
     if "catalog_unit_types" not in g:  # held here, so the session does not drop them
@@ -180,6 +199,11 @@ class Kind:
     def prepare(self, parsed: list[tuple[int, dict]], memo: dict) -> None:
         """Load what many rows will need, once (optional)."""
 
+    def finish(self, memo: dict) -> list[tuple[int, FieldError]]:
+        """After every row is saved: what links rows together (optional); the errors with
+        their lines."""
+        return []
+
     def apply(self, values: dict, memo: dict) -> bool:
         """Save one row through the services; True when it created an entry.
 
@@ -189,10 +213,17 @@ class Kind:
 
 
 class Units(Kind):
+    """Administrative units, villages included (thôn, bản, tổ dân phố: issue #14), with
+    where a closed unit went: ``went_into_code`` (the successor valid the day after
+    ``valid_to``), ``lineage`` (merge by default) and its ``legal_basis``, recorded as
+    lineage like the 2025 commune merges. Importing the same file again adds nothing."""
+
     readers = {"code": code(20), "name": text(200), "unit_type": unit_type,
                "parent_code": code(20), "valid_from": day, "valid_to": day, "is_sample": flag,
-               "aliases": text(300), "source": text(2000)}
+               "aliases": text(300), "source": text(2000), "went_into_code": code(20),
+               "lineage": lineage, "legal_basis": text(200)}
     required = ("code", "name", "unit_type", "valid_from")
+    LINKS = ("went_into_code", "lineage", "legal_basis")
 
     def key(self, values: dict) -> Any:
         return values["code"], values["valid_from"]
@@ -207,15 +238,45 @@ class Units(Kind):
                 existing[unit.code, unit.valid_from] = unit
 
     def apply(self, values: dict, memo: dict) -> bool:
-        fields = {name: value for name, value in values.items() if name != "parent_code"}
+        fields = {name: value for name, value in values.items()
+                  if name != "parent_code" and name not in self.LINKS}
         if "parent_code" in values:
             fields["parent"] = self._parent(values["parent_code"], values["valid_from"], memo)
         existing = memo["existing"].get((values["code"], values["valid_from"]))
         if existing is not None:
-            services.update_unit(existing, **fields)
-            return False
-        services.create_unit(**fields)
-        return True
+            unit, created = services.update_unit(existing, **fields), False
+        else:
+            unit, created = services.create_unit(**fields), True
+        if values.get("went_into_code"):
+            memo.setdefault("links", []).append((memo.get("line"), unit, values))
+        return created
+
+    def finish(self, memo: dict) -> list[tuple[int, FieldError]]:
+        """The lineage of the closed units, once every successor of the file exists."""
+        errors = []
+        for line, unit, values in memo.get("links", []):
+            try:
+                self._link(unit, values)
+            except FieldError as error:
+                errors.append((line, FieldError(error.message, "went_into_code")))
+        return errors
+
+    @staticmethod
+    def _link(unit: AdminUnit, values: dict) -> None:
+        if unit.valid_to is None:
+            raise FieldError(_("A unit that went into another needs its valid_to date."),
+                             "valid_to")
+        effective = unit.valid_to + timedelta(days=1)
+        successor = queries.resolve(values["went_into_code"], effective)
+        if successor is None:
+            raise FieldError(_("No unit has the code %(code)s on %(day)s, the day after "
+                               "valid_to.", code=values["went_into_code"],
+                               day=format_date(effective)), "went_into_code")
+        if queries.linked(unit, successor):
+            return  # the same file again
+        services.add_lineage(kind=values.get("lineage") or "merge", from_unit=unit,
+                             to_unit=successor, effective_date=effective,
+                             legal_basis=values.get("legal_basis"))
 
     @staticmethod
     def _parent(code: str | None, start: date, memo: dict) -> AdminUnit | None:

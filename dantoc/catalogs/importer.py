@@ -67,6 +67,7 @@ def _apply(spec, parsed: list[tuple[int, dict]], columns: list[str]) -> tuple[in
     with db.session.begin_nested() as savepoint:
         spec.prepare(parsed, memo)
         for line, values in parsed:
+            memo["line"] = line
             try:
                 counts[0 if spec.apply(values, memo) else 1] += 1
             except FieldError as error:
@@ -76,6 +77,9 @@ def _apply(spec, parsed: list[tuple[int, dict]], columns: list[str]) -> tuple[in
                 savepoint.rollback()
                 raise _refuse(_("The database refused this row; nothing was imported."),
                               line) from None
+        if not errors:
+            errors += [RowError(line, e.field if e.field in columns else None, e.message)
+                       for line, e in spec.finish(memo)]
         if errors:
             savepoint.rollback()
             raise ImportRefused(errors[:MAX_ERRORS])

@@ -59,6 +59,12 @@ def resolve(code: str, on_date: date) -> AdminUnit | None:
                                                         valid_on(on_date)))
 
 
+def linked(source: AdminUnit, target: AdminUnit) -> bool:
+    """Whether a lineage link from ``source`` to ``target`` is recorded already."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(UnitLineage).where(
+        UnitLineage.from_unit_id == source.id, UnitLineage.to_unit_id == target.id)) > 0
+
+
 def versions(code: str) -> list[AdminUnit]:
     """Every version recorded under ``code`` (not necessarily the same unit: codes are reused)."""
     return list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.code == code)
