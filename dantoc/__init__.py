@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from .audit.views import bp as audit_bp
     from .catalogs.views import bp as catalogs_bp
     from .i18n.views import bp as i18n_bp
+    from .lookup.views import bp as lookup_bp
     from .indicators.views import bp as indicators_bp
     from .pwa.views import bp as pwa_bp
     from .reports.views import bp as reports_bp
@@ -105,6 +106,6 @@ def _register_blueprints(app: Flask) -> None:
 
     web_views.init_app(app, landing=landing)
     for blueprint in (accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp,
-                      audit_bp, submissions_bp, review_bp, reports_bp):
+                      audit_bp, submissions_bp, review_bp, reports_bp, lookup_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

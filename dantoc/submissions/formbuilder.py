@@ -126,6 +126,11 @@ def _dims(indicator: Indicator) -> list[Dim]:
     return dims
 
 
+def dims_of(indicator: Indicator) -> list[Dim]:
+    """The disaggregations of ``indicator`` with their options (lookups, exports)."""
+    return _dims(indicator)
+
+
 def _rules(form_version: FormVersion, codes: Mapping[str, str]):
     stmt = sa.select(ValidationRule).where(
         ValidationRule.catalogue_version_id == form_version.form.catalogue_version_id

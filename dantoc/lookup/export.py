@@ -1,0 +1,57 @@
+"""The lookup's table as CSV and XLSX: exactly the cells and totals on the screen."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import openpyxl
+from flask_babel import gettext as _
+from openpyxl.styles import Font
+
+from ..submissions.forms import plain
+from .query import Table
+
+
+def _header(table: Table) -> list[str]:
+    corner = _("Indicator") if table.swapped else _("Unit · period")
+    columns = [f"{c.label} ({c.unit})" if c.unit else c.label for c in table.columns]
+    return [corner, *columns, *([_("Total")] if table.swapped else [])]
+
+
+def _lines(table: Table):
+    yield _header(table)
+    for row in table.rows:
+        label = f"{row.label} ({row.unit})" if row.unit else row.label
+        cells = [table.cell(row, c) for c in table.columns]
+        yield [label, *cells, *([table.totals.get(row.key)] if table.swapped else [])]
+    if not table.swapped:
+        yield [_("Total"), *(table.totals.get(c.key) for c in table.columns)]
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel opens the Vietnamese letters right."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for line in _lines(table):
+        writer.writerow(["" if v is None else (plain(v) if isinstance(v, Decimal) else v)
+                         for v in line])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: Table, title: str) -> bytes:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = _("Lookup")[:31]
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=13)
+    for line in _lines(table):
+        ws.append([float(v) if isinstance(v, Decimal) else v for v in line])
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    ws.column_dimensions["A"].width = 40
+    ws.freeze_panes = "B3"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

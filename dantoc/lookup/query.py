@@ -1,0 +1,232 @@
+"""Data lookup (tra cứu số liệu, issue #11): indicators × periods × units × breakdowns → a
+table, computed by the database.
+
+The village values are summed, counted and bounded by one ``GROUP BY`` (indicator, period,
+unit bucket, disaggregation key) over the current versions of approved submissions; Python
+only merges those few aggregated rows into the breakdowns asked for (a key
+``ethnic_group=03;sex=female`` projected onto ``ethnic_group`` when sex is not asked) and
+applies each indicator's aggregation (sum, average, min, max; yes/no counts the yes). The
+bucket is the village for a commune's table and the village's commune for the province's, so
+the statement never carries a list of villages, whatever their number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..catalogs.models import AdminUnit
+from ..extensions import db
+from ..i18n.content import tr
+from ..i18n.formatting import format_period
+from ..indicators.models import Indicator, Period
+from ..submissions import formbuilder, states
+from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
+
+#: Breakdowns a lookup may ask for (disaggregation codes).
+DIMENSIONS = ("ethnic_group", "sex", "religion")
+#: The largest table computed (rows × columns), before anything is read.
+MAX_CELLS = 200_000
+#: Value types a lookup aggregates (choices and texts are counted per answer elsewhere).
+AGGREGATED_TYPES = ("integer", "decimal", "percent", "yes_no")
+AVERAGE_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the person asked for (already loaded and authorized by the view)."""
+
+    indicators: tuple[Indicator, ...]
+    periods: tuple[Period, ...]
+    scope: AdminUnit | None  # None: the whole province; a commune: its villages
+    by: tuple[str, ...] = ()
+    swap: bool = False
+    pending: bool = False
+
+
+@dataclass
+class _Acc:
+    total: Decimal = Decimal(0)
+    count: int = 0
+    low: Decimal | None = None
+    high: Decimal | None = None
+
+    def merge(self, total, count, low, high) -> None:
+        self.total += Decimal(total or 0)
+        self.count += int(count or 0)
+        if low is not None:
+            self.low = Decimal(low) if self.low is None else min(self.low, Decimal(low))
+        if high is not None:
+            self.high = Decimal(high) if self.high is None else max(self.high, Decimal(high))
+
+    def value(self, aggregation: str) -> Decimal | None:
+        if not self.count:
+            return None
+        if aggregation == "average":
+            return (self.total / self.count).quantize(AVERAGE_PLACES)
+        if aggregation == "min":
+            return self.low
+        if aggregation == "max":
+            return self.high
+        return self.total
+
+
+@dataclass(frozen=True)
+class Header:
+    """A row or column of the table: its key and its label in words."""
+
+    key: tuple
+    label: str
+    unit: str = ""
+
+
+@dataclass
+class Table:
+    rows: list[Header]
+    columns: list[Header]
+    cells: dict[tuple[tuple, tuple], Decimal]
+    #: Column (or, swapped, row) key → its total over the other axis.
+    totals: dict[tuple, Decimal | None]
+    swapped: bool
+    #: Indicators that cannot be aggregated here (choices, texts, aggregation "none").
+    skipped: list[Indicator] = field(default_factory=list)
+
+    def cell(self, row: Header, column: Header) -> Decimal | None:
+        return self.cells.get((row.key, column.key))
+
+    @property
+    def size(self) -> int:
+        return len(self.rows) * len(self.columns)
+
+
+def _villages() -> so.util.AliasedClass:
+    return so.aliased(AdminUnit, name="village")
+
+
+def _buckets(request: Request):
+    """The bucket column (village, or its commune) and the scope condition."""
+    village = _villages()
+    if request.scope is None:
+        return village, village.parent_id, sa.true()
+    return village, village.id, village.parent_id == request.scope.id
+
+
+def _units_in_scope(request: Request) -> int:
+    village, bucket, where = _buckets(request)
+    return db.session.scalar(sa.select(sa.func.count(sa.distinct(bucket))).select_from(village)
+                             .where(where, village.level.has(code="village"))) or 0
+
+
+def _breakdown_sizes(indicator: Indicator, by: tuple[str, ...]) -> int:
+    size = 1
+    for dim in formbuilder.dims_of(indicator):
+        if dim.code in by:
+            size *= max(len(dim.options), 1)
+    return size
+
+
+def estimate(request: Request) -> int:
+    """Cells of the table before anything is read (units × periods × columns)."""
+    columns = sum(_breakdown_sizes(i, request.by) for i in request.indicators)
+    return _units_in_scope(request) * len(request.periods) * columns
+
+
+def _statement(request: Request, indicators: list[Indicator]):
+    village, bucket, where = _buckets(request)
+    numeric = SubmissionValue.value_numeric
+    yes = sa.case((SubmissionValue.value_bool.is_(True), 1), else_=0)
+    allowed = (states.APPROVED, states.SUBMITTED) if request.pending else (states.APPROVED,)
+    return (
+        sa.select(SubmissionValue.indicator_id, Submission.period_id, bucket.label("bucket"),
+                  SubmissionValue.disaggregation,
+                  sa.func.sum(sa.func.coalesce(numeric, yes)), sa.func.count(),
+                  sa.func.min(numeric), sa.func.max(numeric))
+        .select_from(SubmissionValue)
+        .join(SubmissionVersion, SubmissionVersion.id == SubmissionValue.version_id)
+        .join(Submission, sa.and_(Submission.id == SubmissionVersion.submission_id,
+                                  SubmissionVersion.number == Submission.current_version))
+        .join(village, village.id == Submission.unit_id)
+        .where(Submission.state.in_(allowed),
+               SubmissionValue.indicator_id.in_([i.id for i in indicators]),
+               Submission.period_id.in_([p.id for p in request.periods]), where)
+        .group_by(SubmissionValue.indicator_id, Submission.period_id, bucket,
+                  SubmissionValue.disaggregation))
+
+
+def _project(key: str, by: tuple[str, ...]) -> str:
+    parts = formbuilder.parse_key(key)
+    return ";".join(f"{k}={v}" for k, v in sorted(parts.items()) if k in by)
+
+
+class TooLarge(Exception):
+    """The table would exceed :data:`MAX_CELLS` cells; nothing was read."""
+
+
+def run(request: Request) -> Table:
+    """The table of ``request``.
+
+    :raise TooLarge: beyond :data:`MAX_CELLS` cells (estimated before anything is read).
+    """
+    if estimate(request) > MAX_CELLS:
+        raise TooLarge(MAX_CELLS)
+    usable = [i for i in request.indicators
+              if i.value_type in AGGREGATED_TYPES and i.aggregation != "none"]
+    skipped = [i for i in request.indicators if i not in usable]
+    accs: dict[tuple, _Acc] = {}
+    totals: dict[tuple, _Acc] = {}
+    seen_buckets: set[int] = set()
+    if usable:
+        for indicator_id, period_id, bucket, key, total, count, low, high in \
+                db.session.execute(_statement(request, usable)):
+            column = (indicator_id, _project(key, request.by))
+            row = (bucket, period_id)
+            seen_buckets.add(bucket)
+            accs.setdefault((row, column), _Acc()).merge(total, count, low, high)
+            totals.setdefault(column, _Acc()).merge(total, count, low, high)
+    by_id = {i.id: i for i in usable}
+    columns = _columns(usable, accs, request.by)
+    rows = _rows(request, seen_buckets)
+    cells = {(r, c): acc.value(by_id[c[0]].aggregation) for (r, c), acc in accs.items()}
+    column_totals = {c: acc.value(by_id[c[0]].aggregation) for c, acc in totals.items()}
+    if request.swap:
+        cells = {(c, r): v for (r, c), v in cells.items()}
+        rows, columns = columns, rows
+    return Table(rows, columns, cells, column_totals, request.swap, skipped)
+
+
+def _columns(indicators: list[Indicator], accs: dict, by: tuple[str, ...]) -> list[Header]:
+    keys_by_indicator: dict[int, set[str]] = {}
+    for _row, (indicator_id, key) in accs:
+        keys_by_indicator.setdefault(indicator_id, set()).add(key)
+    headers = []
+    for indicator in indicators:
+        item = formbuilder.ItemSpec(indicator, "", formbuilder.dims_of(indicator))
+        keys = sorted(keys_by_indicator.get(indicator.id, {""}),
+                      key=lambda k: [_option_rank(item, k)])
+        for key in keys:
+            words = formbuilder.cell_label(item, key)
+            label = f"{tr(indicator, 'name')} – {words}" if words else tr(indicator, "name")
+            unit = tr(indicator, "unit_of_measure") if indicator.unit_of_measure else ""
+            headers.append(Header((indicator.id, key), label, unit))
+    return headers
+
+
+def _option_rank(item: formbuilder.ItemSpec, key: str) -> list[int]:
+    parts = formbuilder.parse_key(key)
+    rank = []
+    for dim in item.dims:
+        codes = [code for code, _label in dim.options]
+        code = parts.get(dim.code)
+        rank.append(codes.index(code) if code in codes else -1)
+    return rank
+
+
+def _rows(request: Request, buckets: set[int]) -> list[Header]:
+    units = {u.id: u for u in db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.id.in_(sorted(buckets))))} if buckets else {}
+    ordered = sorted(units.values(), key=lambda u: u.name)
+    return [Header((u.id, p.id), f"{tr(u, 'name')} · {format_period(p)}")
+            for u in ordered for p in request.periods]
