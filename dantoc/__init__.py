@@ -96,8 +96,8 @@ def _register_blueprints(app: Flask) -> None:
     from .audit.views import bp as audit_bp
     from .catalogs.views import bp as catalogs_bp
     from .i18n.views import bp as i18n_bp
-    from .lookup.views import bp as lookup_bp
     from .indicators.views import bp as indicators_bp
+    from .lookup.views import bp as lookup_bp
     from .pwa.views import bp as pwa_bp
     from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp

@@ -169,6 +169,8 @@ def test_bad_choices_get_a_clear_4xx(app, entry, data, province, monkeypatch, pr
 def test_a_commune_officer_cannot_look_at_another_commune(app, entry, data, login):
     from dantoc.catalogs.models import AdminUnit
 
-    officer, client = make_officer(app)
+    _officer, client = make_officer(app)
     other = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "03391"))
-    assert client.get(url(data, entry, "households", unit=other.id)).status_code in (403, 422)
+    response = client.get(url(data, entry, "households", unit=other.id))
+    assert response.status_code == 422  # not among the units offered to this officer
+    assert 'id="lookup-table"' not in response.get_data(as_text=True)

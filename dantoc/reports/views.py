@@ -9,7 +9,7 @@ carries the report version the page showed; a stale version or a concurrent acti
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,6 +24,7 @@ from ..submissions import queries as entry_queries
 from ..web.errors import refuse
 from ..web.htmx import render
 from ..workflow import actors
+from . import bieu as bieu_
 from . import completeness as completeness_
 from . import messages, queries, services, states
 from . import page as report_page
@@ -241,3 +242,35 @@ def give_back(report_id: int):
 def reopen(report_id: int):
     """Un-approve: send an approved report back to the unit with a required reason."""
     return _decide(report_id, "reopen", ReasonForm())
+
+
+def _exportable(report_id: int) -> UnitReport:
+    """An approved report the officer may export (403 outside scope, 409 not approved)."""
+    report = db.get_or_404(UnitReport, report_id)
+    authorize("report.export", report)
+    if report.state != states.APPROVED:
+        abort(make_response(refuse("invalid_transition", _(
+            "Only an approved report has an official biểu. This one is not approved yet."))))
+    return report
+
+
+@bp.route("/<int:report_id>/bieu.xlsx")
+@require("report.export")
+def bieu_xlsx(report_id: int):
+    """The official biểu of an approved report as XLSX (the regulation's layout)."""
+    report = _exportable(report_id)
+    bieu = bieu_.build(report)
+    name = f"{report.form.code}-{report.period.code}-{report.unit.code}.xlsx"
+    response = make_response(bieu_.to_xlsx(bieu))
+    response.headers.update({
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Content-Disposition": f'attachment; filename="{name}"'})
+    return response
+
+
+@bp.route("/<int:report_id>/bieu")
+@require("report.export")
+def bieu_page(report_id: int):
+    """The same biểu as a page that prints on A4 landscape."""
+    report = _exportable(report_id)
+    return render("reports/bieu.html", bieu=bieu_.build(report), today=clock.today())
