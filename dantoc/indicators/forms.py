@@ -22,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..catalogs.models import AdminLevel, Department
 from ..extensions import db
 from .models import (
+    DESCRIPTION_FIELDS,
     CatalogueVersion,
     Disaggregation,
     FormStatus,
@@ -108,6 +109,13 @@ class IndicatorForm(FlaskForm):
     disaggregations = SelectMultipleField(_l("Disaggregations"), coerce=int,
                                           widget=ListWidget(prefix_label=False),
                                           option_widget=CheckboxInput())
+    # The Statistics Law's description of an indicator (Luật Thống kê 2015, Điều 3.10).
+    concept = TextAreaField(_l("Concept"), validators=[Length(max=5000)])
+    method = TextAreaField(_l("Method of calculation"), validators=[Length(max=5000)])
+    main_breakdowns = StringField(_l("Main breakdowns"), validators=[Length(max=500)])
+    publication_period = StringField(_l("Publication period"), validators=[Length(max=100)])
+    data_source = StringField(_l("Data source"), validators=[Length(max=500)])
+    responsible_agency = StringField(_l("Responsible agency"), validators=[Length(max=300)])
 
     def values(self) -> dict:
         """:raise FieldError: when the choices cannot be read."""
@@ -120,6 +128,7 @@ class IndicatorForm(FlaskForm):
             "required": self.required.data, "help_text": self.help_text.data,
             "choices": parse_choices(self.choices.data),
             "disaggregations": [d for d in chosen if d is not None],
+            **{name: getattr(self, name).data for name in DESCRIPTION_FIELDS},
         }
 
 

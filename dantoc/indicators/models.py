@@ -148,6 +148,20 @@ class Indicator(db.Model):
     max_value: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(18, 4))
     required: so.Mapped[bool] = so.mapped_column(default=False)
     help_text: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # The description the Statistics Law asks of every indicator (Luật Thống kê 2015,
+    # Điều 3 khoản 10), shown beside its figures in the lookup and exports (issue #11).
+    #: Khái niệm.
+    concept: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: Phương pháp tính.
+    method: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: Phân tổ chủ yếu.
+    main_breakdowns: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    #: Kỳ công bố.
+    publication_period: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    #: Nguồn số liệu.
+    data_source: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    #: Cơ quan chịu trách nhiệm thu thập, tổng hợp.
+    responsible_agency: so.Mapped[str | None] = so.mapped_column(sa.String(300))
 
     group: so.Mapped[IndicatorGroup] = so.relationship(back_populates="indicators")
     choices: so.Mapped[list[IndicatorChoice]] = so.relationship(
@@ -170,6 +184,11 @@ class Indicator(db.Model):
             name="aggregation_fits_type",
         ),
     )
+
+
+#: The description fields (name → maximum length; None: long text), in the order shown.
+DESCRIPTION_FIELDS = {"concept": None, "method": None, "main_breakdowns": 500,
+                      "publication_period": 100, "data_source": 500, "responsible_agency": 300}
 
 
 class IndicatorChoice(db.Model):

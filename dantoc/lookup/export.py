@@ -10,6 +10,7 @@ import openpyxl
 from flask_babel import gettext as _
 from openpyxl.styles import Font
 
+from ..indicators import descriptions
 from ..submissions.forms import plain
 from .query import Table
 
@@ -40,7 +41,7 @@ def to_csv(table: Table) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(table: Table, title: str) -> bytes:
+def to_xlsx(table: Table, title: str, indicators=()) -> bytes:
     book = openpyxl.Workbook()
     ws = book.active
     ws.title = _("Lookup")[:31]
@@ -52,6 +53,7 @@ def to_xlsx(table: Table, title: str) -> bytes:
         cell.font = Font(bold=True)
     ws.column_dimensions["A"].width = 40
     ws.freeze_panes = "B3"
+    descriptions.add_sheet(book, indicators)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -20,6 +20,7 @@ from ..catalogs.queries import units_on
 from ..extensions import db
 from ..i18n.content import tr
 from ..i18n.formatting import format_number, format_period
+from ..indicators import descriptions
 from ..indicators.models import Indicator, Period
 from ..web.errors import refuse
 from ..web.htmx import render
@@ -125,10 +126,11 @@ def index():
                 sees_pending=actors.sees_pending(current_user), export_url=_export_url))
         kind = request.args.get("format")
         if kind in ("csv", "xlsx"):
-            return _download(table, kind)
+            return _download(table, kind, wanted.indicators)
     return render("lookup/index.html", "lookup/_table.html", form=form, table=table,
                   problem=None, sees_pending=actors.sees_pending(current_user),
-                  export_url=_export_url), status
+                  export_url=_export_url, indicators=wanted.indicators if wanted else (),
+                  described=descriptions.described), status
 
 
 def _export_url(kind: str) -> str:
@@ -137,12 +139,12 @@ def _export_url(kind: str) -> str:
     return url_for("lookup.index", **args)
 
 
-def _download(table: query.Table, kind: str):
+def _download(table: query.Table, kind: str, indicators=()):
     name = f"tra-cuu-{clock.today().isoformat()}.{kind}"
     if kind == "csv":
         body, media = export.to_csv(table), "text/csv; charset=utf-8"
     else:
-        body = export.to_xlsx(table, _("Data lookup"))
+        body = export.to_xlsx(table, _("Data lookup"), indicators)
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = make_response(body)
     response.headers.update({"Content-Type": media,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import openpyxl
@@ -30,6 +30,7 @@ from .. import clock
 from ..extensions import db
 from ..i18n.content import tr
 from ..i18n.formatting import format_period
+from ..indicators import descriptions
 from ..submissions import formbuilder
 from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
 from . import aggregate, queries
@@ -65,6 +66,7 @@ class Bieu:
     total: Row
     receiver: str
     skipped: list[str]
+    indicators: list = field(default_factory=list)
 
 
 def _columns(total: Aggregate) -> list[Column]:
@@ -129,7 +131,9 @@ def build(report: UnitReport) -> Bieu:
     skipped = sorted({tr(f.indicator, "name") for f in total.figures
                       if isinstance(f.value, dict)} | {tr(i, "name")
                                                         for i in total.not_aggregated})
-    return Bieu(report, t, columns, rows, Row(_("Total"), _values(total)), receiver, skipped)
+    shown = list({f.indicator.id: f.indicator for f in total.figures}.values())
+    return Bieu(report, t, columns, rows, Row(_("Total"), _values(total)), receiver, skipped,
+                shown)
 
 
 # -- XLSX ------------------------------------------------------------------------------------
@@ -205,6 +209,7 @@ def to_xlsx(bieu: Bieu) -> bytes:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.print_title_rows = f"{head}:{head + 1}"
+    descriptions.add_sheet(book, bieu.indicators)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -19,6 +19,7 @@ from ..catalogs.models import AdminUnit
 from ..catalogs.queries import predecessors_on
 from ..extensions import db
 from ..i18n.formatting import format_period
+from ..indicators.descriptions import described
 from ..refusal import Refusal
 from ..submissions import queries as entry_queries
 from ..web.errors import refuse
@@ -273,4 +274,5 @@ def bieu_xlsx(report_id: int):
 def bieu_page(report_id: int):
     """The same biểu as a page that prints on A4 landscape."""
     report = _exportable(report_id)
-    return render("reports/bieu.html", bieu=bieu_.build(report), today=clock.today())
+    return render("reports/bieu.html", bieu=bieu_.build(report), today=clock.today(),
+                  describe=described)

@@ -15,6 +15,7 @@ from ...extensions import db
 from ...refusal import FieldError
 from ..models import (
     AGGREGATIONS,
+    DESCRIPTION_FIELDS,
     RULE_SEVERITIES,
     VALUE_TYPES,
     CatalogueVersion,
@@ -33,7 +34,8 @@ from .common import changed, check_identifier, clean_text, unique_in_version
 
 NUMERIC_TYPES = frozenset({"integer", "decimal", "percent"})
 _FIELDS = ("catalogue_version_id", "group_id", "code", "name", "unit_of_measure", "value_type",
-           "aggregation", "min_value", "max_value", "required", "help_text")
+           "aggregation", "min_value", "max_value", "required", "help_text",
+           *DESCRIPTION_FIELDS)
 
 
 def parse_choices(text: str | None) -> list[tuple[str, str]]:
@@ -102,6 +104,8 @@ def _values(group: IndicatorGroup | None, data: dict) -> dict:
         "required": bool(data.get("required")),
         "help_text": clean_text(data.get("help_text"), "help_text", required=False,
                                 max_length=2000),
+        **{name: clean_text(data.get(name), name, required=False, max_length=limit or 5000)
+           for name, limit in DESCRIPTION_FIELDS.items()},
     }
 
 

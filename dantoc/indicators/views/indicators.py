@@ -13,7 +13,13 @@ from ...extensions import db
 from ...web.htmx import render
 from .. import services
 from ..forms import NONE, IndicatorForm, IndicatorSearchForm, options
-from ..models import CatalogueVersion, Disaggregation, Indicator, IndicatorGroup
+from ..models import (
+    DESCRIPTION_FIELDS,
+    CatalogueVersion,
+    Disaggregation,
+    Indicator,
+    IndicatorGroup,
+)
 from .blueprint import bp
 from .common import edit_page, group_choices, in_its_version, version_choices
 
@@ -60,7 +66,7 @@ def _form_choices(form: IndicatorForm, version_id: int | None = None) -> None:
 def _initial(indicator: Indicator) -> dict:
     """The form's starting values; the relationships become ids and text."""
     plain = ("code", "name", "value_type", "aggregation", "unit_of_measure", "min_value",
-             "max_value", "required", "help_text")
+             "max_value", "required", "help_text", *DESCRIPTION_FIELDS)
     values = {name: getattr(indicator, name) for name in plain}
     for name in ("min_value", "max_value"):
         if values[name] is not None:  # 100.0000 from the database reads as 100
