@@ -8,7 +8,7 @@ table is computed (:mod:`.query`) and shown, or sent as CSV or XLSX.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, make_response, request, url_for
+from flask import Blueprint, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,6 +22,7 @@ from ..i18n.content import tr
 from ..i18n.formatting import format_number, format_period
 from ..indicators import descriptions
 from ..indicators.models import Indicator, Period
+from ..web.downloads import CSV, attachment
 from ..web.errors import refuse
 from ..web.htmx import render
 from ..workflow import actors
@@ -142,11 +143,5 @@ def _export_url(kind: str) -> str:
 def _download(table: query.Table, kind: str, indicators=()):
     name = f"tra-cuu-{clock.today().isoformat()}.{kind}"
     if kind == "csv":
-        body, media = export.to_csv(table), "text/csv; charset=utf-8"
-    else:
-        body = export.to_xlsx(table, _("Data lookup"), indicators)
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = make_response(body)
-    response.headers.update({"Content-Type": media,
-                             "Content-Disposition": f'attachment; filename="{name}"'})
-    return response
+        return attachment(export.to_csv(table), name, CSV)
+    return attachment(export.to_xlsx(table, _("Data lookup"), indicators), name)

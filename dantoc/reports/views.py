@@ -22,6 +22,7 @@ from ..i18n.formatting import format_period
 from ..indicators.descriptions import described
 from ..refusal import Refusal
 from ..submissions import queries as entry_queries
+from ..web.downloads import attachment
 from ..web.errors import refuse
 from ..web.htmx import render
 from ..workflow import actors
@@ -260,13 +261,8 @@ def _exportable(report_id: int) -> UnitReport:
 def bieu_xlsx(report_id: int):
     """The official biểu of an approved report as XLSX (the regulation's layout)."""
     report = _exportable(report_id)
-    bieu = bieu_.build(report)
-    name = f"{report.form.code}-{report.period.code}-{report.unit.code}.xlsx"
-    response = make_response(bieu_.to_xlsx(bieu))
-    response.headers.update({
-        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "Content-Disposition": f'attachment; filename="{name}"'})
-    return response
+    return attachment(bieu_.to_xlsx(bieu_.build(report)),
+                      f"{report.form.code}-{report.period.code}-{report.unit.code}.xlsx")
 
 
 @bp.route("/<int:report_id>/bieu")

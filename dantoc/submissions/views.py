@@ -35,6 +35,7 @@ from ..i18n.content import tr
 from ..indicators.models import Form
 from ..pwa import services as pwa
 from ..refusal import Refusal
+from ..web.downloads import attachment
 from ..web.errors import refuse
 from ..web.htmx import render, wants_fragment, wants_json
 from . import behalf, checks, comments, messages, queries, services, states, workbook
@@ -97,15 +98,23 @@ def entry(unit_id: int, form_code: str, period_code: str):
     target, submission = _load(unit_id, form_code, period_code)
     if request.method == "POST":  # locks are checked by the services, after replays
         return _post(Page(target, submission, request.form))
+    return _show(target, submission)
+
+
+def _show(target: Target, submission, on_behalf: bool = False):
+    """GET of a form page: the receipt (or, for the commune, the review page) once sent, why
+    it is locked, or the form with the saved draft."""
     state = submission.state if submission else None
     if state in (states.SUBMITTED, states.APPROVED):
-        return redirect(url_for(".receipt", key=submission.client_uuid), code=303)
+        sent = (url_for("review.detail", key=submission.client_uuid) if on_behalf
+                else url_for(".receipt", key=submission.client_uuid))
+        return redirect(sent, code=303)
     lock = states.lock_reason(state, period_open=target.period.is_open(clock.today()),
                               authorized=True)
     if lock is not None:
         return render("submissions/locked.html", target=target, submission=submission,
-                      message=messages.lock_message(lock, target.period))
-    return render("submissions/entry.html", entry=_opened(target, submission))
+                      message=messages.lock_message(lock, target.period), on_behalf=on_behalf)
+    return render("submissions/entry.html", entry=_opened(target, submission, on_behalf))
 
 
 @bp.route("/for/")
@@ -128,15 +137,7 @@ def entry_for(unit_id: int, form_code: str, period_code: str):
     target, submission = _load(unit_id, form_code, period_code, "submission.enter_for")
     if request.method == "POST":
         return _post(Page(target, submission, request.form, on_behalf=True))
-    state = submission.state if submission else None
-    if state in (states.SUBMITTED, states.APPROVED):
-        return redirect(url_for("review.detail", key=submission.client_uuid), code=303)
-    lock = states.lock_reason(state, period_open=target.period.is_open(clock.today()),
-                              authorized=True)
-    if lock is not None:
-        return render("submissions/locked.html", target=target, submission=submission,
-                      message=messages.lock_message(lock, target.period), on_behalf=True)
-    return render("submissions/entry.html", entry=_opened(target, submission, True))
+    return _show(target, submission, on_behalf=True)
 
 
 @bp.route("/for/<int:unit_id>/<form_code>/<period_code>/paper")
@@ -188,12 +189,8 @@ def import_workbook(form_code: str, period_code: str):
 def workbook_template(form_code: str, period_code: str):
     """The XLSX template of the commune's villages for one form and period."""
     lay = _workbook_layout(form_code, period_code)
-    name = f"{lay.target_version.form.code}-{lay.period.code}-{lay.commune.code}.xlsx"
-    response = make_response(workbook.template(lay))
-    response.headers.update({
-        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "Content-Disposition": f'attachment; filename="{name}"'})
-    return response
+    return attachment(workbook.template(lay), f"{lay.target_version.form.code}-"
+                                              f"{lay.period.code}-{lay.commune.code}.xlsx")
 
 
 @bp.route("/receipt/<uuid:key>")

@@ -284,7 +284,9 @@ def offline_phone(browser, offline_server, offline_proxy, tmp_path):
 #: ``review_server`` so that a commune total adds up two approved villages.
 REVIEW_SECOND_HEAD = ("demo-thon-b02", "demo-truongban-b02-2026", "Trưởng bản thứ hai (mẫu)")
 
-_REVIEW_SEED = """
+#: Seeds one more person (argv: username, password, full name[, role]) and prints the demo
+#: commune's ids; a village head goes to the second village, an officer to the commune.
+SEED_PERSON = """
 import json, sys
 import sqlalchemy as sa
 from dantoc import create_app
@@ -302,8 +304,9 @@ with app.app_context():
     commune = unit(DEMO_COMMUNE)
     villages = [unit(f"{DEMO_COMMUNE}-B0{n}") for n in (1, 2, 3)]
     username, password, full_name = sys.argv[1:4]
-    accounts.create_user(username, full_name, "village_head", password=password,
-                         unit_id=villages[1].id)
+    role = sys.argv[4] if len(sys.argv) > 4 else "village_head"  # an officer: of the commune
+    accounts.create_user(username, full_name, role, password=password,
+                         unit_id=villages[1].id if role == "village_head" else commune.id)
     db.session.commit()
     print(json.dumps({"province": commune.parent_id, "commune": commune.id,
                       "villages": [[v.id, v.name] for v in villages]}))
@@ -352,7 +355,7 @@ def review_server(tmp_path_factory):
         _flask(env, "db", "upgrade")
         _flask(env, "seed-reference")
         sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
-        done = subprocess.run([sys.executable, "-c", _REVIEW_SEED, *REVIEW_SECOND_HEAD],
+        done = subprocess.run([sys.executable, "-c", SEED_PERSON, *REVIEW_SECOND_HEAD],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
                               check=False)
         assert done.returncode == 0, f"review seed failed:\n{done.stdout}\n{done.stderr}"

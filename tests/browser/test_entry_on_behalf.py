@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     ROOT,
+    SEED_PERSON,
     ReviewServer,
     _Database,
     _flask,
@@ -38,29 +39,6 @@ pytestmark = pytest.mark.browser
 SECOND_OFFICER = ("demo-xa-b", "demo-xa-b-2026", "Cán bộ xã thứ hai (mẫu)")
 VALUES = {"households": 64, "poor": 7, "near_poor": 3, "population": {"03": (120, 118)}}
 
-_SEED = """
-import json, sys
-import sqlalchemy as sa
-from dantoc import create_app
-from dantoc.extensions import db
-app = create_app()
-with app.app_context():
-    from dantoc.accounts import services as accounts
-    from dantoc.catalogs.models import AdminUnit
-    from dantoc.demo.accounts import DEMO_COMMUNE
-    from dantoc.demo.units import REFORM_DATE
-    def unit(code):
-        return db.session.scalar(sa.select(AdminUnit).where(
-            AdminUnit.code == code, AdminUnit.valid_from <= REFORM_DATE,
-            sa.or_(AdminUnit.valid_to.is_(None), AdminUnit.valid_to >= REFORM_DATE)))
-    commune = unit(DEMO_COMMUNE)
-    village = unit(f"{DEMO_COMMUNE}-B03")
-    username, password, full_name = sys.argv[1:4]
-    accounts.create_user(username, full_name, "commune_officer", password=password,
-                         unit_id=commune.id)
-    db.session.commit()
-    print(json.dumps({"commune": commune.id, "village": [village.id, village.name]}))
-"""
 
 
 @dataclass
@@ -80,13 +58,15 @@ def behalf_server(tmp_path_factory):
         _flask(env, "db", "upgrade")
         _flask(env, "seed-reference")
         sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
-        done = subprocess.run([sys.executable, "-c", _SEED, *SECOND_OFFICER], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300, check=False)
+        done = subprocess.run([sys.executable, "-c", SEED_PERSON, *SECOND_OFFICER,
+                               "commune_officer"], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=300, check=False)
         assert done.returncode == 0, f"seed failed:\n{done.stdout}\n{done.stderr}"
         seeded = json.loads(done.stdout.strip().splitlines()[-1])
         with _gunicorn(env, port, directory / "gunicorn.log") as url:
             yield BehalfServer(url, sign_ins, directory / "gunicorn.log", database_url,
-                               commune_id=seeded["commune"], village=tuple(seeded["village"]))
+                               commune_id=seeded["commune"],
+                               village=tuple(seeded["villages"][2]))  # no village head
     finally:
         database.drop()
 
