@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import clock
-from ..accounts.permissions import authorize, can, require
+from ..accounts.permissions import authorize, can, deny, require
 from ..catalogs.models import AdminUnit, fold
 from ..catalogs.queries import units_on
 from ..extensions import db
@@ -22,10 +22,12 @@ from ..i18n.content import tr
 from ..i18n.formatting import format_number, format_period
 from ..indicators import descriptions
 from ..indicators.models import Indicator, Period
+from ..submissions.messages import status_labels
 from ..web.downloads import CSV, attachment
 from ..web.errors import refuse
 from ..web.htmx import render
 from ..workflow import actors
+from . import dashboard as dashboard_
 from . import export, query
 from .forms import LookupForm
 
@@ -132,6 +134,28 @@ def index():
                   problem=None, sees_pending=actors.sees_pending(current_user),
                   export_url=_export_url, indicators=wanted.indicators if wanted else (),
                   described=descriptions.described), status
+
+
+@bp.route("/dashboard")
+@require("report.view")
+def dashboard():
+    """The province's (or a commune's) dashboard: completeness of the current period and the
+    trend of key indicators, charts beside their numbers."""
+    scope = None
+    chosen = request.args.get("unit", "")
+    if chosen.isdigit() and len(chosen) < 12 and int(chosen):
+        scope = db.get_or_404(AdminUnit, int(chosen))
+    elif current_user.unit is not None and current_user.unit.level.code == "commune":
+        scope = current_user.unit
+    if scope is not None:
+        authorize("report.view", scope)
+    elif current_user.unit_id is not None and current_user.unit.level.code != "province":
+        deny("report.view")
+    day = clock.today()
+    return render("lookup/dashboard.html", scope=scope, units=_unit_choices(),
+                  completeness=dashboard_.completeness(scope, day),
+                  trends=dashboard_.trends(scope, dashboard_.key_indicators(), day),
+                  labels=status_labels(), chart=dashboard_, described=descriptions.described)
 
 
 def _export_url(kind: str) -> str:
