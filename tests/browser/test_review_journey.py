@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 
+from dantoc.submissions.models import receipt_code
 from tests.browser.conftest import PHONE, REVIEW_SECOND_HEAD, WatchedPage
 
 pytestmark = pytest.mark.browser
@@ -129,7 +131,7 @@ def submit_entry(page) -> str:
     key = page.input_value("form.entry input[name=uuid]")
     page.click("form.entry button[value=submit]")
     page.wait_for_url(f"**/entry/receipt/{key}")
-    assert key in page.inner_text("main")
+    assert receipt_code(uuid.UUID(key)) in page.inner_text("main")  # the code read aloud
     return key
 
 
