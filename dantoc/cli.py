@@ -44,7 +44,10 @@ def demo() -> None:
 @click.option("--periods", default=12, show_default=True, help="Monthly periods.")
 @click.option("--indicators", default=15, show_default=True, help="Indicators on the form.")
 @click.option("--seed", default=1, show_default=True, help="Random seed.")
-def demo_scale(villages: int, periods: int, indicators: int, seed: int) -> None:
+@click.option("--heads", is_flag=True, help="A village head account per generated village.")
+@click.option("--empty", is_flag=True, help="No submissions; every period open today.")
+def demo_scale(villages: int, periods: int, indicators: int, seed: int, heads: bool,
+               empty: bool) -> None:
     """Generate villages, a monthly form and ~92 % approved submissions (after seed-demo)."""
     import time
 
@@ -52,7 +55,7 @@ def demo_scale(villages: int, periods: int, indicators: int, seed: int) -> None:
 
     started = time.perf_counter()
     try:
-        counts = generate(Plan(villages, periods, indicators, seed))
+        counts = generate(Plan(villages, periods, indicators, seed, heads, empty))
         db.session.commit()
     except ScaleError as error:
         db.session.rollback()

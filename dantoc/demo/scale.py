@@ -57,6 +57,10 @@ class Plan:
     periods: int
     indicators: int
     seed: int = 1
+    #: A village head account per generated village (no password: benchmarks sign cookies).
+    heads: bool = False
+    #: No submissions, and every generated period open today (for the submit benchmark).
+    empty: bool = False
 
 
 def _month_codes(count: int, today: date) -> list[str]:
@@ -68,16 +72,17 @@ def _month_codes(count: int, today: date) -> list[str]:
     return sorted(codes)
 
 
-def _periods(count: int) -> list[Period]:
-    found = []
-    for code in _month_codes(count, clock.today()):
+def _periods(count: int, open_today: bool) -> list[Period]:
+    found, today = [], clock.today()
+    for code in _month_codes(count, today):
         period = db.session.scalar(sa.select(Period).where(Period.period_type == "month",
                                                            Period.code == code))
         if period is None:
             year, month = map(int, code.split("-"))
             opens = date(year, month, 20)
-            period = services.create_period(period_type="month", code=code, opens_on=opens,
-                                            closes_on=opens + timedelta(days=25))
+            closes = today + timedelta(days=60) if open_today else opens + timedelta(days=25)
+            period = services.create_period(period_type="month", code=code,
+                                            opens_on=min(opens, today), closes_on=closes)
         found.append(period)
     db.session.flush()
     return found
@@ -146,6 +151,17 @@ def _villages(count: int) -> list[tuple[int, int]]:
     return pairs
 
 
+def _heads(villages: list[tuple[int, int]]) -> int:
+    first, now = _next_id(User), clock.now()
+    return _insert(User, ({"id": first + n, "username": f"scale-head-{unit_id}",
+                           "full_name": f"Trưởng thôn {unit_id} (mẫu)", "password_hash": None,
+                           "role_code": "village_head", "unit_id": unit_id,
+                           "department_id": None, "active": True,
+                           "session_nonce": uuid.uuid4().hex, "locale": None,
+                           "outbox_key": None, "created_at": now}
+                          for n, (unit_id, _commune) in enumerate(villages)))
+
+
 def _state(rng: random.Random) -> str | None:
     draw, upto = rng.random(), 0.0
     for state, share in SHARES:
@@ -195,7 +211,7 @@ def _submissions(plan: Plan, form: Form, periods: list[Period],
                  ) -> tuple[Iterator[dict], list, list, dict]:
     """Rows of submissions, versions and values, and the approved (submission, unit,
     commune, period) for the reports."""
-    rng = random.Random(plan.seed)
+    rng = random.Random(plan.seed)  # noqa: S311 (sample data, reproducible by seed)
     version = form.versions[-1]
     indicators = [item.indicator for section in version.sections for item in section.items]
     subs, versions, values, approved = [], [], [], {}
@@ -270,7 +286,7 @@ def generate(plan: Plan) -> dict[str, int]:
     if not 1 <= plan.indicators <= len(INDICATORS):
         raise ScaleError(f"--indicators must be between 1 and {len(INDICATORS)}.")
     form = _form(plan.indicators)
-    periods = _periods(plan.periods)
+    periods = _periods(plan.periods, plan.empty)
     head = db.session.scalar(sa.select(User.id).where(User.role_code == "village_head")
                              .order_by(User.id).limit(1))
     officer = db.session.scalar(sa.select(User.id).where(User.role_code == "province_officer")
@@ -278,17 +294,22 @@ def generate(plan: Plan) -> dict[str, int]:
     if head is None or officer is None:
         raise ScaleError("Run flask seed-demo first (the demo accounts sign the data).")
     villages = _villages(plan.villages)
+    counts = {"villages": len(villages), "periods": len(periods),
+              "village_heads": _heads(villages) if plan.heads else 0}
+    if plan.empty:
+        _move_sequences((AdminUnit, User))
+        audit.record("demo.scale", form, after={**counts, "seed": plan.seed})
+        return counts
     ids = _Ids(_next_id(Submission), _next_id(SubmissionVersion), _next_id(SubmissionValue),
                _next_id(UnitReport), _next_id(UnitReportSource))
     subs, versions, values, approved = _submissions(plan, form, periods, villages, head, ids)
     reports, sources = _reports(form, periods, approved, officer, ids)
-    counts = {"villages": len(villages), "periods": len(periods),
-              "submissions": _insert(Submission, subs),
+    counts.update({"submissions": _insert(Submission, subs),
               "submission_versions": _insert(SubmissionVersion, versions),
               "submission_values": _insert(SubmissionValue, values),
               "unit_reports": _insert(UnitReport, reports),
-              "unit_report_sources": _insert(UnitReportSource, sources)}
-    _move_sequences((AdminUnit, Submission, SubmissionVersion, SubmissionValue, UnitReport,
+              "unit_report_sources": _insert(UnitReportSource, sources)})
+    _move_sequences((AdminUnit, User, Submission, SubmissionVersion, SubmissionValue, UnitReport,
                      UnitReportSource))
     audit.record("demo.scale", form, after={**counts, "seed": plan.seed})
     return counts
