@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import support  # noqa: E402
+from benchmarks import support
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
-SECRET = "benchmark-secret-key-not-for-production-0123456789abcdef"
+SECRET = "benchmark-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 FORM = "LC-DEMO-SCALE"
 
 

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from .. import clock
 from ..catalogs.models import AdminUnit
 from ..catalogs.queries import successors_on
-from ..extensions import db
 
 #: The tree is a few levels deep and lineage chains are short; these bound every walk.
 MAX_DEPTH = 12
@@ -60,14 +59,13 @@ def unit_in_subtree(root_id: int, unit: AdminUnit | None) -> bool:
     return False
 
 
-def subtree_ids(root_id: int) -> set[int]:
-    """The ids of ``root_id`` and every unit version below it (for list queries)."""
-    ids, frontier = {root_id}, [root_id]
-    for _ in range(MAX_DEPTH):
-        frontier = list(db.session.scalars(
-            sa.select(AdminUnit.id).where(AdminUnit.parent_id.in_(frontier))))
-        frontier = [uid for uid in frontier if uid not in ids]
-        if not frontier:
-            break
-        ids.update(frontier)
-    return ids
+def subtree(*roots: int, name: str = "scope_tree") -> sa.Select:
+    """A subquery of the ids of ``roots`` and every unit version below them, for
+    ``column.in_(subtree(...))`` in list queries: a recursive walk down ``parent_id`` in
+    the database (an index lookup per level), so the statement and its plan do not grow
+    with the number of villages (no literal list of thousands of ids). ``roots`` are a
+    user's unit and, at most, the few units that went into it through lineage."""
+    tree = (sa.select(AdminUnit.id.label("id")).where(AdminUnit.id.in_(roots))
+            .cte(name, recursive=True))
+    tree = tree.union_all(sa.select(AdminUnit.id).where(AdminUnit.parent_id == tree.c.id))
+    return sa.select(tree.c.id)
