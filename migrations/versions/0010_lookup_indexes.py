@@ -1,0 +1,36 @@
+"""Indexes for the receipt, inbox, reports and completeness lookups (issue 17)
+
+- ``submissions.client_uuid``: the receipt, the review page and idempotent resends look a
+  submission up by its UUID alone; the unique ``(form_id, client_uuid)`` cannot serve that.
+- ``submissions (state, updated_at, id)``: the inbox above the commune (approved only) and
+  any state filter, newest change first, read in index order with no sort.
+- ``submissions (updated_at, id)``: the commune inbox (three states), newest first.
+- ``unit_reports (updated_at, id)``: the reports list, newest change first.
+
+Revision ID: 0010
+Revises: 0008
+"""
+
+from alembic import op
+
+revision = "0010"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+INDEXES = (
+    ("ix_submissions_client_uuid", "submissions", ["client_uuid"]),
+    ("ix_submissions_state_updated", "submissions", ["state", "updated_at", "id"]),
+    ("ix_submissions_updated", "submissions", ["updated_at", "id"]),
+    ("ix_unit_reports_updated", "unit_reports", ["updated_at", "id"]),
+)
+
+
+def upgrade():
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
+
+
+def downgrade():
+    for name, table, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
