@@ -7,10 +7,17 @@
 - ``submissions (updated_at, id)``: the commune inbox (three states), newest first.
 - ``unit_reports (updated_at, id)``: the reports list, newest change first.
 
+And ``definition_stamps``: one counter raised with every change to what an entry form is
+built from, so that each server process can keep the forms it built (issue 17 item 2;
+``dantoc.submissions.spec_cache``).
+
 Revision ID: 0010
 Revises: 0008
 """
 
+import uuid
+
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
@@ -29,8 +36,16 @@ INDEXES = (
 def upgrade():
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
+    stamps = op.create_table(
+        "definition_stamps",
+        sa.Column("name", sa.String(length=30), nullable=False),
+        sa.Column("stamp", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_definition_stamps")),
+    )
+    op.bulk_insert(stamps, [{"name": "forms", "stamp": uuid.uuid4().hex}])
 
 
 def downgrade():
+    op.drop_table("definition_stamps")
     for name, table, _columns in reversed(INDEXES):
         op.drop_index(name, table_name=table)
