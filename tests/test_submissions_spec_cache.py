@@ -9,7 +9,6 @@ from dantoc.extensions import db
 from dantoc.indicators.models import DefinitionStamp, Indicator, ValidationRule
 from dantoc.submissions import spec_cache
 from tests.factories_submissions import (
-    Setup,
     entry_fixture,  # noqa: F401  (the "entry" fixture)
     post,
 )

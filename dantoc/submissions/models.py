@@ -98,8 +98,7 @@ class Submission(db.Model):
                            name="returned_has_reason"),
         # Receipt, review and idempotent resends look up the UUID alone (migration 0010).
         sa.Index("ix_submissions_client_uuid", "client_uuid"),
-        # The inbox: a state (or three), newest change first, in index order.
-        sa.Index("ix_submissions_state_updated", "state", "updated_at", "id"),
+        # The inbox, newest change first, read in index order (migration 0010).
         sa.Index("ix_submissions_updated", "updated_at", "id"),
     )
 
