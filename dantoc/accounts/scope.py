@@ -48,9 +48,9 @@ def current_successors(unit: AdminUnit, day: date | None = None) -> list[AdminUn
 
 def unit_in_subtree(root_id: int, unit: AdminUnit | None) -> bool:
     """True when ``unit`` is ``root_id`` or below it, on the tree or through lineage."""
+    if any(node.id == root_id for node in ancestors(unit)):  # stops at the first match:
+        return True  # a village head's own village loads no parent
     chain = list(ancestors(unit))
-    if any(node.id == root_id for node in chain):
-        return True
     day = clock.today()
     for node in chain:  # an old unit, or one under an old parent: try its successors
         if node.valid_to is not None and node.valid_to < day:
