@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from ..catalogs.models import AdminLevel, AdminUnit
 from ..catalogs.queries import valid_on
@@ -118,27 +119,28 @@ def _direct(t: Target, report: UnitReport | None) -> sa.Select:
                    Submission.state == entry_states.APPROVED))
 
 
-def _approved_report(t: Target):
-    return sa.and_(UnitReport.unit_id == AdminUnit.id, UnitReport.form_id == t.form.id,
-                   UnitReport.period_id == t.period.id, UnitReport.state == states.APPROVED)
-
-
 def _through(t: Target) -> sa.Select:
     """(submission, number, village, via) of the villages counted through approved reports
     below ``t``, recursively (a district's through its approved communes), ``via`` being
-    the unit directly below ``t``. One recursive query down the unit tree on the reference
-    day, whatever the number of units."""
+    the unit directly below ``t``. One subquery per reporting level below ``t`` (the depth
+    is the difference of the levels' ranks), each joined to the one above; not a recursive
+    query, whose size the planner cannot estimate."""
     reporting_levels = sa.select(AdminLevel.id).where(AdminLevel.rank < t.fill_level.rank)
-    below = (sa.select(AdminUnit.id.label("unit_id"), AdminUnit.id.label("via"))
-             .join(UnitReport, _approved_report(t))
-             .where(AdminUnit.parent_id == t.unit.id, valid_on(t.day),
-                    AdminUnit.level_id.in_(reporting_levels))
-             .cte("approved_below", recursive=True))
-    below = below.union_all(
-        sa.select(AdminUnit.id, below.c.via)
-        .join(below, AdminUnit.parent_id == below.c.unit_id)
-        .join(UnitReport, _approved_report(t))
-        .where(valid_on(t.day), AdminUnit.level_id.in_(reporting_levels)))
+    levels, above = [], None
+    for _ in range(max(t.fill_level.rank - t.unit.level.rank - 1, 1)):
+        unit, report = so.aliased(AdminUnit), so.aliased(UnitReport)
+        via = unit.id if above is None else above.c.via
+        level = (sa.select(unit.id.label("unit_id"), via.label("via"))
+                 .join(report, sa.and_(report.unit_id == unit.id, report.form_id == t.form.id,
+                                       report.period_id == t.period.id,
+                                       report.state == states.APPROVED))
+                 .where(unit.level_id.in_(reporting_levels), unit.valid_from <= t.day,
+                        sa.or_(unit.valid_to.is_(None), unit.valid_to >= t.day)))
+        level = (level.where(unit.parent_id == t.unit.id) if above is None
+                 else level.join(above, unit.parent_id == above.c.unit_id))
+        above = level.subquery()
+        levels.append(level)
+    below = sa.union_all(*levels).subquery("approved_below")
     return (sa.select(UnitReportSource.submission_id.label("submission_id"),
                       UnitReportSource.version_number.label("number"),
                       Submission.unit_id.label("unit_id"), below.c.via.label("via"))

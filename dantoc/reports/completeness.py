@@ -95,14 +95,23 @@ def is_late(period: Period, first_submitted: datetime | None, day: date) -> bool
 
 
 def _tree(t: Target):
-    """Every unit below ``t.unit`` on the reference day: one recursive query down the tree
-    (an index lookup per level), columns only."""
-    tree = (sa.select(AdminUnit.id.label("id"), AdminUnit.parent_id.label("parent_id"),
-                      AdminUnit.level_id.label("level_id"))
-            .where(AdminUnit.parent_id == t.unit.id, valid_on(t.day))
-            .cte("area_tree", recursive=True))
-    return tree.union_all(sa.select(AdminUnit.id, AdminUnit.parent_id, AdminUnit.level_id)
-                          .join(tree, AdminUnit.parent_id == tree.c.id).where(valid_on(t.day)))
+    """Every unit below ``t.unit`` down to the fill level on the reference day, as columns
+    (id, parent_id, level_id): one subquery per level (the depth is the difference of the
+    levels' ranks), each an index lookup on ``parent_id``. Not a recursive query: the
+    planner estimates a level from the column statistics, where it cannot see through a
+    recursive query (PostgreSQL then guessed a million rows and compiled the plan)."""
+    levels, parents = [], None
+    for _ in range(max(t.fill_level.rank - t.unit.level.rank, 1)):
+        unit = so.aliased(AdminUnit)
+        level = sa.select(unit.id.label("id"), unit.parent_id.label("parent_id"),
+                          unit.level_id.label("level_id"))
+        on = unit.parent_id == t.unit.id if parents is None else unit.parent_id.in_(
+            sa.select(parents.c.id))
+        level = level.where(on, unit.valid_from <= t.day,
+                            sa.or_(unit.valid_to.is_(None), unit.valid_to >= t.day))
+        parents = level.subquery()
+        levels.append(level)
+    return sa.union_all(*levels).subquery("area_tree")
 
 
 def _first_submitted():
