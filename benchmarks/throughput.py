@@ -16,7 +16,8 @@ Printed per row: requests, success share, requests/s, p50 and p95 latency, and t
 workers that exited and were reaped) from /proc, over the requests of the step. The load
 generator runs on the same machine; its CPU is not counted, but it competes for the cores,
 so requests/s is a floor for a dedicated server. The machine's load average is printed
-before and after.
+before and after. A failed request is counted with its status (0: no connection); if
+gunicorn exits, the run stops there and prints the end of its error log.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class Server:
     url: str
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    log: Path = field(default_factory=lambda: Path(tempfile.mkstemp(prefix="dantoc-tp-",
+                                                                   suffix=".log")[1]))
 
     def __enter__(self) -> Server:
         env = support.environment(self.url)
@@ -83,7 +86,8 @@ class Server:
                    GUNICORN_WORKERS=os.environ.get("GUNICORN_WORKERS", "3"))
         self.process = subprocess.Popen(  # as scripts/run: gunicorn -c gunicorn.conf.py
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=support.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cwd=support.ROOT, env=env, stdout=subprocess.DEVNULL,
+            stderr=self.log.open("wb"))  # gunicorn's error log (access log: stdout, dropped)
         for _ in range(300):
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
@@ -93,9 +97,13 @@ class Server:
         time.sleep(1.0)  # let every worker boot
         return self
 
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
     def __exit__(self, *_exc) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
 
 
 @dataclass
@@ -214,6 +222,11 @@ def measure(engine: str, args) -> list[tuple]:
                 print("{:<10} {:<8} c={:<3} n={:<6} ok={:6.2f}% {:7.1f}/s p50={:6.1f} ms "
                       "p95={:6.1f} ms CPU={:5.2f} ms/req".format(*row),
                       "" if not step.failures else f"statuses={step.statuses}", flush=True)
+                if not server.alive():  # say so, with gunicorn's last words, and stop
+                    tail = server.log.read_text(errors="replace").splitlines()[-15:]
+                    print(f"gunicorn exited ({server.process.returncode}); {server.log}:",
+                          *tail, sep="\n  ", flush=True)
+                    return rows
     return rows
 
 
