@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from .. import clock
 from ..catalogs.models import AdminLevel, AdminUnit
@@ -60,7 +61,7 @@ def unit_in_subtree(root_id: int, unit: AdminUnit | None) -> bool:
     return False
 
 
-def subtree(*roots: int, name: str = "scope_tree") -> sa.Select:
+def subtree(*roots: int) -> sa.Select:
     """A subquery of the ids of ``roots`` and every unit version below them, for
     ``column.in_(subtree(...))`` in list queries, so that the statement does not grow with
     the number of villages (no literal list of thousands of ids). ``roots`` are a user's
@@ -74,10 +75,11 @@ def subtree(*roots: int, name: str = "scope_tree") -> sa.Select:
     """
     depth = db.session.scalar(sa.select(sa.func.max(AdminLevel.rank) - sa.func.min(
         AdminLevel.rank))) or 0
-    del name
     levels = [sa.select(AdminUnit.id).where(AdminUnit.id.in_(roots))]
-    below = sa.select(AdminUnit.id).where(AdminUnit.parent_id.in_(roots))
+    above = roots
     for _ in range(min(depth, MAX_DEPTH)):
+        unit = so.aliased(AdminUnit)  # one alias per level: never correlated to another
+        below = sa.select(unit.id).where(unit.parent_id.in_(above))
         levels.append(below)
-        below = sa.select(AdminUnit.id).where(AdminUnit.parent_id.in_(below))
+        above = below
     return sa.select(sa.union_all(*levels).subquery().c.id)
