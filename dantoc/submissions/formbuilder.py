@@ -1,10 +1,11 @@
 """Build the entry form of a form version at run time (Indico ``make_survey_form`` idea).
 
-:func:`load_spec` reads the form definition once per request: sections, items, indicators,
-their disaggregations and the cross-field rules that apply. :func:`layout` decides the rows
-of each disaggregation grid (the ethnic groups present in the village first, plus any
-added), and :func:`build` assembles a WTForms class with one field per indicator or per
-grid cell. Field names are short (``v12``, ``v12_03_1``) to keep the submit body small.
+:func:`load_spec` gives the form definition (built once per process for a published
+version, :mod:`.spec_cache`): sections, items, indicators, their disaggregations and the
+cross-field rules that apply. :func:`layout` decides the rows of each disaggregation grid
+(the ethnic groups present in the village first, plus any added), and :func:`build`
+assembles a WTForms class with one field per indicator or per grid cell. Field names are
+short (``v12``, ``v12_03_1``) to keep the submit body small.
 """
 
 from __future__ import annotations
