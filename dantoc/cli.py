@@ -34,6 +34,37 @@ def seed_demo() -> None:
     print_sign_ins(sign_ins)
 
 
+@click.group("demo")
+def demo() -> None:
+    """Sample data beyond the demo: generated data at scale for benchmarks."""
+
+
+@demo.command("scale")
+@click.option("--villages", default=10_000, show_default=True, help="Villages to add.")
+@click.option("--periods", default=12, show_default=True, help="Monthly periods.")
+@click.option("--indicators", default=15, show_default=True, help="Indicators on the form.")
+@click.option("--seed", default=1, show_default=True, help="Random seed.")
+@click.option("--heads", is_flag=True, help="A village head account per generated village.")
+@click.option("--empty", is_flag=True, help="No submissions; every period open today.")
+def demo_scale(villages: int, periods: int, indicators: int, seed: int, heads: bool,
+               empty: bool) -> None:
+    """Generate villages, a monthly form and ~92 % approved submissions (after seed-demo)."""
+    import time
+
+    from .demo.scale import Plan, ScaleError, generate
+
+    started = time.perf_counter()
+    try:
+        counts = generate(Plan(villages, periods, indicators, seed, heads, empty))
+        db.session.commit()
+    except ScaleError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    for name, count in counts.items():
+        click.echo(f"{name}: {count}")
+    click.echo(f"done in {time.perf_counter() - started:.1f} s")
+
+
 def print_sign_ins(sign_ins: list[tuple[str, str, str]]) -> None:
     if not sign_ins:
         return
@@ -64,5 +95,5 @@ def import_catalog(kind: str, path: str) -> None:
 def init_app(app: Flask) -> None:
     from .i18n.cli import translate
 
-    for command in (seed_reference, seed_demo, import_catalog, translate):
+    for command in (seed_reference, seed_demo, demo, import_catalog, translate):
         app.cli.add_command(command)

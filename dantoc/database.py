@@ -23,7 +23,14 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def _begin_statement() -> str:
+#: Execution option of a connection that only reads, whatever the request (a process cache
+#: loading shared definitions in a session of its own, beside the request's writer).
+READ_ONLY = "dantoc_read_only"
+
+
+def _begin_statement(connection) -> str:
+    if connection.get_execution_options().get(READ_ONLY):
+        return "BEGIN DEFERRED"
     if has_request_context() and request.method in SAFE_METHODS:
         return "BEGIN DEFERRED"
     return "BEGIN IMMEDIATE"
@@ -46,7 +53,7 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql(_begin_statement())
+        connection.exec_driver_sql(_begin_statement(connection))
 
     engine._dantoc_configured = True
 

@@ -10,7 +10,7 @@ from ..catalogs.queries import valid_on
 from ..extensions import db
 from .models import Device, Role, User
 from .permissions import grantable_roles
-from .scope import subtree_ids, unscoped
+from .scope import subtree, unscoped
 
 
 def managed_users(actor: User, q: str | None = None) -> sa.Select:
@@ -19,7 +19,7 @@ def managed_users(actor: User, q: str | None = None) -> sa.Select:
              .where(User.role_code.in_(grantable_roles(actor)), User.id != actor.id)
              .order_by(AdminUnit.name, User.full_name, User.id))
     if not unscoped(actor):
-        query = query.where(User.unit_id.in_(subtree_ids(actor.unit_id or 0)))
+        query = query.where(User.unit_id.in_(subtree(actor.unit_id or 0)))
     if q:
         pattern = f"%{q.strip()}%"
         query = query.where(sa.or_(User.username.ilike(pattern), User.full_name.ilike(pattern),
@@ -32,7 +32,7 @@ def unit_choices(actor: User, extra: AdminUnit | None = None) -> list[tuple[int,
     query = (sa.select(AdminUnit).join(AdminLevel, AdminUnit.level_id == AdminLevel.id)
              .where(valid_on(clock.today())).order_by(AdminLevel.rank, AdminUnit.name))
     if not unscoped(actor):
-        query = query.where(AdminUnit.id.in_(subtree_ids(actor.unit_id or 0)))
+        query = query.where(AdminUnit.id.in_(subtree(actor.unit_id or 0)))
     units = list(db.session.scalars(query))
     if extra is not None and extra not in units:
         units.insert(0, extra)

@@ -8,9 +8,10 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from .. import clock
-from ..catalogs.models import AdminUnit
+from ..catalogs.models import AdminLevel, AdminUnit
 from ..catalogs.queries import successors_on
 from ..extensions import db
 
@@ -48,9 +49,9 @@ def current_successors(unit: AdminUnit, day: date | None = None) -> list[AdminUn
 
 def unit_in_subtree(root_id: int, unit: AdminUnit | None) -> bool:
     """True when ``unit`` is ``root_id`` or below it, on the tree or through lineage."""
+    if any(node.id == root_id for node in ancestors(unit)):  # stops at the first match:
+        return True  # a village head's own village loads no parent
     chain = list(ancestors(unit))
-    if any(node.id == root_id for node in chain):
-        return True
     day = clock.today()
     for node in chain:  # an old unit, or one under an old parent: try its successors
         if node.valid_to is not None and node.valid_to < day:
@@ -60,14 +61,25 @@ def unit_in_subtree(root_id: int, unit: AdminUnit | None) -> bool:
     return False
 
 
-def subtree_ids(root_id: int) -> set[int]:
-    """The ids of ``root_id`` and every unit version below it (for list queries)."""
-    ids, frontier = {root_id}, [root_id]
-    for _ in range(MAX_DEPTH):
-        frontier = list(db.session.scalars(
-            sa.select(AdminUnit.id).where(AdminUnit.parent_id.in_(frontier))))
-        frontier = [uid for uid in frontier if uid not in ids]
-        if not frontier:
-            break
-        ids.update(frontier)
-    return ids
+def subtree(*roots: int) -> sa.Select:
+    """A subquery of the ids of ``roots`` and every unit version below them, for
+    ``column.in_(subtree(...))`` in list queries, so that the statement does not grow with
+    the number of villages (no literal list of thousands of ids). ``roots`` are a user's
+    unit and, at most, the few units that went into it through lineage.
+
+    The walk down ``parent_id`` is unrolled to one subquery per level below the roots
+    (the number of levels is data: :class:`AdminLevel` ranks), not a recursive query:
+    the planner estimates "children of this commune" from the column statistics (about
+    270 villages) where it cannot see through a recursive query (it then guesses
+    thousands of rows and scans whole tables).
+    """
+    depth = db.session.scalar(sa.select(sa.func.max(AdminLevel.rank) - sa.func.min(
+        AdminLevel.rank))) or 0
+    levels = [sa.select(AdminUnit.id).where(AdminUnit.id.in_(roots))]
+    above = roots
+    for _ in range(min(depth, MAX_DEPTH)):
+        unit = so.aliased(AdminUnit)  # one alias per level: never correlated to another
+        below = sa.select(unit.id).where(unit.parent_id.in_(above))
+        levels.append(below)
+        above = below
+    return sa.select(sa.union_all(*levels).subquery().c.id)

@@ -21,6 +21,9 @@ QUERY = "lang"
 #: Where this request keeps what it looked up (in ``g``): the chosen tag, the interface
 #: translations (:mod:`.messages`) and the content translations (:mod:`.content`).
 TAG_CACHE = "_i18n_tag"
+#: The active :class:`InterfaceLocale` itself, resolved once per request (it is asked for
+#: about 140 times by a form page: every label, number and translated field).
+LOCALE_CACHE = "_i18n_locale"
 TRANSLATIONS_CACHE = "_i18n_translations"
 CONTENT_CACHE = "_i18n_content"
 
@@ -55,15 +58,24 @@ def choose_tag() -> str:
 
 
 def current_locale() -> InterfaceLocale:
-    """The active interface locale (Vietnamese outside requests)."""
-    forced = g.get("_i18n_forced") if g else None
-    if forced:
-        return registry()[forced]
-    if not has_request_context():
+    """The active interface locale (Vietnamese outside requests), resolved once per request
+    or forced block (:func:`forget` drops it)."""
+    if not g:
         return registry()[DEFAULT]
-    if TAG_CACHE not in g:
-        setattr(g, TAG_CACHE, choose_tag())
-    return registry()[g.get(TAG_CACHE)]
+    cached = g.get(LOCALE_CACHE)
+    if cached is not None:
+        return cached
+    forced = g.get("_i18n_forced")
+    if forced:
+        locale = registry()[forced]
+    elif not has_request_context():
+        return registry()[DEFAULT]
+    else:
+        if TAG_CACHE not in g:
+            setattr(g, TAG_CACHE, choose_tag())
+        locale = registry()[g.get(TAG_CACHE)]
+    setattr(g, LOCALE_CACHE, locale)
+    return locale
 
 
 def current_tag() -> str:
@@ -83,7 +95,7 @@ def forget() -> None:
     """
     from flask_babel import refresh
 
-    for cache in (TAG_CACHE, TRANSLATIONS_CACHE, CONTENT_CACHE):
+    for cache in (TAG_CACHE, LOCALE_CACHE, TRANSLATIONS_CACHE, CONTENT_CACHE):
         g.pop(cache, None)
     refresh()
 

@@ -355,3 +355,23 @@ class Period(db.Model):
 
     def is_open(self, day: date) -> bool:
         return self.opens_on <= day <= self.closes_on
+
+
+class DefinitionStamp(db.Model):
+    """A counter raised in the same transaction as any change to what a form page is built
+    from: indicators and their choices and disaggregations, rules, form versions and their
+    sections and items, the ethnic-group and religion catalogs, content translations.
+
+    Each server process keeps the form definitions it built (a published version's entry
+    form is rebuilt by every GET, POST and check otherwise) and compares this one row with
+    the stamp it built them under: one primary-key read instead of a dozen queries, and an
+    edit in one process is seen by all the others at their next request. The stamp is a
+    random token, not a counter, so that two databases (a restored backup, the tests' fresh
+    ones) never share a stamp for different content. Changed by
+    :mod:`dantoc.submissions.spec_cache`.
+    """
+
+    __tablename__ = "definition_stamps"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(30), primary_key=True)
+    stamp: so.Mapped[str] = so.mapped_column(sa.String(32))

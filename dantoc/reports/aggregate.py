@@ -19,16 +19,20 @@ How a value aggregates (the indicator model allows ``none`` or ``sum`` for non-n
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
+from ..catalogs.models import AdminLevel, AdminUnit
+from ..catalogs.queries import valid_on
 from ..extensions import db
 from ..indicators.models import Indicator
+from ..submissions import states as entry_states
 from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
-from . import queries, states
-from .models import UnitReport
+from . import states
+from .models import UnitReport, UnitReportSource
 from .queries import Target
 
 NUMERIC = ("integer", "decimal", "percent")
@@ -54,15 +58,6 @@ class _Cell:
     high: Decimal | None = None
     answers: Counter = field(default_factory=Counter)
 
-    def add(self, value) -> None:
-        self.count += 1
-        if isinstance(value, Decimal):
-            self.total += value
-            self.low = value if self.low is None else min(self.low, value)
-            self.high = value if self.high is None else max(self.high, value)
-        elif isinstance(value, bool) or value not in (None, ""):
-            self.answers[value] += 1  # yes/no, choice code or text
-
 
 @dataclass
 class Figure:
@@ -77,14 +72,25 @@ class Figure:
 @dataclass
 class Aggregate:
     figures: list[Figure]
-    #: village unit id → number of values it contributed.
+    #: village unit id → number of values it contributed (the villages directly below).
     contributions: dict[int, int]
-    sources: list[Source]
+    #: unit id directly below → approved villages counted through it.
+    through: dict[int, int]
     not_aggregated: list[Indicator]
+    #: The statement listing the sources; read only when :attr:`sources` is asked for.
+    sources_query: sa.Select | None = field(default=None, repr=False)
 
     def counted_through(self, unit_id: int) -> int:
         """How many approved villages count through the unit ``unit_id`` directly below."""
-        return sum(1 for s in self.sources if s.via == unit_id)
+        return self.through.get(unit_id, 0)
+
+    @property
+    def sources(self) -> list[Source]:
+        """Every approved village version that counts (one query; large for a province)."""
+        if self.sources_query is None:
+            return []
+        return [Source(*row) for row in db.session.execute(
+            self.sources_query.order_by(sa.text("submission_id")))]
 
     def value(self, code: str, key: str = ""):
         """The figure of indicator ``code`` and disaggregation ``key`` (None when absent)."""
@@ -92,35 +98,94 @@ class Aggregate:
                      if f.indicator.code == code and f.key == key), None)
 
 
-def _village_sources(report: UnitReport | None, children: list[queries.Child]) -> list[Source]:
+def _direct(t: Target, report: UnitReport | None) -> sa.Select:
+    """(submission, number, village, via NULL) of the villages directly below ``t``: the
+    versions the report went up with, else the approved submissions at their current
+    version."""
+    via = sa.cast(sa.null(), sa.Integer).label("via")
     if report is not None and report.state in states.UP:
-        return [Source(s.submission_id, s.version_number, s.submission.unit_id)
-                for s in report.sources]
-    return [Source(c.submission.id, c.submission.current_version, c.unit.id)
-            for c in children if c.is_village and c.approved]
+        return (sa.select(UnitReportSource.submission_id.label("submission_id"),
+                          UnitReportSource.version_number.label("number"),
+                          Submission.unit_id.label("unit_id"), via)
+                .join(Submission, Submission.id == UnitReportSource.submission_id)
+                .where(UnitReportSource.report_id == report.id))
+    return (sa.select(Submission.id.label("submission_id"),
+                      Submission.current_version.label("number"),
+                      Submission.unit_id.label("unit_id"), via)
+            .join(AdminUnit, AdminUnit.id == Submission.unit_id)
+            .where(AdminUnit.parent_id == t.unit.id, valid_on(t.day),
+                   AdminUnit.level_id == t.fill_level.id, Submission.form_id == t.form.id,
+                   Submission.period_id == t.period.id,
+                   Submission.state == entry_states.APPROVED))
 
 
-def sources(t: Target, report: UnitReport | None = None) -> list[Source]:
-    """The approved village versions that make the figures of ``t`` (recursively)."""
-    children = queries.child_states(t)
-    found = _village_sources(report, children)
-    for child in children:
-        if not child.is_village and child.approved:
-            below = Target(t.form, t.form_version, t.period, child.unit)
-            found += [replace(s, via=child.unit.id) for s in sources(below, child.report)]
-    return found
+def _through(t: Target) -> sa.Select:
+    """(submission, number, village, via) of the villages counted through approved reports
+    below ``t``, recursively (a district's through its approved communes), ``via`` being
+    the unit directly below ``t``. One subquery per reporting level below ``t`` (the depth
+    is the difference of the levels' ranks), each joined to the one above; not a recursive
+    query, whose size the planner cannot estimate."""
+    reporting_levels = sa.select(AdminLevel.id).where(AdminLevel.rank < t.fill_level.rank)
+    levels, above = [], None
+    for _ in range(max(t.fill_level.rank - t.unit.level.rank - 1, 1)):
+        unit, report = so.aliased(AdminUnit), so.aliased(UnitReport)
+        via = unit.id if above is None else above.c.via
+        level = (sa.select(unit.id.label("unit_id"), via.label("via"))
+                 .join(report, sa.and_(report.unit_id == unit.id, report.form_id == t.form.id,
+                                       report.period_id == t.period.id,
+                                       report.state == states.APPROVED))
+                 .where(unit.level_id.in_(reporting_levels), unit.valid_from <= t.day,
+                        sa.or_(unit.valid_to.is_(None), unit.valid_to >= t.day)))
+        level = (level.where(unit.parent_id == t.unit.id) if above is None
+                 else level.join(above, unit.parent_id == above.c.unit_id))
+        above = level.subquery()
+        levels.append(level)
+    below = sa.union_all(*levels).subquery("approved_below")
+    return (sa.select(UnitReportSource.submission_id.label("submission_id"),
+                      UnitReportSource.version_number.label("number"),
+                      Submission.unit_id.label("unit_id"), below.c.via.label("via"))
+            .join(UnitReport, UnitReport.id == UnitReportSource.report_id)
+            .join(below, below.c.unit_id == UnitReport.unit_id)
+            .join(Submission, Submission.id == UnitReportSource.submission_id)
+            .where(UnitReport.form_id == t.form.id, UnitReport.period_id == t.period.id))
 
 
-def _rows(found: list[Source]):
-    if not found:
-        return []
-    pairs = [(s.submission_id, s.version) for s in found]
-    return db.session.execute(
-        sa.select(Submission.unit_id, SubmissionValue)
-        .join(SubmissionVersion, SubmissionValue.version_id == SubmissionVersion.id)
-        .join(Submission, SubmissionVersion.submission_id == Submission.id)
-        .where(sa.tuple_(SubmissionVersion.submission_id, SubmissionVersion.number).in_(pairs))
-        .execution_options(populate_existing=True)).all()
+def _values_of(sources) -> tuple:
+    """FROM sources → their submitted versions → the values (joins, no literal lists)."""
+    return (sources, SubmissionVersion, SubmissionValue,
+            sa.and_(SubmissionVersion.submission_id == sources.c.submission_id,
+                    SubmissionVersion.number == sources.c.number),
+            SubmissionValue.version_id == SubmissionVersion.id)
+
+
+def _cells(sources) -> dict[tuple[int, str], tuple[Indicator, _Cell]]:
+    """(indicator id, disaggregation) → the aggregated cell, computed by one GROUP BY."""
+    src, version, value, on_version, on_value = _values_of(sources)
+    answer = sa.case((Indicator.value_type == "choice", value.value_text), else_=None)
+    written = sa.and_(value.value_text.is_not(None), value.value_text != "")
+    rows = db.session.execute(
+        sa.select(Indicator, value.disaggregation, answer, sa.func.count(),
+                  sa.func.sum(value.value_numeric), sa.func.min(value.value_numeric),
+                  sa.func.max(value.value_numeric),
+                  sa.func.sum(sa.case((value.value_bool == sa.true(), 1), else_=0)),
+                  sa.func.sum(sa.case((written, 1), else_=0)))
+        .select_from(src).join(version, on_version).join(value, on_value)
+        .join(Indicator, Indicator.id == value.indicator_id)
+        .group_by(Indicator.id, value.disaggregation, answer))
+    cells: dict[tuple[int, str], tuple[Indicator, _Cell]] = {}
+    for indicator, key, choice, count, total, low, high, yes, texts in rows:
+        cell = cells.setdefault((indicator.id, key), (indicator, _Cell()))[1]
+        cell.count += count
+        if indicator.value_type in NUMERIC:
+            cell.total, cell.low, cell.high = total or Decimal(0), low, high
+        elif indicator.value_type == "yes_no":
+            cell.answers[True] += yes or 0
+        elif indicator.value_type == "choice":
+            if choice not in (None, ""):
+                cell.answers[choice] += count
+        else:
+            cell.answers["text"] += texts or 0
+    return cells
 
 
 def _value(indicator: Indicator, cell: _Cell):
@@ -148,25 +213,35 @@ def _order(t: Target) -> dict[int, int]:
     return positions
 
 
+def _contributions(direct: sa.Select) -> dict[int, int]:
+    src, version, value, on_version, on_value = _values_of(direct.subquery("direct"))
+    return dict(db.session.execute(
+        sa.select(src.c.unit_id, sa.func.count(value.id)).select_from(src)
+        .join(version, on_version).join(value, on_value).group_by(src.c.unit_id)).tuples().all())
+
+
+def _counted_through(through: sa.Select) -> dict[int, int]:
+    src = through.subquery("through")
+    return dict(db.session.execute(sa.select(src.c.via, sa.func.count())
+                                   .group_by(src.c.via)).tuples().all())
+
+
 def compute(t: Target, report: UnitReport | None = None) -> Aggregate:
-    """The figures of ``t``: approved village values below it, aggregated."""
-    found = sources(t, report)
-    cells: dict[tuple[int, str], _Cell] = {}
-    indicators: dict[int, Indicator] = {}
-    contributions: Counter = Counter()
-    for unit_id, value in _rows(found):
-        indicators[value.indicator_id] = value.indicator
-        cells.setdefault((value.indicator_id, value.disaggregation), _Cell()).add(value.value)
-        contributions[unit_id] += 1
+    """The figures of ``t``: approved village values below it, aggregated in the database
+    (a fixed number of statements, whatever the number of villages and communes)."""
+    direct, through = _direct(t, report), _through(t)
+    sources = sa.union_all(direct, through)
+    cells = _cells(sources.subquery("sources"))
     order = _order(t)
     figures, skipped = [], {}
-    for (indicator_id, key), cell in sorted(
-            cells.items(), key=lambda kv: (order.get(kv[0][0], len(order)),
-                                           indicators[kv[0][0]].code, kv[0][1])):
-        indicator = indicators[indicator_id]
+    for (indicator_id, key), (indicator, cell) in sorted(
+            cells.items(), key=lambda kv: (order.get(kv[0][0], len(order)), kv[1][0].code,
+                                           kv[0][1])):
         value = _value(indicator, cell)
         if value is None:
             skipped[indicator_id] = indicator
             continue
         figures.append(Figure(indicator, key, value, cell.count))
-    return Aggregate(figures, dict(contributions), found, list(skipped.values()))
+    return Aggregate(figures, _contributions(direct), _counted_through(through),
+                     list(skipped.values()), sources_query=sa.select(
+                         sources.subquery("all_sources")))

@@ -17,17 +17,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from .. import clock
 from ..accounts.models import User
-from ..catalogs.models import AdminUnit
+from ..catalogs.models import AdminLevel, AdminUnit
+from ..catalogs.queries import valid_on
 from ..extensions import db
 from ..indicators.models import Period
 from ..submissions import states as entry_states
 from ..submissions.models import Submission, SubmissionVersion
 from . import queries, states
 from .models import UnitReport
-from .queries import Subtree, Target
+from .queries import Target
 
 #: Village states whose village head should be reminded.
 REMIND = (entry_states.NOT_STARTED, entry_states.DRAFT, entry_states.RETURNED)
@@ -92,68 +94,124 @@ def is_late(period: Period, first_submitted: datetime | None, day: date) -> bool
     return clock.local_day(first_submitted) > period.closes_on
 
 
-def _first_submitted(submissions: dict[int, Submission]) -> dict[int, datetime]:
-    """submission id → when its first version was submitted."""
-    ids = [s.id for s in submissions.values()]
-    if not ids:
-        return {}
-    rows = db.session.execute(sa.select(SubmissionVersion.submission_id,
-                                        sa.func.min(SubmissionVersion.submitted_at))
-                              .where(SubmissionVersion.submission_id.in_(ids),
-                                     SubmissionVersion.submitted_at.is_not(None))
-                              .group_by(SubmissionVersion.submission_id))
-    return dict(rows.all())  # a Result has keys(): dict() would read it as a mapping
+def _tree(t: Target):
+    """Every unit below ``t.unit`` down to the fill level on the reference day, as columns
+    (id, parent_id, level_id): one subquery per level (the depth is the difference of the
+    levels' ranks), each an index lookup on ``parent_id``. Not a recursive query: the
+    planner estimates a level from the column statistics, where it cannot see through a
+    recursive query (PostgreSQL then guessed a million rows and compiled the plan)."""
+    levels, parents = [], None
+    for _ in range(max(t.fill_level.rank - t.unit.level.rank, 1)):
+        unit = so.aliased(AdminUnit)
+        level = sa.select(unit.id.label("id"), unit.parent_id.label("parent_id"),
+                          unit.level_id.label("level_id"))
+        on = unit.parent_id == t.unit.id if parents is None else unit.parent_id.in_(
+            sa.select(parents.c.id))
+        level = level.where(on, unit.valid_from <= t.day,
+                            sa.or_(unit.valid_to.is_(None), unit.valid_to >= t.day))
+        parents = level.subquery()
+        levels.append(level)
+    return sa.union_all(*levels).subquery("area_tree")
 
 
-def _heads(unit_ids: list[int]) -> dict[int, list[User]]:
-    """village id → its active village heads."""
-    if not unit_ids:
-        return {}
+def _first_submitted():
+    """When the submission's first version was submitted (a correlated subquery)."""
+    return (sa.select(sa.func.min(SubmissionVersion.submitted_at))
+            .where(SubmissionVersion.submission_id == Submission.id,
+                   SubmissionVersion.submitted_at.is_not(None)).scalar_subquery())
+
+
+def _of_form(t: Target):
+    return sa.and_(Submission.form_id == t.form.id, Submission.period_id == t.period.id)
+
+
+def _village_states(t: Target, tree) -> list[tuple[int, int, str | None, datetime | None]]:
+    """(village id, parent id, submission state or None, first submitted) of every village
+    below: one query, plain rows (not objects), whatever the number of villages."""
+    return list(db.session.execute(
+        sa.select(tree.c.id, tree.c.parent_id, Submission.state, _first_submitted())
+        .select_from(tree)
+        .outerjoin(Submission, sa.and_(Submission.unit_id == tree.c.id, _of_form(t)))
+        .where(tree.c.level_id == t.fill_level.id)).tuples())
+
+
+def _direct_villages(t: Target) -> sa.Select:
+    return sa.select(AdminUnit).where(AdminUnit.parent_id == t.unit.id, valid_on(t.day),
+                                      AdminUnit.level_id == t.fill_level.id)
+
+
+def _heads(t: Target) -> dict[int, list[User]]:
+    """village id → its active village heads, for the villages directly below."""
     found: dict[int, list[User]] = {}
+    villages = _direct_villages(t).with_only_columns(AdminUnit.id).scalar_subquery()
     for user in db.session.scalars(sa.select(User).where(
-            User.role_code == "village_head", User.unit_id.in_(unit_ids),
+            User.role_code == "village_head", User.unit_id.in_(villages),
             User.active.is_(True)).order_by(User.full_name)):
         found.setdefault(user.unit_id, []).append(user)
     return found
 
 
-def _village_rows(t: Target, villages: list[AdminUnit]) -> dict[int, VillageRow]:
-    subs = queries.submissions_by_unit(t.form.id, t.period.id, (v.id for v in villages))
-    first = _first_submitted(subs)
-    heads = _heads([v.id for v in villages])
-    day = clock.today()
-    rows = {}
-    for village in villages:
-        submission = subs.get(village.id)
-        moment = first.get(submission.id) if submission else None
-        rows[village.id] = VillageRow(village, submission, moment,
-                                      is_late(t.period, moment, day), heads.get(village.id, []))
+def _village_rows(t: Target, first: dict[int, datetime | None]) -> list[VillageRow]:
+    """The rows of the villages directly below (with their objects and heads)."""
+    heads, day = _heads(t), clock.today()
+    rows = []
+    for village, submission in queries.with_rows(
+            Submission, t, _direct_villages(t).order_by(AdminUnit.code)):
+        moment = first.get(village.id)
+        rows.append(VillageRow(village, submission, moment, is_late(t.period, moment, day),
+                               heads.get(village.id, [])))
     return rows
 
 
-def _unit_rows(t: Target, tree: Subtree, rows: dict[int, VillageRow]) -> list[UnitRow]:
-    fill = t.fill_level
-    reporting = [(u, depth) for u, depth in tree.walk(t.unit.id) if u.level.rank < fill.rank]
-    reports = queries.reports_by_unit(t.form.id, t.period.id, (u.id for u, _d in reporting))
+def _reporting(t: Target, tree) -> list[tuple[AdminUnit, UnitReport | None]]:
+    """The units with a report below ``t.unit`` (communes, districts), with their report."""
+    units = (sa.select(AdminUnit).join(tree, tree.c.id == AdminUnit.id)
+             .join(AdminLevel, AdminUnit.level_id == AdminLevel.id)
+             .where(AdminLevel.rank < t.fill_level.rank)
+             .options(so.contains_eager(AdminUnit.level)).order_by(AdminUnit.code))
+    return queries.with_rows(UnitReport, t, units)
+
+
+def _unit_rows(t: Target, reporting, villages) -> list[UnitRow]:
+    """One row per reporting unit, depth first, with the counts of the villages below."""
+    parent = {unit.id: unit.parent_id for unit, _report in reporting}
+    below: dict[int, list] = {}
+    for unit, report in reporting:
+        below.setdefault(unit.parent_id, []).append((unit, report))
+    counts: dict[int, Counter] = {unit.id: Counter() for unit, _r in reporting}
+    late: Counter = Counter()
+    direct = set()
+    day = clock.today()
+    for _village, up, state, first in villages:
+        direct.add(up)
+        is_late_ = is_late(t.period, first, day)
+        node = up
+        while node in counts:
+            counts[node][state or entry_states.NOT_STARTED] += 1
+            late[node] += is_late_
+            node = parent[node]
     result = []
-    for unit, depth in reporting:
-        below = [rows[v.id] for v in tree.at_level(unit.id, fill.id)]
-        counts = Counter(r.state for r in below)
-        direct = any(c.level_id == fill.id for c in tree.below.get(unit.id, []))
-        result.append(UnitRow(unit, depth, counts, sum(r.late for r in below), len(below),
-                              reports.get(unit.id), direct))
+
+    def walk(unit_id: int, depth: int) -> None:
+        for unit, report in below.get(unit_id, []):
+            result.append(UnitRow(unit, depth, counts[unit.id], late[unit.id],
+                                  sum(counts[unit.id].values()), report, unit.id in direct))
+            walk(unit.id, depth + 1)
+
+    walk(t.unit.id, 0)
     return result
 
 
 def area(t: Target) -> Area:
-    """The completeness of ``t.unit``'s area for the form and period of ``t``."""
-    tree = Subtree.load([t.unit], t.day)
-    villages = tree.at_level(t.unit.id, t.fill_level.id)
-    rows = _village_rows(t, villages)
+    """The completeness of ``t.unit``'s area for the form and period of ``t``: a fixed
+    number of statements; the villages below are counted from plain rows."""
+    tree = _tree(t)
+    villages = _village_states(t, tree)
     result = Area(t, queries.report_for(t), queries.has_report(t.unit, t.fill_level))
-    result.totals = Counter(r.state for r in rows.values())
-    result.totals["late"] = sum(r.late for r in rows.values())
-    direct = [u for u in tree.below.get(t.unit.id, []) if u.level_id == t.fill_level.id]
-    result.villages = [rows[u.id] for u in direct]
-    result.units = _unit_rows(t, tree, rows)
+    day = clock.today()
+    result.totals = Counter(state or entry_states.NOT_STARTED for _v, _p, state, _f in villages)
+    result.totals["late"] = sum(is_late(t.period, first, day) for *_rest, first in villages)
+    first = {village: moment for village, up, _s, moment in villages if up == t.unit.id}
+    result.villages = _village_rows(t, first) if first else []
+    result.units = _unit_rows(t, _reporting(t, tree), villages)
     return result

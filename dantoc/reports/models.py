@@ -78,6 +78,8 @@ class UnitReport(db.Model):
                            "AND decided_by_id IS NOT NULL)", name="approved_has_decider"),
         sa.CheckConstraint(f"state <> '{RETURNED}' OR state_reason IS NOT NULL",
                            name="returned_has_reason"),
+        # The reports list, newest change first (migration 0010).
+        sa.Index("ix_unit_reports_updated", "updated_at", "id"),
     )
 
 

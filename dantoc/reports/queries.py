@@ -15,14 +15,14 @@ villages (their submissions) for a commune, the communes (their reports) for a d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from ..accounts.models import User
-from ..accounts.scope import subtree_ids
+from ..accounts.scope import subtree
 from ..catalogs.models import AdminLevel, AdminUnit
 from ..catalogs.queries import predecessors_on, valid_on
 from ..extensions import db
@@ -32,9 +32,6 @@ from ..submissions import states as entry_states
 from ..submissions.models import Submission
 from . import states
 from .models import UnitReport
-
-#: The tree is a few levels deep; this bounds every walk down it.
-MAX_DEPTH = 6
 
 
 def reference_day(period: Period) -> date:
@@ -112,23 +109,14 @@ def parent_report(t: Target) -> UnitReport | None:
     return find(t.form.id, t.unit.parent_id, t.period.id)
 
 
-def _by_unit(model, form_id: int, period_id: int, unit_ids) -> dict:
-    """unit id → the row of ``model`` (a submission or a report) of the form and period."""
-    ids = list(unit_ids)
-    if not ids:
-        return {}
-    rows = db.session.scalars(sa.select(model).where(
-        model.form_id == form_id, model.period_id == period_id,
-        model.unit_id.in_(ids)).execution_options(populate_existing=True))
-    return {row.unit_id: row for row in rows}
-
-
-def submissions_by_unit(form_id: int, period_id: int, unit_ids) -> dict[int, Submission]:
-    return _by_unit(Submission, form_id, period_id, unit_ids)
-
-
-def reports_by_unit(form_id: int, period_id: int, unit_ids) -> dict[int, UnitReport]:
-    return _by_unit(UnitReport, form_id, period_id, unit_ids)
+def with_rows(model, t: Target, units: sa.Select) -> list[tuple[AdminUnit, object]]:
+    """(unit, its row of ``model`` for the form and period, or None) for ``units``: one
+    outer join, no list of ids."""
+    return list(db.session.execute(
+        units.add_columns(model).outerjoin(model, sa.and_(
+            model.unit_id == AdminUnit.id, model.form_id == t.form.id,
+            model.period_id == t.period.id))
+        .execution_options(populate_existing=True)).tuples())
 
 
 @dataclass
@@ -155,15 +143,16 @@ def child_states(t: Target) -> list[Child]:
     """Every unit directly below the target on its reference day, with its state.
 
     Units at the fill level are villages (their submission counts); units above it have
-    reports; units at other levels (deeper than the fill level) do not take part.
+    reports; units at other levels (deeper than the fill level) do not take part. Two
+    statements, whatever the number of units below.
     """
-    below = children(t.unit, t.day)
-    villages = [u for u in below if u.level_id == t.fill_level.id]
-    reporting = [u for u in below if u.level.rank < t.fill_level.rank]
-    subs = submissions_by_unit(t.form.id, t.period.id, (u.id for u in villages))
-    reps = reports_by_unit(t.form.id, t.period.id, (u.id for u in reporting))
-    result = [Child(u, True, submission=subs.get(u.id)) for u in villages]
-    result += [Child(u, False, report=reps.get(u.id)) for u in reporting]
+    below = (sa.select(AdminUnit).join(AdminLevel, AdminUnit.level_id == AdminLevel.id)
+             .where(AdminUnit.parent_id == t.unit.id, valid_on(t.day))
+             .options(so.contains_eager(AdminUnit.level)).order_by(AdminUnit.code))
+    villages = with_rows(Submission, t, below.where(AdminUnit.level_id == t.fill_level.id))
+    reporting = with_rows(UnitReport, t, below.where(AdminLevel.rank < t.fill_level.rank))
+    result = [Child(u, True, submission=sub) for u, sub in villages]
+    result += [Child(u, False, report=rep) for u, rep in reporting]
     return sorted(result, key=lambda c: c.unit.code)
 
 
@@ -184,17 +173,14 @@ def scope_roots(user: User, day: date) -> list[AdminUnit]:
     return predecessors_on(user.unit, day)
 
 
-def scope_unit_ids(user: User) -> set[int] | None:
-    """Ids of every unit version in the user's subtree and in the subtrees of the units that
-    went into theirs (None: unrestricted)."""
+def scope_roots_ids(user: User) -> list[int] | None:
+    """The user's unit and the units that went into it (through lineage): the roots of
+    their scope (None: unrestricted)."""
     if user.unit_id is None:
         return None
     from ..catalogs.queries import predecessors
 
-    ids = subtree_ids(user.unit_id)
-    for step in predecessors(user.unit):
-        ids |= subtree_ids(step.unit.id)
-    return ids
+    return [user.unit_id, *(step.unit.id for step in predecessors(user.unit))]
 
 
 def listing(user: User, period_id: int | None = None, form_id: int | None = None,
@@ -203,9 +189,9 @@ def listing(user: User, period_id: int | None = None, form_id: int | None = None
     query = sa.select(UnitReport).options(so.joinedload(UnitReport.unit),
                                           so.joinedload(UnitReport.period),
                                           so.joinedload(UnitReport.form))
-    ids = scope_unit_ids(user)
-    if ids is not None:
-        query = query.where(UnitReport.unit_id.in_(ids))
+    roots = scope_roots_ids(user)
+    if roots is not None:
+        query = query.where(UnitReport.unit_id.in_(subtree(*roots)))
     if period_id:
         query = query.where(UnitReport.period_id == period_id)
     if form_id:
@@ -223,38 +209,3 @@ def filter_choices() -> tuple[list[Period], list[Form]]:
     forms = db.session.scalars(sa.select(Form).where(Form.id.in_(published))
                                .order_by(Form.code))
     return list(periods), list(forms)
-
-
-@dataclass
-class Subtree:
-    """The units below some roots on one day, loaded level by level."""
-
-    day: date
-    units: dict[int, AdminUnit] = field(default_factory=dict)
-    below: dict[int, list[AdminUnit]] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, roots: list[AdminUnit], day: date) -> Subtree:
-        tree = cls(day, {u.id: u for u in roots})
-        frontier = [u.id for u in roots]
-        for _ in range(MAX_DEPTH):
-            if not frontier:
-                break
-            rows = list(db.session.scalars(
-                sa.select(AdminUnit).where(AdminUnit.parent_id.in_(frontier), valid_on(day))
-                .options(so.joinedload(AdminUnit.level)).order_by(AdminUnit.code)))
-            for unit in rows:
-                tree.units[unit.id] = unit
-                tree.below.setdefault(unit.parent_id, []).append(unit)
-            frontier = [u.id for u in rows]
-        return tree
-
-    def walk(self, unit_id: int, depth: int = 0):
-        """(unit, depth) of every unit below ``unit_id``, depth first."""
-        for child in self.below.get(unit_id, []):
-            yield child, depth
-            yield from self.walk(child.id, depth + 1)
-
-    def at_level(self, unit_id: int, level_id: int) -> list[AdminUnit]:
-        """The units at ``level_id`` below ``unit_id`` (its villages, for the fill level)."""
-        return [u for u, _depth in self.walk(unit_id) if u.level_id == level_id]

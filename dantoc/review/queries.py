@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app, g
 
-from ..accounts.scope import subtree_ids
+from ..accounts.scope import subtree
 from ..audit.models import AuditEvent
 from ..extensions import db
 from ..indicators.models import Form, Indicator, Period
@@ -33,9 +34,11 @@ VISIBLE = (states.SUBMITTED, states.RETURNED, states.APPROVED)
 def inbox(user, period_id: int | None = None, form_id: int | None = None,
           state: str | None = None) -> sa.Select:
     """Submissions of the villages in ``user``'s scope, newest first, filtered."""
-    query = sa.select(Submission).where(Submission.state.in_(VISIBLE))
+    query = (sa.select(Submission).where(Submission.state.in_(VISIBLE))
+             .options(so.joinedload(Submission.unit), so.joinedload(Submission.period),
+                      so.joinedload(Submission.form)))
     if user.unit_id is not None:
-        query = query.where(Submission.unit_id.in_(subtree_ids(user.unit_id)))
+        query = query.where(Submission.unit_id.in_(subtree(user.unit_id)))
     if not actors.sees_pending(user):  # levels above the commune: approved data only
         query = query.where(Submission.state == states.APPROVED)
     if period_id:

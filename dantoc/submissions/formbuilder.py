@@ -1,17 +1,18 @@
 """Build the entry form of a form version at run time (Indico ``make_survey_form`` idea).
 
-:func:`load_spec` reads the form definition once per request: sections, items, indicators,
-their disaggregations and the cross-field rules that apply. :func:`layout` decides the rows
-of each disaggregation grid (the ethnic groups present in the village first, plus any
-added), and :func:`build` assembles a WTForms class with one field per indicator or per
-grid cell. Field names are short (``v12``, ``v12_03_1``) to keep the submit body small.
+:func:`load_spec` gives the form definition (built once per process for a published
+version, :mod:`.spec_cache`): sections, items, indicators, their disaggregations and the
+cross-field rules that apply. :func:`layout` decides the rows of each disaggregation grid
+(the ethnic groups present in the village first, plus any added), and :func:`build`
+assembles a WTForms class with one field per indicator or per grid cell. Field names are
+short (``v12``, ``v12_03_1``) to keep the submit body small.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import product
 
@@ -21,17 +22,22 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Field, SelectField
 
 from ..catalogs.models import EthnicGroup, Religion
+from ..database import READ_ONLY
 from ..extensions import db
 from ..i18n.content import lookup, tr
+from ..i18n.selection import current_tag
 from ..indicators import rules as rules_module
 from ..indicators.models import (
+    Disaggregation,
     FormItem,
     FormSection,
+    FormStatus,
     FormVersion,
     Indicator,
     ValidationRule,
 )
 from . import forms as f
+from . import spec_cache
 
 NUMERIC_TYPES = ("integer", "decimal", "percent")
 DYNAMIC_SOURCES = ("ethnic_groups", "religions")
@@ -131,12 +137,12 @@ def dims_of(indicator: Indicator) -> list[Dim]:
     return _dims(indicator)
 
 
-def _rules(form_version: FormVersion, codes: Mapping[str, str]):
+def _rules(form_version: FormVersion, codes: Mapping[str, str], session: so.Session):
     stmt = sa.select(ValidationRule).where(
         ValidationRule.catalogue_version_id == form_version.form.catalogue_version_id
     ).order_by(ValidationRule.code)
     parsed = []
-    for rule in db.session.scalars(stmt):
+    for rule in session.scalars(stmt):
         try:
             parsed.append((rule, rules_module.parse(rule.expression, codes)))
         except rules_module.RuleError:
@@ -144,13 +150,14 @@ def _rules(form_version: FormVersion, codes: Mapping[str, str]):
     return parsed
 
 
-def load_spec(form_version: FormVersion) -> FormSpec:
-    """The sections, items and applicable rules of ``form_version``."""
-    sections = db.session.scalars(
+def _build(form_version: FormVersion, session: so.Session) -> FormSpec:
+    sections = session.scalars(
         sa.select(FormSection).where(FormSection.form_version_id == form_version.id)
         .order_by(FormSection.position)
         .options(so.selectinload(FormSection.items).selectinload(FormItem.indicator)
-                 .selectinload(Indicator.disaggregations))).all()
+                 .options(so.selectinload(Indicator.disaggregations)
+                          .selectinload(Disaggregation.options),
+                          so.selectinload(Indicator.choices)))).all()
     spec_sections = []
     for section in sections:
         items = [ItemSpec(item.indicator, f"v{item.indicator_id}", _dims(item.indicator))
@@ -158,8 +165,38 @@ def load_spec(form_version: FormVersion) -> FormSpec:
         spec_sections.append((tr(section, "title"), items))
     spec = FormSpec(form_version, spec_sections, [])
     spec.rules = _rules(form_version, {i.indicator.code: i.indicator.value_type
-                                       for i in spec.items})
+                                       for i in spec.items}, session)
     return spec
+
+
+def _build_shared(form_version_id: int) -> FormSpec | None:
+    """The definition built in a session of its own, detached, everything loaded; None when
+    that session does not see the version published (published in this very transaction)."""
+    with so.Session(db.engine.execution_options(**{READ_ONLY: True})) as session:
+        version = session.get(FormVersion, form_version_id)
+        if version is None or version.status == FormStatus.DRAFT:
+            return None
+        return _build(version, session)
+
+
+def load_spec(form_version: FormVersion) -> FormSpec:
+    """The sections, items and applicable rules of ``form_version``.
+
+    A published version's definition is built once per process and locale and reused
+    while the definition stamp says nothing it is built from changed
+    (:mod:`.spec_cache`); a draft's is built for each request.
+    """
+    if form_version.status == FormStatus.DRAFT:
+        return _build(form_version, db.session)
+    current = spec_cache.stamp()
+    key = (form_version.id, current_tag())
+    spec = spec_cache.get(key, current)
+    if spec is None:
+        spec = _build_shared(form_version.id)
+        if spec is None:
+            return _build(form_version, db.session)
+        spec_cache.put(key, current, spec)
+    return replace(spec, form_version=form_version)
 
 
 def parse_key(key: str) -> dict[str, str]:

@@ -96,6 +96,10 @@ class Submission(db.Model):
                            name="draft_iff_never_submitted"),
         sa.CheckConstraint(f"state <> '{RETURNED}' OR state_reason IS NOT NULL",
                            name="returned_has_reason"),
+        # Receipt, review and idempotent resends look up the UUID alone (migration 0010).
+        sa.Index("ix_submissions_client_uuid", "client_uuid"),
+        # The inbox, newest change first, read in index order (migration 0010).
+        sa.Index("ix_submissions_updated", "updated_at", "id"),
     )
 
     def version(self, number: int) -> SubmissionVersion | None:

@@ -198,9 +198,11 @@ def _store(submission: Submission, base: int, payload: dict, cells: list[Cell], 
     version = _draft_row(submission, base + 1, payload, source)
     version.content_hash, version.submitted_at = digest, clock.now()
     version.submitted_by_id = user.id
-    db.session.add_all(SubmissionValue(version_id=version.id, indicator_id=c.item.indicator.id,
-                                       disaggregation=c.key, **typed(c.value)) for c in cells)
     db.session.flush()
+    if cells:  # one multi-row INSERT, not one statement per value (nothing reads their ids)
+        db.session.execute(sa.insert(SubmissionValue), [
+            {"version_id": version.id, "indicator_id": c.item.indicator.id,
+             "disaggregation": c.key, **_columns(c.value)} for c in cells])
     return version
 
 
@@ -211,6 +213,12 @@ def typed(value: Decimal | str | bool) -> dict:
     if isinstance(value, Decimal):
         return {"value_numeric": value}
     return {"value_text": value}
+
+
+def _columns(value: Decimal | str | bool) -> dict:
+    """All three value columns (one set), so that every row of a multi-row INSERT has the
+    same keys."""
+    return {"value_numeric": None, "value_text": None, "value_bool": None, **typed(value)}
 
 
 def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list[Cell],

@@ -1,0 +1,87 @@
+"""Published form definitions, built once per process and reused while they are current.
+
+:func:`dantoc.submissions.formbuilder.load_spec` used to rebuild the entry form's
+definition (sections, items, indicators with their disaggregations and choices, the rules,
+the translated labels) on every GET, POST and check: about 38 % of the view's time. A
+published form version's sections and items never change, but its indicators' names,
+bounds, choices and disaggregations, the catalogue's rules, the catalogs and the content
+translations may: so a built definition is kept per (form version, locale) together with
+the :class:`~dantoc.indicators.models.DefinitionStamp` it was built under, and the stamp is
+changed in the same transaction as any change to those tables (a ``before_flush`` listener
+on every session). Every request reads the stamp (one primary-key read); a process whose
+copy is older rebuilds it.
+
+The cached objects are loaded in a session of their own and detached from it with
+everything the pages read already loaded: they are shared, read-only values, never added
+to a request's session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from ..catalogs.models import EthnicGroup, Religion
+from ..extensions import db
+from ..i18n.models import ContentTranslation
+from ..indicators.models import (
+    DefinitionStamp,
+    Disaggregation,
+    DisaggregationOption,
+    FormItem,
+    FormSection,
+    FormVersion,
+    Indicator,
+    IndicatorChoice,
+    ValidationRule,
+)
+
+NAME = "forms"
+#: Changes to these tables change what a built form shows or checks.
+WATCHED = (Indicator, IndicatorChoice, Disaggregation, DisaggregationOption, ValidationRule,
+           FormVersion, FormSection, FormItem, EthnicGroup, Religion, ContentTranslation)
+
+#: (form version id, locale tag) → (stamp, built definition).
+_built: dict[tuple[int, str], tuple[str, Any]] = {}
+
+
+def stamp() -> str:
+    """The current stamp ("" when the row is missing: then nothing is ever reused)."""
+    return db.session.scalar(sa.select(DefinitionStamp.stamp)
+                             .where(DefinitionStamp.name == NAME)) or ""
+
+
+def get(key: tuple[int, str], current: str):
+    """The definition built under ``current`` for ``key``, or None."""
+    found = _built.get(key)
+    return found[1] if current and found is not None and found[0] == current else None
+
+
+def put(key: tuple[int, str], current: str, value) -> None:
+    if current:
+        _built[key] = (current, value)
+
+
+def clear() -> None:
+    """Forget every built definition (tests)."""
+    _built.clear()
+
+
+def _raise(connection: sa.Connection) -> None:
+    table = DefinitionStamp.__table__
+    token = uuid.uuid4().hex
+    done = connection.execute(table.update().where(table.c.name == NAME).values(stamp=token))
+    if done.rowcount == 0:
+        connection.execute(table.insert().values(name=NAME, stamp=token))
+
+
+@sa.event.listens_for(so.Session, "before_flush")
+def _watch(session: so.Session, _context, _instances) -> None:
+    """Raise the stamp in the transaction of any flush that adds, changes or deletes a
+    watched row (rare writes: every such flush raises it, savepoints need no bookkeeping)."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, WATCHED) for obj in changed):
+        _raise(session.connection())
