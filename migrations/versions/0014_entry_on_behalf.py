@@ -2,14 +2,14 @@
 ``submission.enter_for`` for the commune officers and administrators
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
