@@ -25,6 +25,7 @@ from tests.test_reports_support import (
     make_world,
     officer,
     put,
+    report_of,
     village_values,
 )
 
@@ -69,6 +70,11 @@ def measure(app, w, commune_officer, province_officer, submitted) -> dict[str, i
     complete = (f"/reports/completeness?form={w.version.form_id}&period={w.period.id}"
                 "&unit={}")
     assert head.get(url).status_code == 200  # the built form is kept per process: warm it
+    households = next(i.indicator_id for s in w.version.sections for i in s.items
+                      if i.indicator.code == "households")
+    lookup = (f"/lookup/?indicator={households}&period_from={w.period.id}"
+              f"&period_to={w.period.id}&unit=0&by=ethnic_group")
+    report = report_of(w.version, w.commune, w.period)
     return {
         "form GET": _count(head, "GET", url, 200),
         "submit": _count(head, "POST", url, 200, headers={"HX-Request": "true"},
@@ -84,6 +90,11 @@ def measure(app, w, commune_officer, province_officer, submitted) -> dict[str, i
         "province report": _count(province_officer, "GET", w.report_url(w.province), 200),
         "province completeness": _count(province_officer, "GET",
                                         complete.format(w.province.id), 200),
+        "lookup": _count(province_officer, "GET", lookup, 200),
+        "province dashboard": _count(province_officer, "GET", "/lookup/dashboard", 200),
+        "commune dashboard": _count(commune_officer, "GET", "/lookup/dashboard", 200),
+        "villages to enter for": _count(commune_officer, "GET", "/entry/for/", 200),
+        "commune biểu": _count(province_officer, "GET", f"/reports/{report.id}/bieu", 200),
     }
 
 
