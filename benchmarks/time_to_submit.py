@@ -74,7 +74,7 @@ PROFILES = {
     "DevTools Slow 3G": (2000, kbps(400), kbps(400), "DevTools preset (N3)"),
     "2G (WPT)": (1300, kbps(35), kbps(32), "WebPageTest 2G: 35/32 kbps, 1300 ms (N8)"),
 }
-ANSWERS = {"Tổng số hộ trong thôn": "126", "Số hộ nghèo": "31", "Số hộ cận nghèo": "12",
+ANSWERS = {"Tổng số hộ": "126", "Số hộ nghèo": "31", "Số hộ cận nghèo": "12",
            "Số hộ được sử dụng điện": "120", "Số hộ có điện thoại": "110"}
 GRID = {"03": ("231", "240"), "08": ("57", "60")}
 

@@ -76,17 +76,19 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _template_globals() -> dict:
-    """What every template may use besides its view's context: the permission check and the
-    closed sets of state names (templates compare with these, never with string literals)."""
+    """What every template may use besides its view's context: the permission check, the
+    closed sets of state names (templates compare with these, never with string literals)
+    and the labels of stored codes (``breakdown``, ``answer``: people never read a code)."""
     from .accounts.permissions import can
     from .indicators.models import FormStatus
     from .reports import states as report_states
+    from .submissions import labels
     from .submissions import states as submission_states
     from .workflow import Lock
 
     return {"can": can, "submission_states": submission_states,
             "report_states": report_states, "locks": Lock,
-            "form_status": FormStatus}
+            "form_status": FormStatus, "breakdown": labels.breakdown, "answer": labels.answer}
 
 
 def _register_blueprints(app: Flask) -> None:

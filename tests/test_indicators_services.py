@@ -320,7 +320,7 @@ def test_generate_periods(app, period_type, count, code, start, end):
 
 def test_generated_names(app):
     names = {p.code: p.name for p in services.generate_periods("quarter", 2026)}
-    assert names["2026-Q4"] == "Quý IV/2026"
+    assert names["2026-Q4"] == "Quý 4/2026"
     assert services.generate_periods("half_year", 2026)[1].name == "6 tháng cuối năm 2026"
 
 

@@ -80,7 +80,7 @@ def test_province_page_shows_the_total(app):
     submit_and_approve(app, w, COMMUNE, w.commune)
     _boss, client = officer(app, "province_officer", "12")
     html = client.get(w.report_url(w.province)).get_data(as_text=True)
-    assert "<td>33</td>" in html
+    assert "<td class=\"num\">33</td>" in html
     assert "2 villages" in html
 
 

@@ -291,4 +291,4 @@ def test_end_to_end_through_entry_and_review(app, commune, province):
     _boss, theirs = province
     assert theirs.post(f"/reports/{report.id}/approve", data={"version": "1"}).status_code == 303
     html = theirs.get(w.report_url(w.province)).get_data(as_text=True)
-    assert "<td>42</td>" in html  # households typed by the village head
+    assert "<td class=\"num\">42</td>" in html  # households typed by the village head

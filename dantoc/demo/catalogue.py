@@ -51,7 +51,7 @@ GROUPS = (
 _HOUSEHOLDS = {"value_type": "integer", "unit_of_measure": "hộ", "min_value": 0}
 #: group code, indicator code, name, attributes.
 INDICATORS = (
-    ("G01", "households", "Tổng số hộ trong thôn", {**_HOUSEHOLDS, "required": True}),
+    ("G01", "households", "Tổng số hộ", {**_HOUSEHOLDS, "required": True}),
     ("G01", "population", "Số nhân khẩu (theo dân tộc và giới tính)",
      {"value_type": "integer", "unit_of_measure": "người", "min_value": 0, "required": True,
       "disaggregations": ("ethnic_group", "sex")}),

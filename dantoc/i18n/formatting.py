@@ -18,7 +18,6 @@ from flask_babel import gettext as _
 from .locales import DEFAULT
 from .selection import current_locale
 
-ROMAN = ("I", "II", "III", "IV")
 PERIOD_CODE = re.compile(r"^(?P<year>\d{4})(?:-(?P<kind>Q|H)?(?P<part>\d{1,2}))?$")
 
 
@@ -71,7 +70,7 @@ def format_datetime(value: datetime | None, style: str = "medium") -> str:
 
 
 def period_label(period_type: str, code: str, name: str | None = None) -> str:
-    """A reporting period's label: ``Tháng 7/2025``, ``Quý III/2025``, ``6 tháng đầu năm 2025``.
+    """A reporting period's label: ``Tháng 7/2025``, ``Quý 3/2025``, ``6 tháng đầu năm 2025``.
 
     Custom periods (and codes that do not parse) keep their stored name.
     """
@@ -82,8 +81,8 @@ def period_label(period_type: str, code: str, name: str | None = None) -> str:
     if period_type == "year" and not part:
         return _("Year %(year)s", year=year)
     if period_type == "quarter" and kind == "Q" and 1 <= part <= 4:
-        # Roman numerals, as in Vietnamese official documents: Quý IV/2025.
-        return _("Quarter %(quarter)s/%(year)s", quarter=ROMAN[part - 1], year=year)
+        # Arabic numerals, as people write and read them on a phone: Quý 4/2025.
+        return _("Quarter %(quarter)s/%(year)s", quarter=part, year=year)
     if period_type == "half_year" and kind == "H" and part in (1, 2):
         return (_("First half of %(year)s", year=year) if part == 1
                 else _("Second half of %(year)s", year=year))

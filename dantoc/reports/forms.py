@@ -40,17 +40,6 @@ def missing_reasons(data: MultiDict) -> dict[int, str]:
     return reasons
 
 
-class FilterForm(FlaskForm):
-    """List filters, read from the query string (GET, no CSRF)."""
-
-    class Meta:
-        csrf = False
-
-    period = SelectField(_l("Period"), coerce=int, validators=[Optional()])
-    form = SelectField(_l("Form"), coerce=int, validators=[Optional()])
-    state = SelectField(_l("Status"), validators=[Optional()])
-
-
 class CompletenessForm(FlaskForm):
     """Completeness filters (GET): period, form and the unit drilled into."""
 

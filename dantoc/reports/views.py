@@ -18,19 +18,20 @@ from ..accounts.permissions import authorize, deny, require
 from ..catalogs.models import AdminUnit
 from ..catalogs.queries import predecessors_on
 from ..extensions import db
-from ..i18n.formatting import format_period
 from ..indicators.descriptions import described
 from ..refusal import Refusal
 from ..submissions import queries as entry_queries
+from ..submissions.labels import form_choices, period_choices
 from ..web.downloads import attachment
 from ..web.errors import refuse
+from ..web.forms import FilterForm
 from ..web.htmx import render
 from ..workflow import actors
 from . import bieu as bieu_
 from . import completeness as completeness_
 from . import messages, queries, services, states
 from . import page as report_page
-from .forms import ActionForm, CompletenessForm, FilterForm, ReasonForm, missing_reasons
+from .forms import ActionForm, CompletenessForm, ReasonForm, missing_reasons
 from .models import UnitReport
 from .queries import Target
 
@@ -38,25 +39,16 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 PER_PAGE = 25
 
 
-def _choices(form) -> None:
-    periods, forms = queries.filter_choices()
-    form.period.choices = [(0, _("All periods"))] + [(p.id, format_period(p)) for p in periods]
-    form.form.choices = [(0, _("All forms"))] + [(f.id, f.code) for f in forms]
-
-
 @bp.route("/")
 @require("report.view")
 def index():
     """The unit reports in the viewer's scope, filtered and paged (HTMX rows)."""
-    filters = FilterForm(request.args)
-    _choices(filters)
+    periods, forms = queries.filter_choices()
     labels = messages.report_labels()
-    filters.state.choices = [("", _("All states"))] + [(s, labels[s]) for s in states.STATES]
-    filters.validate()
-    query = queries.listing(current_user,
-                            filters.period.data if not filters.period.errors else None,
-                            filters.form.data if not filters.form.errors else None,
-                            filters.state.data if not filters.state.errors else None)
+    filters = FilterForm.read(request.args, period_choices(periods), form_choices(forms),
+                              [(s, labels[s]) for s in states.STATES])
+    query = queries.listing(current_user, filters.chosen("period"), filters.chosen("form"),
+                            filters.chosen("state"))
     results = db.paginate(query, per_page=PER_PAGE, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("reports/index.html", "reports/_rows.html", filters=filters,
@@ -77,13 +69,13 @@ def _default_period(version) -> int | None:
 def _completeness_choice(filters: CompletenessForm):
     """(form, version, period) chosen in the filters, defaults filled in; None when none."""
     periods, forms = queries.filter_choices()
-    filters.form.choices = [(f.id, f.code) for f in forms]
+    filters.form.choices = form_choices(forms)
     if not forms:
         return None
     form = next((f for f in forms if f.id == filters.form.data), forms[0])
     version = entry_queries.latest_published(form)
     fitting = [p for p in periods if p.period_type == version.period_type]
-    filters.period.choices = [(p.id, format_period(p)) for p in fitting]
+    filters.period.choices = period_choices(fitting)
     period = next((p for p in fitting if p.id == filters.period.data), None)
     if period is None:
         period = next((p for p in fitting if p.id == _default_period(version)), None)

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     IntegerField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -70,17 +69,6 @@ class UnapproveForm(FlaskForm):
     reason = TextAreaField(_l("Reason for withdrawing the approval"), validators=[
         DataRequired(message=_l("Please say why the approval is withdrawn.")),
         Length(max=2000)])
-
-
-class FilterForm(FlaskForm):
-    """Inbox filters, read from the query string (GET, no CSRF)."""
-
-    class Meta:
-        csrf = False
-
-    period = SelectField(_l("Period"), coerce=int, validators=[Optional()])
-    form = SelectField(_l("Form"), coerce=int, validators=[Optional()])
-    state = SelectField(_l("Status"), validators=[Optional()])
 
 
 class BulkApproveForm(FlaskForm):

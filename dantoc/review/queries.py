@@ -12,11 +12,12 @@ from flask import current_app, g
 
 from ..accounts.scope import subtree
 from ..audit.models import AuditEvent
+from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..indicators.models import Form, Indicator, Period
-from ..submissions import comments, services, states
+from ..submissions import comments, labels, services, states
 from ..submissions import queries as entry_queries
-from ..submissions.formbuilder import FormSpec, cell_label, load_spec
+from ..submissions.formbuilder import FormSpec, load_spec
 from ..submissions.models import (
     FieldComment,
     Submission,
@@ -32,11 +33,15 @@ VISIBLE = (states.SUBMITTED, states.RETURNED, states.APPROVED)
 
 
 def inbox(user, period_id: int | None = None, form_id: int | None = None,
-          state: str | None = None) -> sa.Select:
-    """Submissions of the villages in ``user``'s scope, newest first, filtered."""
+          state: str | None = None, village: str | None = None) -> sa.Select:
+    """Submissions of the villages in ``user``'s scope, newest first, filtered; ``village``
+    is part of the village's name, in any case ("pá hỏm" finds "Bản Pá Hỏm")."""
     query = (sa.select(Submission).where(Submission.state.in_(VISIBLE))
              .options(so.joinedload(Submission.unit), so.joinedload(Submission.period),
                       so.joinedload(Submission.form)))
+    if village:
+        query = query.where(Submission.unit_id.in_(
+            sa.select(AdminUnit.id).where(name_contains(AdminUnit.name, village))))
     if user.unit_id is not None:
         query = query.where(Submission.unit_id.in_(subtree(user.unit_id)))
     if not actors.sees_pending(user):  # levels above the commune: approved data only
@@ -48,6 +53,22 @@ def inbox(user, period_id: int | None = None, form_id: int | None = None,
     if state in VISIBLE:
         query = query.where(Submission.state == state)
     return query.order_by(Submission.updated_at.desc(), Submission.id.desc())
+
+
+def next_waiting(user, after: Submission) -> Submission | None:
+    """The next report waiting for ``user``'s decision in the inbox's order (other than
+    ``after``): where "next report" leads once one is approved or returned."""
+    query = inbox(user, state=states.SUBMITTED).where(Submission.id != after.id)
+    return db.session.scalar(query.limit(1))
+
+
+def name_contains(column, text: str):
+    """``column`` contains ``text`` whatever its case, also on SQLite (whose lower() leaves
+    "Đ" or "Ả" alone): as typed, in lower case, capitalised, in title case."""
+    text = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    spellings = {text, text.lower(), text.capitalize(), text.title()}
+    return sa.or_(sa.func.lower(column).like(f"%{text.lower()}%", escape="\\"),
+                  *(column.like(f"%{s}%", escape="\\") for s in sorted(spellings)))
 
 
 def filter_choices() -> tuple[list[Period], list[Form]]:
@@ -136,9 +157,8 @@ def spec_of(submission: Submission) -> FormSpec:
     return cache[submission.form_version_id]
 
 
-def _label(spec: FormSpec, indicator: Indicator, key: str) -> str:
-    item = spec.by_code().get(indicator.code)
-    return cell_label(item, key) if item is not None and key else key
+def _label(indicator: Indicator, key: str) -> str:
+    return labels.breakdown(indicator, key)
 
 
 def review(submission: Submission, version: SubmissionVersion) -> Review:
@@ -152,7 +172,7 @@ def review(submission: Submission, version: SubmissionVersion) -> Review:
         before = previous.values.get((indicator.code, cell.disaggregation))
         rows.append(Row(indicator, cell.disaggregation, cell.value, before,
                         big_change(cell.value, before, threshold),
-                        _label(spec, indicator, cell.disaggregation)))
+                        _label(indicator, cell.disaggregation)))
     order = {item.indicator.id: n for n, item in enumerate(spec.items)}
     rows.sort(key=lambda r: (order.get(r.indicator.id, len(order)), r.key))
     return Review(rows, previous.approved, _violations(submission, rows))
@@ -226,7 +246,7 @@ def changes(submission: Submission, old: SubmissionVersion,
         was, now = before.get(field), after.get(field)
         if was is None or now is None or was[1] != now[1]:
             indicator = (now or was)[0]
-            result.append(Change(indicator, field[1], _label(spec, indicator, field[1]),
+            result.append(Change(indicator, field[1], _label(indicator, field[1]),
                                  was and was[1], now and now[1]))
     return result
 

@@ -16,12 +16,14 @@ from .. import clock
 from ..accounts.permissions import authorize, deny, require
 from ..extensions import db
 from ..refusal import Refusal
+from ..submissions import labels as labels_
 from ..submissions import messages, services, states
 from ..web.errors import message_of, refuse
+from ..web.forms import FilterForm
 from ..web.htmx import render
 from ..workflow import Lock, actors
 from . import queries
-from .forms import ApproveForm, BulkApproveForm, FilterForm, UnapproveForm, return_form
+from .forms import ApproveForm, BulkApproveForm, UnapproveForm, return_form
 from .services import Comment
 from .services import give_back as return_with_comments
 
@@ -30,13 +32,10 @@ PER_PAGE = 25
 
 
 def _filters() -> FilterForm:
-    form = FilterForm(request.args)
     periods, forms = queries.filter_choices()
-    form.period.choices = [(0, _("All periods"))] + [(p.id, p.code) for p in periods]
-    form.form.choices = [(0, _("All forms"))] + [(f.id, f.code) for f in forms]
     labels = messages.status_labels()
-    form.state.choices = [("", _("All states"))] + [(s, labels[s]) for s in queries.VISIBLE]
-    return form
+    return FilterForm.read(request.args, labels_.period_choices(periods),
+                           labels_.form_choices(forms), [(s, labels[s]) for s in queries.VISIBLE])
 
 
 @bp.route("/")
@@ -44,16 +43,26 @@ def _filters() -> FilterForm:
 def index():
     """The officer's inbox: submissions of the villages in scope, filtered and paged."""
     form = _filters()
-    form.validate()
-    query = queries.inbox(current_user, form.period.data if not form.period.errors else None,
-                          form.form.data if not form.form.errors else None,
-                          form.state.data if not form.state.errors else None)
+    query = queries.inbox(current_user, form.chosen("period"), form.chosen("form"),
+                          form.chosen("state"), form.chosen("village"))
     results = db.paginate(query, per_page=PER_PAGE, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("review/index.html", "review/_rows.html", filters=form, results=results,
-                  args=args, labels=messages.status_labels(),
+                  args=args, labels=messages.status_labels(), flagged=_flagged(results.items),
                   bulk=actors.decides_village_reports(current_user),
                   approved_only=not actors.sees_pending(current_user))
+
+
+def _flagged(submissions) -> dict[int, bool]:
+    """submission id → whether its waiting version has a big change or breaks a rule (the
+    inbox's flag: what to open first)."""
+    flags = {}
+    for submission in submissions:
+        if submission.state == states.SUBMITTED:
+            version = services.version_of(submission, submission.current_version)
+            flags[submission.id] = version is not None and not queries.review(
+                submission, version).clean
+    return flags
 
 
 def _load(key):
@@ -93,6 +102,8 @@ def _page(submission, approve=None, give_back=None, unapprove=None, refusal=None
                   approve=approve or ApproveForm(version=number), give_back=give_back,
                   unapprove=unapprove or UnapproveForm(version=number), refusal=refusal,
                   labels=messages.status_labels(), lock=lock,
+                  next_report=queries.next_waiting(current_user, submission) if may_decide
+                  else None,
                   lock_message=messages.review_lock_message(lock, submission.period))
 
 

@@ -121,7 +121,7 @@ def _catalog_options(source: str) -> list[tuple[str, str]]:
     return [(r.code or f"r{r.id}", tr(r, "name")) for r in religions]
 
 
-def _dims(indicator: Indicator) -> list[Dim]:
+def dims_of(indicator: Indicator) -> list[Dim]:
     if indicator.value_type not in NUMERIC_TYPES:
         return []  # grids hold numbers; other types are asked once
     dims = []
@@ -160,7 +160,7 @@ def _build(form_version: FormVersion, session: so.Session) -> FormSpec:
                           so.selectinload(Indicator.choices)))).all()
     spec_sections = []
     for section in sections:
-        items = [ItemSpec(item.indicator, f"v{item.indicator_id}", _dims(item.indicator))
+        items = [ItemSpec(item.indicator, f"v{item.indicator_id}", dims_of(item.indicator))
                  for item in section.items]
         spec_sections.append((tr(section, "title"), items))
     spec = FormSpec(form_version, spec_sections, [])

@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional
 
 from ..extensions import db
 from ..refusal import FieldError
@@ -46,3 +50,34 @@ def submitted(form: FlaskForm, write: Callable[[], T],
         return False, None
     db.session.commit()
     return True, result
+
+
+class FilterForm(FlaskForm):
+    """The filters of a list of reports (the review inbox, the unit reports), read from the
+    query string (GET, no CSRF); shown by ``templates/_filters.html``."""
+
+    class Meta:
+        csrf = False
+
+    period = SelectField(_l("Period"), coerce=int, validators=[Optional()])
+    form = SelectField(_l("Form"), coerce=int, validators=[Optional()])
+    state = SelectField(_l("Status"), validators=[Optional()])
+    village = StringField(_l("Village"), validators=[Optional(), Length(max=100)],
+                          filters=[lambda v: v.strip() if isinstance(v, str) else v])
+
+    @classmethod
+    def read(cls, args, periods: list[tuple[int, str]], forms: list[tuple[int, str]],
+             states: list[tuple[str, str]]) -> FilterForm:
+        """The filters of ``args`` among the labelled choices, validated (a value that is not
+        among them counts as no filter: :meth:`chosen`)."""
+        filters = cls(args)
+        filters.period.choices = [(0, _("All periods")), *periods]
+        filters.form.choices = [(0, _("All forms")), *forms]
+        filters.state.choices = [("", _("All states")), *states]
+        filters.validate()
+        return filters
+
+    def chosen(self, name: str):
+        """The value of filter ``name``, None when absent or not valid."""
+        field = self[name]
+        return None if field.errors or not field.data else field.data

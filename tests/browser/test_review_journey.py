@@ -29,10 +29,13 @@ pytestmark = pytest.mark.browser
 
 FORM, PERIOD = "LC-DEMO-PT-NAM", "2026"
 YEARLY = "Phiếu thông tin thôn, bản hằng năm (mẫu)"
-HOUSEHOLDS, POOR, NEAR_POOR = "Tổng số hộ trong thôn", "Số hộ nghèo", "Số hộ cận nghèo"
+HOUSEHOLDS, POOR, NEAR_POOR = "Tổng số hộ", "Số hộ nghèo", "Số hộ cận nghèo"
 POPULATION = "Số nhân khẩu (theo dân tộc và giới tính)"
 REASON = "Số hộ nghèo chưa khớp danh sách hộ nghèo của xã."
 COMMENT = "Danh sách năm 2026 của xã có 45 hộ nghèo, đề nghị kiểm tra lại."
+#: The demo's ethnic groups typed below, as the pages name them, and the sexes.
+GROUPS = {"03": "Thái", "08": "Mông / H'Mông"}
+SEXES = {"male": "Nam", "female": "Nữ"}
 #: The poor-households field's label (with its unit and required mark on the entry form).
 POOR_LABEL = re.compile(rf"^{POOR}\b")
 MISSING = "Thôn chưa có trưởng thôn, xã đang kiện toàn."
@@ -152,6 +155,12 @@ def approve(page) -> None:
     page.click("form[action$='/approve'] button[type=submit]")
     expect(page.locator("#lock")).to_have_attribute("data-lock", "approved")
     expect(page.locator(".tag.status-approved")).to_have_count(1)
+
+
+def breakdown(key: str) -> str:
+    """``ethnic_group=03;sex=female`` → "Thái – Nữ", as the report page writes it."""
+    parts = dict(p.split("=") for p in key.split(";"))
+    return f"{GROUPS[parts['ethnic_group']]} – {SEXES[parts['sex']]}"
 
 
 def number(text: str) -> Decimal:
@@ -291,7 +300,7 @@ def test_return_fix_approve_and_roll_up_to_the_province(people, review_server):
     page = province.page
     province.goto("/reports/")
     no_sideways_scroll(page)
-    row = page.locator("#report-rows tbody tr", has_text=FORM).filter(has_text="Đoàn Kết")
+    row = page.locator("#report-rows tbody tr", has_text=YEARLY).filter(has_text="Đoàn Kết")
     row.get_by_role("link").click()
     page.wait_for_url(report_url)
     status = page.locator("main > p > .tag").first
@@ -317,16 +326,17 @@ def test_return_fix_approve_and_roll_up_to_the_province(people, review_server):
     for name, expected in typed_sum.items():
         assert total[(name, "")] == (Decimal(expected), 2), name
     population = {k: v for (name, k), v in total.items() if name == POPULATION}
-    for group in ("03", "08"):  # each ethnic group's cells add up what both villages typed
+    for group, name in GROUPS.items():  # each group's cells add up what both villages typed
         typed = sum(sum(v["population"].get(group, ())) for v in (FIRST, SECOND))
-        assert sum(v for k, (v, _n) in population.items() if f"={group}" in k) == typed, group
+        assert sum(v for k, (v, _n) in population.items() if k.startswith(name)) == typed, group
     assert sorted(n for _v, n in population.values()) == [1, 1, 2, 2]  # 03 in both, 08 in one
     in_database = approved_sums(server)
     codes = {HOUSEHOLDS: "households", POOR: "poor_households",
              NEAR_POOR: "near_poor_households"}
     for name, code in codes.items():
         assert in_database[(code, "")] == total[(name, "")], name
-    assert {k: v for (code, k), v in in_database.items() if code == "population"} == population
+    assert {breakdown(k): v for (code, k), v in in_database.items()
+            if code == "population"} == population  # shown in words, never as the key
     assert total == commune_figures  # the province counts exactly the approved commune
 
     for person in (head, second, province):
