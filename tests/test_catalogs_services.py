@@ -20,7 +20,7 @@ AFTER = date(2025, 7, 1)
 @pytest.fixture(autouse=True)
 def english(app):
     """Messages in English, so the tests can read them."""
-    with app.test_request_context(headers={"Accept-Language": "en"}):
+    with app.test_request_context("/?lang=en"):
         yield
 
 

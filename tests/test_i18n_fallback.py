@@ -4,7 +4,7 @@ and Vietnamese elsewhere, never a blank; formatting never fails for a locale CLD
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -176,13 +176,13 @@ def test_content_writes_are_audited_and_unchanged_writes_are_not(app):
 # --- formatting ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("tag, number, day", [
-    ("vi", "1.234.567,5", "1 thg 7, 2025"),
-    ("en", "1,234,567.5", "Jul 1, 2025"),
-    ("ium", "1.234.567,5", "1 thg 7, 2025"),  # no CLDR data: Vietnamese conventions
-    ("hmn-Latn-VN-x-rpa", "1.234.567,5", "1 thg 7, 2025"),
-    ("blt-Tavt", "1.234.567,5", "1 thg 7, 2025"),  # CLDR core only: Vietnamese
-    ("lo", "1.234.567,5", "1 ກ.ລ. 2025"),
-    (TEST_TAG, "1.234.567,5", "1 thg 7, 2025"),
+    ("vi", "1.234.567,5", "01/07/2025"),
+    ("en", "1,234,567.5", "01/07/2025"),  # dates: the official dd/mm/yyyy in every language
+    ("ium", "1.234.567,5", "01/07/2025"),  # no CLDR data: Vietnamese conventions
+    ("hmn-Latn-VN-x-rpa", "1.234.567,5", "01/07/2025"),
+    ("blt-Tavt", "1.234.567,5", "01/07/2025"),  # CLDR core only: Vietnamese
+    ("lo", "1.234.567,5", "01/07/2025"),
+    (TEST_TAG, "1.234.567,5", "01/07/2025"),
 ])
 def test_formatting_uses_cldr_or_falls_back_to_vietnamese(qaa_app, tag, number, day):
     with qaa_app.test_request_context(f"/?lang={tag}"):
@@ -190,7 +190,9 @@ def test_formatting_uses_cldr_or_falls_back_to_vietnamese(qaa_app, tag, number, 
         assert formatting.format_date(date(2025, 7, 1)) == day
         assert formatting.format_number(None) == ""
         assert formatting.format_percent(0.125)
-        assert formatting.format_datetime(datetime(2025, 7, 1, 3, 0))
+        # 03:00 UTC is 10:00 in Asia/Ho_Chi_Minh
+        assert formatting.format_datetime(datetime(2025, 7, 1, 3, 0, tzinfo=UTC)) == \
+            "10:00 01/07/2025"
 
 
 @pytest.mark.parametrize("period_type, code, expected", [

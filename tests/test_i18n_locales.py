@@ -11,8 +11,8 @@ from dantoc import ROOT
 from dantoc.audit.models import AuditEvent
 from dantoc.extensions import db
 from dantoc.i18n.locales import LOCALES, catalog_dir, default_registry
-from dantoc.i18n.selection import COOKIE
-from tests.factories import make_user
+from dantoc.i18n.selection import COOKIE, PICKED
+from tests.factories import PASSWORD, make_user
 
 #: BCP 47 shape: language (2–3 letters), optional script, region, private use.
 BCP47 = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?(-x(-[a-z0-9]{1,8})+)?$")
@@ -77,8 +77,9 @@ def test_registry_lookup_is_case_insensitive_and_rejects_unknown_fallbacks():
 
 @pytest.mark.parametrize("headers, query, expected", [
     ({}, "", "vi"),
-    ({"Accept-Language": "en-GB,en;q=0.9"}, "", "en"),
-    ({"Accept-Language": "blt,vi;q=0.5"}, "", "blt-Tavt"),  # language subtag alone
+    # Vietnamese whatever the browser prefers (issue 16): only a choice changes it.
+    ({"Accept-Language": "en-GB,en;q=0.9"}, "", "vi"),
+    ({"Accept-Language": "blt,vi;q=0.5"}, "", "vi"),
     ({"Accept-Language": "fr-FR"}, "", "vi"),
     ({"Accept-Language": "en"}, "?lang=ium", "ium"),
     ({}, "?lang=HMN-latn-vn-x-rpa", "hmn-Latn-VN-x-rpa"),
@@ -96,6 +97,23 @@ def test_cookie_then_user_preference_win_over_the_browser(client, login):
     db.session.commit()
     login(user)
     assert html_lang(client.get("/catalogs/", headers={"Accept-Language": "en"})) == "hni"
+
+
+def test_a_choice_made_before_sign_in_carries_over_to_the_profile(client):
+    user = make_user("province_officer")
+    assert user.locale != "en"
+    assert client.post("/i18n/locale", data={"locale": "en", "next": "/"}).status_code == 303
+    assert html_lang(client.get("/", headers={"Accept-Language": "vi"})) == "en"
+    response = client.post("/accounts/login?password=1", data={
+        "username": user.username, "password": PASSWORD})
+    assert response.status_code == 303
+    db.session.refresh(user)
+    assert user.locale == "en"
+    assert client.get_cookie(PICKED) is None  # carried over once, not at every sign-in
+    client.delete_cookie(COOKIE)  # another device: the profile still says English
+    assert html_lang(client.get("/catalogs/")) == "en"
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "account.locale"))
+    assert event.after == {"locale": "en"}
 
 
 def test_switch_remembers_per_device_and_per_user(client, login):

@@ -76,10 +76,10 @@ def test_page_is_vietnamese_by_default(client):
     assert '<html lang="vi">' in html
 
 
-def test_english_when_the_browser_prefers_it(client):
+def test_vietnamese_even_when_the_browser_prefers_english(client):
     html = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
-    assert '<html lang="en">' in html
-    assert "Ethnic affairs information system" in html
+    assert '<html lang="vi">' in html
+    assert "Ethnic affairs information system" not in html
 
 
 def test_unknown_page_is_a_localised_404(client):

@@ -7,6 +7,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the locales, Flask-Babel with the tag-keyed domain, and the template helpers."""
+    from flask_login import user_logged_in
+
     from ..extensions import babel
     from . import selection, templating, wtforms_messages
     from .locales import default_registry
@@ -18,4 +20,5 @@ def init_app(app: Flask) -> None:
     babel.__dict__["domain_instance"] = ChainDomain()
     app.before_request(selection.forget)
     app.before_request(wtforms_messages.install)
+    user_logged_in.connect(selection.carry_over, app)
     templating.init_app(app)

@@ -51,22 +51,30 @@ def format_percent(value: float | Decimal | None, digits: int = 1) -> str:
     return _safe(numbers.format_percent, value, format=pattern)
 
 
-def format_date(value: date | datetime | None, style: str = "medium") -> str:
-    """A date in the locale's ``short``/``medium``/``long`` style; empty for ``None``."""
+#: The official date format of Vietnamese documents, in every interface language.
+DATE_PATTERN = "dd/MM/yyyy"
+#: A moment: the time, then the official date (``14:05 06/12/2026``).
+DATETIME_PATTERN = "HH:mm " + DATE_PATTERN
+
+
+def format_date(value: date | datetime | None, style: str | None = None) -> str:
+    """A date as ``01/07/2025`` (dd/mm/yyyy, the official format, whatever the language);
+    empty for ``None``. ``style="long"`` spells the month out in the locale's words."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = value.date()
-    return _safe(dates.format_date, value, format=style)
+    return _safe(dates.format_date, value, format="long" if style == "long" else DATE_PATTERN)
 
 
-def format_datetime(value: datetime | None, style: str = "medium") -> str:
-    """A moment in the user's time zone (Asia/Ho_Chi_Minh by default)."""
+def format_datetime(value: datetime | None, style: str | None = None) -> str:
+    """A moment as ``14:05 01/07/2025`` in the user's time zone (Asia/Ho_Chi_Minh by
+    default); ``style`` is accepted for old callers and changes nothing."""
     if value is None:
         return ""
     from flask_babel import get_timezone
 
-    return _safe(dates.format_datetime, value, format=style, tzinfo=get_timezone())
+    return _safe(dates.format_datetime, value, format=DATETIME_PATTERN, tzinfo=get_timezone())
 
 
 def period_label(period_type: str, code: str, name: str | None = None) -> str:

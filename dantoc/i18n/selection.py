@@ -1,4 +1,9 @@
-"""Choose the locale of a request: ``?lang=`` → user preference → device cookie → browser → vi.
+"""Choose the locale of a request: ``?lang=`` → user preference → device cookie → vi.
+
+The browser's ``Accept-Language`` is not read: Vietnamese is the default for everyone (a
+phone set to English is common and says nothing about the person's language); a language
+chosen with the picker is kept in a cookie, in the profile once signed in, and a choice made
+before signing in is carried over to the profile at sign-in (:func:`carry_over`).
 
 The active locale is a BCP 47 tag from the registry (:mod:`.locales`). Flask-Babel is
 given the CLDR locale used for *formatting* (Vietnamese when CLDR has no data for the
@@ -33,19 +38,6 @@ def registry() -> Registry:
     return current_app.extensions["dantoc_locales"]
 
 
-def _accepted() -> str | None:
-    """The browser's preferred offered locale: exact tag first, else the same language."""
-    offered = [loc.tag for loc in registry().offered()]
-    for value, _quality in request.accept_languages:  # best quality first
-        wanted = value.replace("_", "-").casefold()
-        language = wanted.split("-")[0]
-        exact = [tag for tag in offered if tag.casefold() == wanted]
-        same = [tag for tag in offered if tag.split("-")[0].casefold() == language]
-        if exact or same:
-            return (exact or same)[0]
-    return None
-
-
 def choose_tag() -> str:
     """The tag this request asks for, from the most to the least explicit source."""
     reg = registry()
@@ -54,7 +46,30 @@ def choose_tag() -> str:
         locale = reg.get(candidate)
         if locale is not None:
             return locale.tag
-    return _accepted() or DEFAULT
+    return DEFAULT
+
+
+#: The cookie that says the picker was used before signing in (a browser-session cookie).
+PICKED = "locale_picked"
+
+
+def carry_over(_app, user) -> None:
+    """At sign-in (Flask-Login's ``user_logged_in``): a language picked before signing in
+    in this browser becomes the user's preference (audited with the sign-in's commit)."""
+    from flask import after_this_request
+
+    from .services import set_user_locale
+
+    locale = registry().get(request.cookies.get(PICKED)) if has_request_context() else None
+    if locale is None:
+        return
+    set_user_locale(user, locale.tag)
+    forget()
+
+    @after_this_request
+    def _done(response):
+        response.delete_cookie(PICKED)
+        return response
 
 
 def current_locale() -> InterfaceLocale:

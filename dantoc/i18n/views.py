@@ -15,7 +15,7 @@ from ..web.htmx import render
 from . import coverage, exchange, exchange_formats, services
 from .forms import ExportForm, ImportForm, LocaleForm
 from .locales import DEFAULT
-from .selection import COOKIE, QUERY, registry
+from .selection import COOKIE, PICKED, QUERY, registry
 
 bp = Blueprint("i18n", __name__, url_prefix="/i18n")
 
@@ -56,6 +56,8 @@ def switch():
     response = redirect(_safe_next(form.next.data), code=303)
     response.set_cookie(COOKIE, tag, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=request.is_secure)
+    if not current_user.is_authenticated:  # kept for the profile at sign-in
+        response.set_cookie(PICKED, tag, samesite="Lax", httponly=True, secure=request.is_secure)
     return response
 
 
