@@ -153,8 +153,13 @@ def can(user: Any, verb: str, obj: Any = None) -> bool:
     return verb != "user.manage" or _manages(user, obj)
 
 
-#: Where a signed-in user starts: the first of these verbs they have decides.
-LANDINGS = (("catalog.view", "catalogs.index"), ("submission.create", "submissions.index"))
+#: Where a signed-in user starts, on their work: the first of these verbs they have decides.
+#: The province (who manages the forms) on completeness, the commune (who decides on village
+#: reports) on the review inbox, other readers of reports on completeness, the village head
+#: on what is due.
+LANDINGS = (("form.manage", "reports.completeness"), ("submission.approve", "review.index"),
+            ("report.view", "reports.completeness"), ("submission.create", "submissions.index"),
+            ("catalog.view", "catalogs.index"))
 
 
 def landing(user: Any) -> str | None:

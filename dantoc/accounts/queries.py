@@ -27,16 +27,28 @@ def managed_users(actor: User, q: str | None = None) -> sa.Select:
     return query
 
 
-def unit_choices(actor: User, extra: AdminUnit | None = None) -> list[tuple[int, str]]:
-    """Units valid today inside the actor's scope, as (id, label), province first."""
+def unit_choices(actor: User, extra: AdminUnit | None = None,
+                 level: str | None = None) -> list[tuple[int, str]]:
+    """Units valid today inside the actor's scope, as (id, label), province first; only
+    those of ``level`` (an admin level code, e.g. "village") when given."""
     query = (sa.select(AdminUnit).join(AdminLevel, AdminUnit.level_id == AdminLevel.id)
              .where(valid_on(clock.today())).order_by(AdminLevel.rank, AdminUnit.name))
+    if level is not None:
+        query = query.where(AdminLevel.code == level)
     if not unscoped(actor):
         query = query.where(AdminUnit.id.in_(subtree(actor.unit_id or 0)))
     units = list(db.session.scalars(query))
     if extra is not None and extra not in units:
         units.insert(0, extra)
     return [(unit.id, f"{unit.name} ({unit.code})") for unit in units]
+
+
+def first_without(role_code: str, unit_ids: list[int]) -> int | None:
+    """The first of ``unit_ids`` where no active user has ``role_code`` (else the first):
+    the sensible default unit of a new village head."""
+    taken = set(db.session.scalars(sa.select(User.unit_id).where(
+        User.role_code == role_code, User.active.is_(True), User.unit_id.in_(unit_ids))))
+    return next((i for i in unit_ids if i not in taken), unit_ids[0] if unit_ids else None)
 
 
 def role_choices(actor: User) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ def init_app(app: Flask) -> None:
     from flask_login import user_logged_in
 
     from ..extensions import babel
-    from . import selection, templating, wtforms_messages
+    from . import selection, services, templating, wtforms_messages
     from .locales import default_registry
     from .messages import ChainDomain
 
@@ -20,5 +20,5 @@ def init_app(app: Flask) -> None:
     babel.__dict__["domain_instance"] = ChainDomain()
     app.before_request(selection.forget)
     app.before_request(wtforms_messages.install)
-    user_logged_in.connect(selection.carry_over, app)
+    user_logged_in.connect(services.carry_over, app)
     templating.init_app(app)

@@ -3,7 +3,7 @@
 The browser's ``Accept-Language`` is not read: Vietnamese is the default for everyone (a
 phone set to English is common and says nothing about the person's language); a language
 chosen with the picker is kept in a cookie, in the profile once signed in, and a choice made
-before signing in is carried over to the profile at sign-in (:func:`carry_over`).
+before signing in is carried over to the profile at sign-in (:func:`.services.carry_over`).
 
 The active locale is a BCP 47 tag from the registry (:mod:`.locales`). Flask-Babel is
 given the CLDR locale used for *formatting* (Vietnamese when CLDR has no data for the
@@ -51,25 +51,6 @@ def choose_tag() -> str:
 
 #: The cookie that says the picker was used before signing in (a browser-session cookie).
 PICKED = "locale_picked"
-
-
-def carry_over(_app, user) -> None:
-    """At sign-in (Flask-Login's ``user_logged_in``): a language picked before signing in
-    in this browser becomes the user's preference (audited with the sign-in's commit)."""
-    from flask import after_this_request
-
-    from .services import set_user_locale
-
-    locale = registry().get(request.cookies.get(PICKED)) if has_request_context() else None
-    if locale is None:
-        return
-    set_user_locale(user, locale.tag)
-    forget()
-
-    @after_this_request
-    def _done(response):
-        response.delete_cookie(PICKED)
-        return response
 
 
 def current_locale() -> InterfaceLocale:

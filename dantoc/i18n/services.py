@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import has_request_context
+from flask import after_this_request, has_request_context, request
 from flask_login import current_user
 
 from ..audit import services as audit
 from ..extensions import db
 from . import content
 from .models import ContentTranslation, InterfaceTranslation
+from .selection import PICKED, forget, registry
 
 FIELDS = ("locale", "text")
 
@@ -83,3 +84,18 @@ def set_user_locale(user, tag: str) -> bool:
     db.session.flush()
     audit.record("account.locale", user, before=before, after={"locale": tag})
     return True
+
+
+def carry_over(_app, user) -> None:
+    """At sign-in (Flask-Login's ``user_logged_in``): a language picked before signing in
+    in this browser becomes the user's preference (audited with the sign-in's commit)."""
+    locale = registry().get(request.cookies.get(PICKED)) if has_request_context() else None
+    if locale is None:
+        return
+    set_user_locale(user, locale.tag)
+    forget()
+
+    @after_this_request
+    def _done(response):
+        response.delete_cookie(PICKED)
+        return response

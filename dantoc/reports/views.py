@@ -107,6 +107,21 @@ def completeness():
                   labels=messages.village_labels(), report_labels=messages.report_labels())
 
 
+@bp.route("/own")
+@require("report.view")
+def own():
+    """The report of the viewer's own unit (the commune's report for a commune officer) for
+    the form and period completeness would show: where the navigation's "Our report" goes."""
+    if current_user.unit_id is None:
+        abort(404)
+    choice = _completeness_choice(CompletenessForm(request.args))
+    if choice is None:
+        return redirect(url_for(".completeness"), code=303)
+    form, _version, period = choice
+    return redirect(url_for(".prepare", form_code=form.code, period_code=period.code,
+                            unit_id=current_user.unit_id), code=303)
+
+
 # The report page -----------------------------------------------------------------------------
 
 def _render_page(t: Target, report: UnitReport | None = None, *, refusal: str | None = None,

@@ -209,6 +209,30 @@ def comment_targets(submission: Submission, review_: Review) -> list[Target]:
 
 
 @dataclass
+class Line:
+    """One line of the review page: a field, its value beside last period's (None for a
+    field left empty) and the comment box beside it (None when the page cannot return)."""
+
+    target: Target
+    row: Row | None
+    field: object | None
+    #: The line of a grid as a whole (its cells follow): a comment box, no value.
+    whole_grid: bool = False
+
+
+def lines(submission: Submission, review_: Review, targets: list[Target],
+          form=None) -> list[Line]:
+    """The review page's lines, in form order: each field with its value and, when the
+    officer may return the report (``form``: the return form), its comment box beside it."""
+    rows = {(r.indicator.id, r.key): r for r in review_.rows}
+    grids = {item.indicator.id for item in spec_of(submission).items if item.grid}
+    return [Line(t, rows.get((t.indicator.id, t.key)),
+                 form[t.name] if form is not None else None,
+                 not t.key and t.indicator.id in grids)
+            for t in targets]
+
+
+@dataclass
 class Change:
     """A value that differs between the previous submitted version and this one."""
 

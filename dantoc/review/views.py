@@ -95,10 +95,13 @@ def _page(submission, approve=None, give_back=None, unapprove=None, refusal=None
                                      period_open=submission.period.is_open(clock.today()),
                                      authorized=may_decide,
                                      own=services.typed_in_by(submission, current_user))
+    targets = queries.comment_targets(submission, review)
     if give_back is None:
-        give_back = return_form(queries.comment_targets(submission, review), version=number)
+        give_back = return_form(targets, version=number)
     return render("review/detail.html", submission=submission, version=version,
                   review=review, history=queries.history(submission, version),
+                  lines=queries.lines(submission, review, targets,
+                                      None if lock else give_back),
                   approve=approve or ApproveForm(version=number), give_back=give_back,
                   unapprove=unapprove or UnapproveForm(version=number), refusal=refusal,
                   labels=messages.status_labels(), lock=lock,

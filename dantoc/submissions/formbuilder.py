@@ -225,7 +225,8 @@ def _seen_rows(item: ItemSpec, names, previous_keys) -> set[str]:
     return seen | {parse_key(k).get(dim) for k in previous_keys} - {None}
 
 
-def _grid(item: ItemSpec, names, previous_keys, added: str | None) -> Grid:
+def _grid(item: ItemSpec, names, previous_keys, added: str | None,
+          nearby_keys=()) -> Grid:
     row_dim = item.dims[item.row_dim]
     others = [d for i, d in enumerate(item.dims) if i != item.row_dim]
     combos = list(product(*[d.options for d in others])) or [()]
@@ -236,7 +237,10 @@ def _grid(item: ItemSpec, names, previous_keys, added: str | None) -> Grid:
         return Grid(item, row_dim.options, cols, [])
     present = _seen_rows(item, names, previous_keys) | ({added} if added else set())
     rows = [o for o in row_dim.options if o[0] in present]
-    return Grid(item, rows, cols, [o for o in row_dim.options if o[0] not in present])
+    near = {parse_key(k).get(row_dim.code) for k in nearby_keys}
+    addable = [o for o in row_dim.options if o[0] not in present]
+    addable.sort(key=lambda o: o[0] not in near)  # the commune's groups first, stable
+    return Grid(item, rows, cols, addable)
 
 
 def layout_item(item: ItemSpec) -> Grid:
@@ -245,12 +249,15 @@ def layout_item(item: ItemSpec) -> Grid:
 
 
 def layout(spec: FormSpec, names, previous: Mapping[tuple[str, str], object],
-           added: tuple[str, str] | None = None) -> dict[str, Grid]:
+           added: tuple[str, str] | None = None,
+           nearby: Mapping[str, set[str]] | None = None) -> dict[str, Grid]:
     """The grids of this request, by item name.
 
     :param names: the field names posted or saved (rows the user already has).
     :param previous: last period's values by (indicator code, key): its groups come first.
     :param added: (item name, row code) when the user asked for one more row.
+    :param nearby: indicator code → keys reported in the village's commune
+        (:func:`~dantoc.submissions.queries.keys_nearby`): first among the rows to add.
     """
     names = list(names)
     grids = {}
@@ -258,7 +265,8 @@ def layout(spec: FormSpec, names, previous: Mapping[tuple[str, str], object],
         if item.grid:
             keys = [k for (code, k) in previous if code == item.indicator.code]
             extra = added[1] if added and added[0] == item.name else None
-            grids[item.name] = _grid(item, names, keys, extra)
+            grids[item.name] = _grid(item, names, keys, extra,
+                                     (nearby or {}).get(item.indicator.code, ()))
     return grids
 
 

@@ -33,7 +33,13 @@ class Page:
         self.previous = queries.previous_values(target.form_version.form, target.unit,
                                                 target.period)
         names = list(formdata.keys()) if formdata else []
-        self.grids = formbuilder.layout(self.spec, names, self.previous.values)
+        dynamic = [i.indicator.code for i in self.spec.items
+                   if i.grid and i.dims[i.row_dim].dynamic]
+        self.nearby = queries.keys_nearby(target.unit, dynamic)
+        #: (item name, row code) of the row just added: its first cell takes the focus.
+        self.added: tuple[str, str] | None = None
+        self.grids = formbuilder.layout(self.spec, names, self.previous.values,
+                                        nearby=self.nearby)
         self.form = formbuilder.build(self.spec, self.grids, formdata, **defaults)
         if self.form.verb() == "add":
             self._add_row(formdata, names, defaults)
@@ -81,8 +87,9 @@ class Page:
         item_name = self.form.action.data.partition(":")[2]
         select = self.form._fields.get(f"add_{item_name}")
         if select is not None and select.data:
+            self.added = (item_name, select.data)
             self.grids = formbuilder.layout(self.spec, names, self.previous.values,
-                                            added=(item_name, select.data))
+                                            added=self.added, nearby=self.nearby)
             self.form = formbuilder.build(self.spec, self.grids, formdata, **defaults)
 
     def payload(self) -> dict:
@@ -149,4 +156,6 @@ class Page:
             attrs["aria_describedby"] = f"{name}_{code}_{index}-rc"
         if self.form[f"{name}_{code}_{index}"].errors:
             attrs["aria_invalid"] = "true"
+        if self.added == (name, code) and index == 0:
+            attrs["autofocus"] = True  # htmx focuses it after the swap: the place is kept
         return attrs

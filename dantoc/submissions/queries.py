@@ -107,6 +107,26 @@ def previous_values(form: Form, unit: AdminUnit, period: Period) -> Previous:
     return Previous(values, submission.state == states.APPROVED)
 
 
+def keys_nearby(unit: AdminUnit, codes: list[str]) -> dict[str, set[str]]:
+    """Indicator code → the disaggregation keys that this village and the other villages of
+    its commune have reported for it (any period): their ethnic groups, offered first when
+    a village head adds a row to a grid."""
+    if not codes or unit.parent_id is None:
+        return {}
+    rows = db.session.execute(
+        sa.select(Indicator.code, SubmissionValue.disaggregation).distinct()
+        .join(Indicator, SubmissionValue.indicator_id == Indicator.id)
+        .join(SubmissionVersion, SubmissionValue.version_id == SubmissionVersion.id)
+        .join(Submission, SubmissionVersion.submission_id == Submission.id)
+        .join(AdminUnit, Submission.unit_id == AdminUnit.id)
+        .where(AdminUnit.parent_id == unit.parent_id, Indicator.code.in_(codes),
+               SubmissionValue.disaggregation != ""))
+    nearby: dict[str, set[str]] = {}
+    for code, key in rows:
+        nearby.setdefault(code, set()).add(key)
+    return nearby
+
+
 def find_by_uuid(key) -> Submission | None:
     """The submission with a client UUID (unique per form; UUIDs do not collide)."""
     return db.session.scalar(sa.select(Submission).where(Submission.client_uuid == key)

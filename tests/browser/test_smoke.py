@@ -65,14 +65,14 @@ def test_language_switch_to_english(phone):
     phone.assert_clean()
 
 
-def test_province_officer_signs_in_and_sees_catalogs(phone, live_server):
+def test_province_officer_signs_in_and_lands_on_completeness(phone, live_server):
     username, password = live_server.sign_in_for("province_officer")
     phone.goto("/accounts/login")
 
     phone.page.fill("input[name=username]", username)
     phone.page.fill("input[name=password]", password)
     phone.page.click("form button[type=submit].primary")
-    phone.page.wait_for_url(phone.base_url + "/catalogs/")
+    phone.page.wait_for_url(phone.base_url + "/reports/completeness")
 
     assert phone.page.locator("main h1").count() == 1
     assert username in phone.page.inner_text("header")

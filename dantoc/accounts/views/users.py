@@ -17,6 +17,8 @@ from ..qr import qr_svg
 from ..scope import unscoped
 from .blueprint import bp
 
+VILLAGE_HEAD = "village_head"
+
 
 def _target(user_id: int) -> User:
     """The user ``user_id``, if the signed-in user may manage them (404 / 403 logged)."""
@@ -30,12 +32,36 @@ def _action() -> None:
         abort(400)
 
 
-def _fill_choices(form: UserForm, target: User | None = None) -> None:
+def _fill_choices(form: UserForm, target: User | None = None) -> dict[str, bool]:
+    """Fill the choices with what the signed-in user may grant; returns which of the
+    optional fields apply to them (a commune officer, who enrols village heads only, picks
+    neither a role, a department nor a password, and only villages)."""
     form.role_code.choices = queries.role_choices(current_user)
-    form.unit_id.choices = queries.unit_choices(current_user, target.unit if target else None)
+    roles = [code for code, _label in form.role_code.choices]
+    heads_only = roles == [VILLAGE_HEAD]
+    form.unit_id.choices = queries.unit_choices(current_user, target.unit if target else None,
+                                                level="village" if heads_only else None)
     if unscoped(current_user):
         form.unit_id.choices.insert(0, (0, _("(whole system, no unit)")))
     form.department_id.choices = queries.department_choices(_("(none)"))
+    return {"role": len(roles) > 1, "password": not heads_only,
+            "department": "department_officer" in roles}
+
+
+def _defaults(form: UserForm) -> None:
+    """A new user's role and unit as asked (``?role=``, ``?unit=``: completeness's "create
+    an account" link), else the only role, and for a village head the first village that
+    has none."""
+    roles = [code for code, _label in form.role_code.choices]
+    wanted = request.args.get("role")
+    form.role_code.data = wanted if wanted in roles else (roles[0] if len(roles) == 1
+                                                            else None)
+    units = [unit_id for unit_id, _label in form.unit_id.choices if unit_id]
+    unit = request.args.get("unit", type=int)
+    if unit in units:
+        form.unit_id.data = unit
+    elif form.role_code.data == VILLAGE_HEAD:
+        form.unit_id.data = queries.first_without(VILLAGE_HEAD, units)
 
 
 @bp.route("/users")
@@ -55,9 +81,11 @@ def users():
 def user_new():
     """Create a user in one's scope with a role one may grant."""
     form = UserForm()
-    _fill_choices(form)
+    applies = _fill_choices(form)
+    if request.method == "GET":
+        _defaults(form)
     if form.validate_on_submit():
-        if form.role_code.data != "village_head" and not form.password.data:
+        if form.role_code.data != VILLAGE_HEAD and not form.password.data:
             form.password.errors.append(_("Staff need a password to sign in."))
         else:
             try:
@@ -72,7 +100,7 @@ def user_new():
                 db.session.commit()
                 flash(_("The account was created."))
                 return redirect(url_for("accounts.user_detail", user_id=user.id), code=303)
-    return render("accounts/user_form.html", form=form, user=None)
+    return render("accounts/user_form.html", form=form, user=None, applies=applies)
 
 
 @bp.route("/users/<int:user_id>")
@@ -90,14 +118,14 @@ def user_edit(user_id: int):
     """Change a user's name, role, scope unit, department or password."""
     user = _target(user_id)
     form = UserForm(obj=user)
-    _fill_choices(form, user)
+    applies = _fill_choices(form, user)
     form.username.data = user.username  # not editable: it is what people sign in with
     if form.validate_on_submit():
         services.update_user(user, form.data)
         db.session.commit()
         flash(_("The changes were saved."))
         return redirect(url_for("accounts.user_detail", user_id=user.id), code=303)
-    return render("accounts/user_form.html", form=form, user=user)
+    return render("accounts/user_form.html", form=form, user=user, applies=applies)
 
 
 @bp.route("/users/<int:user_id>/disable", methods=("POST",))
