@@ -90,7 +90,8 @@ def test_the_inbox_finds_a_village_and_leads_to_the_next_report(app):
                for v in w.villages]
     _user, client = officer(app, "commune_officer", COMMUNE)
     name = w.villages[1].name
-    text = html_of(client.get("/review/", query_string={"village": w.villages[1].code[-3:].lower()}))
+    typed = w.villages[1].code[-3:].lower()  # "r08" finds "Bản thử 03388-R08 (mẫu)"
+    text = html_of(client.get("/review/", query_string={"village": typed}))
     rows = text.text("review-rows")
     assert name in rows and w.villages[0].name not in rows and w.villages[2].name not in rows
 

@@ -165,7 +165,7 @@ def test_signed_in_pages_carry_the_owner_and_the_outbox_header(app, login):
     owner = re.search(r'<meta name="dantoc-user" content="([0-9a-f]{24})">', html).group(1)
     assert f'data-user="{owner}"' in html
     for element in ('id="outbox-count" data-count="0" hidden', 'id="outbox-send"',
-                    'id="outbox-notice" role="status" hx-preserve="true" data-text="',
+                    'id="outbox-notice" role="status" data-hx-preserve="true" data-text="',
                     'id="storage-warning"', '<dialog id="signout-warning"',
                     'id="outbox-list"', 'href="/outbox"'):
         assert element in html, element

@@ -79,6 +79,10 @@ def _parse_number(text: str, integer: bool) -> Decimal:
     return value
 
 
+#: A valid floating-point number in HTML (the value a number input may carry).
+HTML_NUMBER = re.compile(r"^-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?$")
+
+
 class NumberField(Field):
     """A number typed as text; ``data`` is a Decimal, ``raw`` what was typed."""
 
@@ -101,6 +105,13 @@ class NumberField(Field):
 
     def _value(self) -> str:
         return self.raw
+
+    def __call__(self, **kwargs):
+        """A number input, or a text input when what was typed is not a number the browser
+        can hold (a number input's value must be one): what was typed is shown as typed."""
+        if self.raw and not HTML_NUMBER.match(self.raw):
+            kwargs.update(type="text", min=False, max=False, step=False)
+        return super().__call__(**kwargs)
 
     def pre_validate(self, form):
         if self.parse_error:
