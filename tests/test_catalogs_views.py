@@ -21,9 +21,10 @@ VILLAGE = {"code": "03388-001", "name": "Tổ dân phố 1", "parent_code": "033
 @pytest.fixture
 def staff(login):
     """A signed-in province officer (catalog.manage), with English pages."""
-    client = login(make_user("province_officer"))
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+    user = make_user("province_officer")
+    user.locale = "en"  # the profile's language (the browser's is not read)
+    db.session.commit()
+    return login(user)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ Chromium on a persistent profile behind the fault proxy (tests/browser/offline.p
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -142,6 +143,9 @@ def test_the_waiting_list_opens_offline(offline_phone, offline_server, targets):
     phone.set_network("offline")
     phone.fill([7, 1])
     key = phone.submit()
+    expect(phone.page.locator(UNSENT)).to_be_visible()
+    unsent = phone.page.locator(UNSENT).inner_text().strip()  # "Chưa gửi: 1", with a space
+    assert re.fullmatch(re.escape(vi("Not sent yet:")) + r"\s1", unsent), unsent
     phone.page.click(UNSENT)
     phone.page.wait_for_url("**/outbox")
     phone.page.locator(f"#outbox-list li[data-queued='{key}']").wait_for()

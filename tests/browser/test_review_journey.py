@@ -143,7 +143,7 @@ def open_in_inbox(officer: WatchedPage, village: str):
     page = officer.page
     officer.goto("/review/")
     no_sideways_scroll(page)
-    row = page.locator("#review-rows tbody tr", has_text=village).filter(has_text=YEARLY)
+    row = page.locator("#review-rows li", has_text=village).filter(has_text=YEARLY)
     expect(row).to_have_count(1)
     row.get_by_role("link", name=village).click()
     page.wait_for_url(re.compile(r"/review/[0-9a-f-]{36}$"))
@@ -161,6 +161,18 @@ def breakdown(key: str) -> str:
     """``ethnic_group=03;sex=female`` → "Thái – Nữ", as the report page writes it."""
     parts = dict(p.split("=") for p in key.split(";"))
     return f"{GROUPS[parts['ethnic_group']]} – {SEXES[parts['sex']]}"
+
+
+#: A stored code where a label belongs: a disaggregation key part, or a period code.
+CODE = re.compile(r"\w=\w|;\s*\w+=|\b\d{4}-[QH]?\d+\b")
+
+
+def shows_labels(page, *labels: str) -> None:
+    """The page shows ``labels`` and no stored code ("Thái – Nữ", never ethnic_group=03)."""
+    text = page.inner_text("main")
+    assert not CODE.search(text), CODE.search(text)
+    for label in labels:
+        assert label in text, label
 
 
 def number(text: str) -> Decimal:
@@ -226,9 +238,10 @@ def test_return_fix_approve_and_roll_up_to_the_province(people, review_server):
     officer = people(*demo(server, "commune_officer"))
     page = open_in_inbox(officer, first_village)
     assert key in page.url
-    page.click("form[action$='/return'] summary")
+    comment = page.get_by_label(POOR_LABEL)  # the comment box beside the value
+    expect(page.locator("ol.values li", has=comment)).to_contain_text(str(FIRST["poor"]))
+    comment.fill(COMMENT)
     giving_back = page.locator("form[action$='/return']")
-    giving_back.get_by_label(POOR_LABEL).fill(COMMENT)
     giving_back.locator("textarea[name=reason]").fill(REASON)
     giving_back.locator("button[type=submit]").click()
     expect(page.locator(".tag.status-returned")).to_have_count(1)
@@ -262,6 +275,7 @@ def test_return_fix_approve_and_roll_up_to_the_province(people, review_server):
 
     # 4. The officer sees the change, old and new value, and approves.
     page = open_in_inbox(officer, first_village)
+    shows_labels(page, "Thái – Nữ", YEARLY)
     changes = page.locator("#changes tbody tr")
     expect(changes).to_have_count(1)
     cells = changes.first.locator("td").all_inner_texts()
@@ -293,6 +307,7 @@ def test_return_fix_approve_and_roll_up_to_the_province(people, review_server):
     page.wait_for_url(re.compile(r"/reports/\d+$"))
     report_url = page.url
     expect(page.locator("main li", has_text=MISSING)).to_contain_text(third_village)
+    shows_labels(page, "Thái – Nữ", "Mông / H'Mông – Nam")
     commune_figures = figures(page)
 
     # 7. The province officer approves the commune report, from the list of reports.
@@ -300,6 +315,7 @@ def test_return_fix_approve_and_roll_up_to_the_province(people, review_server):
     page = province.page
     province.goto("/reports/")
     no_sideways_scroll(page)
+    shows_labels(page, YEARLY)
     row = page.locator("#report-rows tbody tr", has_text=YEARLY).filter(has_text="Đoàn Kết")
     row.get_by_role("link").click()
     page.wait_for_url(report_url)
@@ -319,6 +335,7 @@ def test_return_fix_approve_and_roll_up_to_the_province(people, review_server):
     # 8. The province total: the sum of what the village heads typed, and of the database.
     province.goto(f"/reports/{FORM}/{PERIOD}/{server.province_id}")
     no_sideways_scroll(page)
+    shows_labels(page, "Thái – Nữ", HOUSEHOLDS)
     total = figures(page)
     typed_sum = {HOUSEHOLDS: FIRST["households"] + SECOND["households"],
                  POOR: FIXED_POOR + SECOND["poor"],
