@@ -60,7 +60,7 @@ def test_commune_sees_each_village_with_its_status_and_who_to_remind(app, world)
         assert f"(head-{n})" in remind
     for n in (2, 4):  # submitted, approved: nothing to remind
         assert f"(head-{n})" not in remind
-    assert 'class="table-wrap"' in html
+    assert '<ul class="rows"' in html  # one compact row per village, nothing cut at 360 px
 
 
 def test_area_counts_and_late(app, world):
