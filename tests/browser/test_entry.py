@@ -2,8 +2,9 @@
 whole journey (sign in, fill the demo questionnaire with its ethnic-group grid, meet a
 cross-field error, fix it, submit, see the receipt, resend the same UUID).
 
-The tests of this module share the live server's database and run in file order: the
-accessibility test submits only the quarterly form, the journey the yearly one.
+The tests of this module share the live server's database and run in file order: adding a
+grid row writes nothing, the accessibility test submits only the quarterly form, the journey
+the yearly one.
 """
 
 from __future__ import annotations
@@ -102,6 +103,29 @@ def add_group(page, code: str) -> None:
     page.wait_for_selector(f"input[name$='_{code}_1']")
     settled(page)
 
+def test_adding_an_ethnic_group_keeps_the_place(phone):
+    """Issue 16: "Add" puts the group's row into its grid where the person is (the page is
+    not reloaded nor scrolled to the top) and moves the focus to the row's first cell."""
+    sign_in(phone)
+    page = phone.page
+    page.click(f"text={YEARLY}")
+    page.wait_for_selector("form.entry")
+    add = page.locator("button[value^='add:']").first
+    add.scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, 200)")
+    before = page.evaluate("scrollY")
+    assert before >= 150, before  # below the top of the page
+    page.locator("select[name^=add_]").first.select_option("03")
+    add.click()
+    first_cell = page.locator("input[name$='_03_0']")
+    expect(first_cell).to_be_focused()
+    after = page.evaluate("scrollY")
+    assert abs(after - before) < 100, (before, after)  # the place is kept, not the top
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+    # The group's choice starts a field check that the newer request may cut short.
+    assert [e for e in phone.console_errors if e not in ABORTED_CHECK] == []
+    assert [f for f in phone.failed_requests if "/check" not in f] == []
+
 
 def test_entry_pages_are_accessible_and_usable_zoomed(audited):
     page = audited.page
@@ -188,3 +212,4 @@ def test_village_head_fills_and_submits_the_demo_questionnaire(phone, live_serve
     assert replay.json()["uuid"] == data["uuid"] and replay.json()["version"] == 1
     assert _server_rows(live_server) == rows
     assert_clean(phone)
+
