@@ -121,7 +121,7 @@ def _catalog_options(source: str) -> list[tuple[str, str]]:
     return [(r.code or f"r{r.id}", tr(r, "name")) for r in religions]
 
 
-def dims_of(indicator: Indicator) -> list[Dim]:
+def _dims(indicator: Indicator) -> list[Dim]:
     if indicator.value_type not in NUMERIC_TYPES:
         return []  # grids hold numbers; other types are asked once
     dims = []
