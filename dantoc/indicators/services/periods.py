@@ -23,7 +23,6 @@ _PATTERNS = {
     "month": re.compile(r"(?P<year>\d{4})-(?P<n>0[1-9]|1[0-2])\Z"),
 }
 _MONTHS = {"year": 12, "half_year": 6, "quarter": 3, "month": 1}
-_ROMAN = ("I", "II", "III", "IV")
 _FIELDS = ("period_type", "code", "name", "start_date", "end_date", "cutoff_date", "opens_on",
            "closes_on")
 
@@ -56,7 +55,7 @@ def standard_period(period_type: str, code: str) -> tuple[date, date, str]:
     elif period_type == "half_year":
         name = f"6 tháng {'đầu' if number == 1 else 'cuối'} năm {year}"
     elif period_type == "quarter":
-        name = f"Quý {_ROMAN[number - 1]}/{year}"
+        name = f"Quý {number}/{year}"  # as the pages write it (i18n.formatting.period_label)
     else:
         name = f"Tháng {number:02d}/{year}"
     return start, end, name
