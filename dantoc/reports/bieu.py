@@ -39,6 +39,12 @@ from .models import UnitReport
 from .queries import Target
 
 NUMBERS = ("integer", "decimal", "percent", "yes_no")
+#: The national heading of official documents (Nghị định 30/2020/NĐ-CP): fixed legal text,
+#: printed in Vietnamese whatever the interface language.
+NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+#: The letters of the first two columns in the column-number row of a statistical biểu.
+COLUMN_LETTERS = ("A", "B")
 
 
 @dataclass(frozen=True)
@@ -161,8 +167,8 @@ def to_xlsx(bieu: Bieu) -> bytes:
     ws.cell(1, 1, _("Form No.: %(code)s", code=t.form.code)).font = _BOLD
     if t.form.legal_basis:
         ws.cell(2, 1, t.form.legal_basis)
-    ws.cell(1, right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM").font = _BOLD
-    ws.cell(2, right, "Độc lập - Tự do - Hạnh phúc").font = _BOLD
+    ws.cell(1, right, NATION).font = _BOLD
+    ws.cell(2, right, MOTTO).font = _BOLD
     ws.cell(3, right, _("Reporting unit: %(unit)s", unit=tr(t.unit, "name")))
     ws.cell(4, right, _("Receiving unit: %(unit)s", unit=bieu.receiver))
     ws.cell(6, 1, tr(t.form, "name").upper()).font = Font(bold=True, size=14)
@@ -172,7 +178,7 @@ def to_xlsx(bieu: Bieu) -> bytes:
     ws.cell(6, 1).alignment = ws.cell(7, 1).alignment = Alignment(horizontal="center")
     head = 9
     ws.cell(head, 1, _("No.")), ws.cell(head, 2, _("Unit"))
-    ws.cell(head + 1, 1, "A"), ws.cell(head + 1, 2, "B")
+    ws.cell(head + 1, 1, COLUMN_LETTERS[0]), ws.cell(head + 1, 2, COLUMN_LETTERS[1])
     for index, column in enumerate(bieu.columns, start=3):
         ws.cell(head, index, column.label)
         ws.cell(head + 1, index, column.unit or "")

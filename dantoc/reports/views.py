@@ -278,4 +278,5 @@ def bieu_page(report_id: int):
     """The same biểu as a page that prints on A4 landscape."""
     report = _exportable(report_id)
     return render("reports/bieu.html", bieu=bieu_.build(report), today=clock.today(),
-                  describe=described)
+                  describe=described, nation=bieu_.NATION, motto=bieu_.MOTTO,
+                  letters=bieu_.COLUMN_LETTERS)
