@@ -48,21 +48,9 @@ def index():
     results = db.paginate(query, per_page=PER_PAGE, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("review/index.html", "review/_rows.html", filters=form, results=results,
-                  args=args, labels=messages.status_labels(), flagged=_flagged(results.items),
+                  args=args, labels=messages.status_labels(),
                   bulk=actors.decides_village_reports(current_user),
                   approved_only=not actors.sees_pending(current_user))
-
-
-def _flagged(submissions) -> dict[int, bool]:
-    """submission id → whether its waiting version has a big change or breaks a rule (the
-    inbox's flag: what to open first)."""
-    flags = {}
-    for submission in submissions:
-        if submission.state == states.SUBMITTED:
-            version = services.version_of(submission, submission.current_version)
-            flags[submission.id] = version is not None and not queries.review(
-                submission, version).clean
-    return flags
 
 
 def _load(key):
