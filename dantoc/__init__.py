@@ -80,13 +80,16 @@ def _template_globals() -> dict:
     closed sets of state names (templates compare with these, never with string literals)."""
     from .accounts.permissions import can
     from .indicators.models import FormStatus
+    from .jobs import models as job_states
+    from .reminders import models as reminder_states
     from .reports import states as report_states
     from .submissions import states as submission_states
     from .workflow import Lock
 
     return {"can": can, "submission_states": submission_states,
             "report_states": report_states, "locks": Lock,
-            "form_status": FormStatus}
+            "form_status": FormStatus, "job_states": job_states,
+            "reminder_states": reminder_states}
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -97,8 +100,10 @@ def _register_blueprints(app: Flask) -> None:
     from .catalogs.views import bp as catalogs_bp
     from .i18n.views import bp as i18n_bp
     from .indicators.views import bp as indicators_bp
+    from .jobs.views import bp as jobs_bp
     from .lookup.views import bp as lookup_bp
     from .pwa.views import bp as pwa_bp
+    from .reminders.views import bp as reminders_bp
     from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp
     from .submissions.views import bp as submissions_bp
@@ -106,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
 
     web_views.init_app(app, landing=landing)
     for blueprint in (accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp,
-                      audit_bp, submissions_bp, review_bp, reports_bp, lookup_bp):
+                      audit_bp, submissions_bp, review_bp, reports_bp, lookup_bp, jobs_bp,
+                      reminders_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
