@@ -21,11 +21,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import clock
 from ..extensions import db
+from ..i18n.selection import use_locale
 from .models import DONE, FAILED, QUEUED, RUNNING, Job
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ def run(job: Job, worker: str) -> str:
         return _fail(job_id, worker, [{"message": f"unknown job kind {job.kind}"}])
     progress = Progress(job_id, worker)
     try:
-        with force_locale(_locale_of(job)):
+        with use_locale(_locale_of(job)):
             result = function(job, progress)
     except JobRefused as refused:
         db.session.rollback()
@@ -207,7 +207,7 @@ def run(job: Job, worker: str) -> str:
 
 
 def _stopped_message(job: Job) -> str:
-    with force_locale(_locale_of(job)):
+    with use_locale(_locale_of(job)):
         return _("The work stopped with an unexpected error; nothing was saved. "
                  "Start it again, or ask the administrator.")
 

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .. import clock
@@ -24,6 +23,7 @@ from ..audit import services as audit
 from ..catalogs.models import AdminLevel, AdminUnit
 from ..extensions import db
 from ..i18n.content import tr
+from ..i18n.selection import use_locale
 from ..indicators.models import Period
 from ..reports.completeness import REMIND
 from ..submissions import queries as entry_queries
@@ -116,7 +116,7 @@ def _decide(version, period: Period, village: AdminUnit, day: date,
         return None  # another worker (or an earlier run) reminded this village today
     for channel, user, address in _recipients(village):
         locale = _locale(user)
-        with force_locale(locale):
+        with use_locale(locale):
             if channel == SMS:
                 subject, body = None, _sms_body(version, period, village, day)
             else:

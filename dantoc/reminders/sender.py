@@ -68,9 +68,9 @@ def send_due(worker: str, now: datetime | None = None, limit: int = 100) -> int:
         try:
             provider_id = sender.send(outgoing)
         except gateways.NotConfigured as error:
-            _retry(message, worker, str(error), timedelta(hours=1), count=False)
+            _retry(message, worker, str(error), now + timedelta(hours=1), count=False)
         except gateways.SendFailed as error:
-            _failed_attempt(message, worker, str(error))
+            _failed_attempt(message, worker, str(error), now)
         else:
             if _finish(message_id, worker, state=SENT, sent_at=clock.now(),
                        provider_id=provider_id[:100], last_error=None):
@@ -82,9 +82,9 @@ def send_due(worker: str, now: datetime | None = None, limit: int = 100) -> int:
     return sent
 
 
-def _retry(message: ReminderMessage, worker: str, error: str, delay: timedelta,
+def _retry(message: ReminderMessage, worker: str, error: str, when: datetime,
            count: bool = True) -> None:
-    values = {"state": PENDING, "next_try_at": quiet.next_allowed(clock.now() + delay),
+    values = {"state": PENDING, "next_try_at": quiet.next_allowed(when),
               "last_error": error[:500]}
     if not count:
         values["attempts"] = ReminderMessage.attempts - 1
@@ -92,11 +92,11 @@ def _retry(message: ReminderMessage, worker: str, error: str, delay: timedelta,
     db.session.commit()
 
 
-def _failed_attempt(message: ReminderMessage, worker: str, error: str) -> None:
+def _failed_attempt(message: ReminderMessage, worker: str, error: str, now: datetime) -> None:
     config = current_app.config
     if message.attempts < config["REMINDER_MAX_ATTEMPTS"]:
         delay = timedelta(seconds=config["REMINDER_BACKOFF_SECONDS"] * 2 ** (message.attempts - 1))
-        _retry(message, worker, error, delay)
+        _retry(message, worker, error, now + delay)
         return
     if _finish(message.id, worker, state=FAILED, last_error=error[:500]):
         audit.record("reminder.failed", message, actor=None, after={
