@@ -99,8 +99,8 @@ def claim(worker: str) -> Job | None:
 class Progress:
     """How far a running job is, told to the person watching without touching the job's
     own transaction: on PostgreSQL through a second connection (which also renews the
-    lease), on SQLite — whose single writer is the job itself — through a small file next
-    to the database (docs/jobs.md)."""
+    lease), on SQLite — whose single writer is the job itself — through a small file beside
+    the database (docs/jobs.md)."""
 
     job_id: int
     worker: str
@@ -123,7 +123,11 @@ class Progress:
 
 
 def _progress_file(job_id: int) -> Path:
-    return Path(current_app.instance_path) / "jobs" / f"{job_id}.json"
+    """Beside the SQLite database file, so that two databases never share job numbers."""
+    database = db.engine.url.database or ""
+    folder = Path(f"{database}-jobs") if database and database != ":memory:" else Path(
+        current_app.instance_path) / "jobs"
+    return folder / f"{job_id}.json"
 
 
 def _uses_side_file() -> bool:

@@ -70,7 +70,8 @@ def import_page():
             flash(_("Imported: %(created)s new, %(updated)s updated.",
                     created=result.created, updated=result.updated))
             return redirect(url_for(".import_page"), code=303)
-    return render("catalogs/import.html", form=form, problems=problems, kinds=KINDS)
+    return render("catalogs/import.html", form=form, problems=problems, kinds=KINDS,
+                  background_rows=jobs.BACKGROUND_ROWS)
 
 
 def _rows(data: bytes, filename: str) -> int:
