@@ -257,20 +257,25 @@ def test_the_worker_survives_being_killed_without_loss_or_duplicate(
 
 
 def _run_kill_and_rerun(sink, url, database_url, log, log_path):
+    workers = []
     try:
-        worker = _worker(database_url, url, log)
+        workers.append(_worker(database_url, url, log))
         assert sink.received.wait(60), log_path.read_text()[-3000:]
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(10)
         assert len(sink.accepted) == 1
         assert sms_states().count(SENDING) == 1
         sink.mode = "ok"
         time.sleep(2.1)  # the dead worker's claim goes stale
-        again = _worker(database_url, url, log)
+        workers.append(_worker(database_url, url, log))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and set(sms_states()) != {SENT}:
             time.sleep(0.3)
-        again.send_signal(signal.SIGTERM)
-        again.wait(20)
+        workers[1].send_signal(signal.SIGTERM)
+        workers[1].wait(20)
     finally:
+        for worker in workers:  # never leave a worker behind, even when an assert failed
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(10)
         sink.stop()
