@@ -279,3 +279,26 @@ def _run_kill_and_rerun(sink, url, database_url, log, log_path):
                 worker.kill()
                 worker.wait(10)
         sink.stop()
+
+
+def test_an_administrator_records_where_reminders_go(app, login):
+    village = make_village()
+    head = make_village_head(village)
+    client = login(make_user("admin", unit_code=None))
+    form = {"full_name": head.full_name, "role_code": "village_head",
+            "unit_id": head.unit_id, "department_id": ""}
+    bad = client.post(f"/accounts/users/{head.id}/edit", data={**form, "phone": "12345",
+                                                                "email": "no-at-sign"},
+                      headers={"Accept-Language": "en"})
+    assert bad.status_code in (200, 422)
+    assert b"10 digits starting with 0" in bad.data and b"ten@laichau.gov.vn" in bad.data
+    db.session.refresh(head)
+    assert (head.phone, head.email) == (None, None)
+    good = client.post(f"/accounts/users/{head.id}/edit", data={
+        **form, "phone": "0912 345.678", "email": " truong.ban@laichau.example "})
+    assert good.status_code == 303
+    db.session.refresh(head)
+    assert (head.phone, head.email) == ("0912345678", "truong.ban@laichau.example")
+    row = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "user.update")
+                             .order_by(AuditEvent.id.desc())).first()
+    assert (row.before["phone"], row.after["phone"]) == (None, "0912345678")
