@@ -302,3 +302,10 @@ def test_an_administrator_records_where_reminders_go(app, login):
     row = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "user.update")
                              .order_by(AuditEvent.id.desc())).first()
     assert (row.before["phone"], row.after["phone"]) == (None, "0912345678")
+
+
+def test_the_village_head_sees_how_many_days_are_left(app, province, login):
+    page = login(province.heads["A"]).get("/entry/").get_data(as_text=True)
+    assert "2 days left" in page
+    sent = login(province.heads["C"]).get("/entry/").get_data(as_text=True)
+    assert "days left" not in sent  # C has sent its report

@@ -88,7 +88,7 @@ def index():
     unit = current_user.unit
     items = queries.due(unit, clock.today()) if unit is not None else []
     return render("submissions/index.html", unit=unit, items=items,
-                  labels=messages.status_labels())
+                  labels=messages.status_labels(), today=clock.today())
 
 
 @bp.route("/<int:unit_id>/<form_code>/<period_code>", methods=("GET", "POST"))
