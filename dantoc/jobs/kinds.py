@@ -6,3 +6,4 @@ from __future__ import annotations
 def load() -> None:
     from ..catalogs import jobs as catalog_jobs  # noqa: F401
     from ..reminders import jobs as reminder_jobs  # noqa: F401
+    from ..submissions import jobs as submission_jobs  # noqa: F401
