@@ -139,8 +139,15 @@ def plan(moment: datetime | None = None, *, commit: bool = True) -> int:
     moment = moment or clock.now()
     day = clock.local_day(moment)
     send_at = quiet.next_allowed(moment)
-    count = 0
+    count, done = 0, {}
     for version, period, village in late_villages(day):
+        key = (version.form_id, period.id)
+        if key not in done:  # reminded earlier today: skipped without a failing insert
+            done[key] = set(db.session.scalars(sa.select(Reminder.unit_id).where(
+                Reminder.form_id == version.form_id, Reminder.period_id == period.id,
+                Reminder.day == day)))
+        if village.id in done[key]:
+            continue
         if _decide(version, period, village, day, send_at) is not None:
             count += 1
     if commit:
