@@ -81,6 +81,8 @@ def _template_globals() -> dict:
     and the labels of stored codes (``breakdown``, ``answer``: people never read a code)."""
     from .accounts.permissions import can
     from .indicators.models import FormStatus
+    from .jobs import models as job_states
+    from .reminders import models as reminder_states
     from .reports import states as report_states
     from .submissions import labels
     from .submissions import states as submission_states
@@ -88,7 +90,8 @@ def _template_globals() -> dict:
 
     return {"can": can, "submission_states": submission_states,
             "report_states": report_states, "locks": Lock,
-            "form_status": FormStatus, "breakdown": labels.breakdown, "answer": labels.answer}
+            "form_status": FormStatus, "breakdown": labels.breakdown, "answer": labels.answer,
+            "job_states": job_states, "reminder_states": reminder_states}
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -99,8 +102,10 @@ def _register_blueprints(app: Flask) -> None:
     from .catalogs.views import bp as catalogs_bp
     from .i18n.views import bp as i18n_bp
     from .indicators.views import bp as indicators_bp
+    from .jobs.views import bp as jobs_bp
     from .lookup.views import bp as lookup_bp
     from .pwa.views import bp as pwa_bp
+    from .reminders.views import bp as reminders_bp
     from .reports.views import bp as reports_bp
     from .review.views import bp as review_bp
     from .submissions.views import bp as submissions_bp
@@ -108,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
 
     web_views.init_app(app, landing=landing)
     for blueprint in (accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp,
-                      audit_bp, submissions_bp, review_bp, reports_bp, lookup_bp):
+                      audit_bp, submissions_bp, review_bp, reports_bp, lookup_bp, jobs_bp,
+                      reminders_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

@@ -94,6 +94,38 @@ def from_environment(instance_path: str) -> dict:
         # Four eyes (issue #14): an officer who typed a village's report in on its behalf may
         # not approve it too, unless the province allows one-person communes.
         "ONE_PERSON_COMMUNES": _env_bool("ONE_PERSON_COMMUNES", False),
+        # Background jobs (docs/jobs.md): a worker that has not reported for this long is
+        # taken for dead and its job is run again by another worker.
+        "JOB_LEASE_SECONDS": _env_int("JOB_LEASE_SECONDS", 600),
+        # Reminders (docs/reminders.md).
+        "REMINDERS_ENABLED": _env_bool("REMINDERS_ENABLED", True),
+        "REMINDER_DAYS_BEFORE": _env_int("REMINDER_DAYS_BEFORE", 3),
+        "REMINDER_QUIET_HOURS": _env("REMINDER_QUIET_HOURS", "21:00-07:00"),
+        "REMINDER_PLAN_SECONDS": _env_int("REMINDER_PLAN_SECONDS", 600),
+        "REMINDER_MAX_ATTEMPTS": _env_int("REMINDER_MAX_ATTEMPTS", 5),
+        "REMINDER_BACKOFF_SECONDS": _env_int("REMINDER_BACKOFF_SECONDS", 60),
+        "REMINDER_SEND_TIMEOUT": _env_int("REMINDER_SEND_TIMEOUT", 10),
+        # A message claimed by a worker that has not finished sending it for this long is
+        # taken back (the worker died) and sent again with the same idempotency key.
+        "REMINDER_CLAIM_SECONDS": _env_int("REMINDER_CLAIM_SECONDS", 300),
+        # SMS gateway: "esms" (eSMS.vn's REST API) or "" (SMS not sent, kept as pending).
+        "SMS_GATEWAY": _env("SMS_GATEWAY", ""),
+        "SMS_GATEWAY_URL": _env(
+            "SMS_GATEWAY_URL",
+            "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"),
+        "SMS_API_KEY": _env("SMS_API_KEY", ""),
+        "SMS_SECRET_KEY": _env("SMS_SECRET_KEY", ""),
+        "SMS_BRANDNAME": _env("SMS_BRANDNAME", ""),
+        # eSMS refuses a RequestId it accepted in the last 24 h: the codes it answers then
+        # (from the account's error table) mean "already sent", not a failure.
+        "SMS_ALREADY_SENT_CODES": _env("SMS_ALREADY_SENT_CODES", ""),
+        # E-mail to officers over SMTP; no host: e-mail is not sent (kept as pending).
+        "SMTP_HOST": _env("SMTP_HOST", ""),
+        "SMTP_PORT": _env_int("SMTP_PORT", 25),
+        "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
+        "SMTP_USERNAME": _env("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD", ""),
+        "MAIL_FROM": _env("MAIL_FROM", "dantoc@localhost"),
     }
 
 

@@ -5,6 +5,8 @@ from .audit import models as audit_models  # noqa: F401
 from .catalogs import models as catalogs_models  # noqa: F401
 from .i18n import models as i18n_models  # noqa: F401
 from .indicators import models as indicators_models  # noqa: F401
+from .jobs import models as jobs_models  # noqa: F401
 from .pwa import models as pwa_models  # noqa: F401
+from .reminders import models as reminders_models  # noqa: F401
 from .reports import models as reports_models  # noqa: F401
 from .submissions import models as submissions_models  # noqa: F401

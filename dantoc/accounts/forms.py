@@ -97,6 +97,16 @@ class UserForm(FlaskForm):
     role_code = SelectField(_l("Role"), validators=[DataRequired()])
     unit_id = SelectField(_l("Unit (scope)"), coerce=_coerce_id)
     department_id = SelectField(_l("Department"), coerce=_coerce_id)
+    phone = StringField(_l("Mobile phone (for reminders by SMS)"), validators=[
+        Optional(), Regexp(r"^(\+84|0)[0-9]{9,10}$", message=_l(
+            "Write a Vietnamese mobile number: 10 digits starting with 0, e.g. 0912345678."))],
+        filters=[lambda v: "".join((v or "").split()).replace(".", "") or None],
+        render_kw={"inputmode": "tel", "autocomplete": "off"})
+    email = StringField(_l("E-mail (for reminders)"), validators=[
+        Optional(), Length(max=254), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l(
+            "Write an e-mail address such as ten@laichau.gov.vn."))],
+        filters=[lambda v: (v or "").strip() or None],
+        render_kw={"inputmode": "email", "autocomplete": "off"})
     password = PasswordField(_l("New password (staff; leave empty to keep)"),
                              validators=[Optional()],
                              render_kw={"autocomplete": "new-password"})

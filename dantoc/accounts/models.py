@@ -55,6 +55,9 @@ class User(UserMixin, db.Model):
     #: Base64 of a random 32-byte AES key that encrypts this user's offline outbox on their
     #: phones (docs/offline.md); created on first use by ``dantoc.pwa.services``.
     outbox_key: so.Mapped[str | None] = so.mapped_column(sa.String(44))
+    #: Where reminders go (docs/reminders.md): a mobile number for SMS, an e-mail address.
+    phone: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
                                                        default=clock.now)
 

@@ -15,7 +15,8 @@ from .passwords import configured_cost, hash_password, needs_rehash, verify_pass
 from .permissions import DEFAULT_GRANTS, DEFAULT_ROLES
 
 #: The fields of a user that the audit trail shows before and after a change.
-USER_FIELDS = ("username", "full_name", "role_code", "unit_id", "department_id", "active")
+USER_FIELDS = ("username", "full_name", "role_code", "unit_id", "department_id", "active",
+               "phone", "email")
 
 
 def new_nonce() -> str:
@@ -42,7 +43,8 @@ def seed_roles() -> None:
 
 
 def create_user(username: str, full_name: str, role_code: str, *, password: str | None = None,
-                unit_id: int | None = None, department_id: int | None = None) -> User:
+                unit_id: int | None = None, department_id: int | None = None,
+                phone: str | None = None, email: str | None = None) -> User:
     """Create a user (audited).
 
     :raise ValueError: when the username is taken.
@@ -52,6 +54,7 @@ def create_user(username: str, full_name: str, role_code: str, *, password: str 
         raise ValueError("username taken")
     user = User(username=username, full_name=full_name, role_code=role_code, unit_id=unit_id,
                 department_id=department_id, session_nonce=new_nonce(), active=True,
+                phone=phone or None, email=email or None,
                 password_hash=hash_password(password) if password else None)
     db.session.add(user)
     db.session.flush()
@@ -97,11 +100,15 @@ def update_user(user: User, data: dict[str, Any]) -> User:
     """Change name, role, scope unit and department; a new password ends the sessions.
 
     :param data: validated form data: ``full_name``, ``role_code``, ``unit_id``,
-        ``department_id`` and optionally ``password``.
+        ``department_id`` and optionally ``password``, ``phone`` and ``email`` (where
+        reminders go, docs/reminders.md).
     """
     before = audit.snapshot(user, USER_FIELDS)
     for field in ("full_name", "role_code", "unit_id", "department_id"):
         setattr(user, field, data[field])
+    for field in ("phone", "email"):
+        if field in data:
+            setattr(user, field, data[field] or None)
     changed_scope = (before["role_code"], before["unit_id"]) != (user.role_code, user.unit_id)
     if data.get("password"):
         user.password_hash = hash_password(data["password"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
@@ -43,10 +44,14 @@ def _refuse(message, line: int | None = None, column: str | None = None) -> Impo
     return ImportRefused([RowError(line, column, message)])
 
 
-def import_file(kind: str, stream: IO[bytes], filename: str) -> ImportResult:
+def import_file(kind: str, stream: IO[bytes], filename: str, *, actor: Any = None,
+                progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Import ``stream`` (a CSV or XLSX file) as catalog ``kind``: all rows or none.
 
     :param kind: ``units``, ``ethnic_groups`` or ``religions``.
+    :param actor: who imports, for the audit (the signed-in user when None).
+    :param progress: told ``(rows applied, rows)`` as the rows are written (a background
+        job's progress bar, dantoc/jobs/).
     :raise ImportRefused: with line-numbered errors; nothing was written.
     """
     spec = KINDS[kind]
@@ -55,18 +60,27 @@ def import_file(kind: str, stream: IO[bytes], filename: str) -> ImportResult:
     parsed, errors = spec.parse_all(columns, lines)
     if errors:
         raise ImportRefused(errors[:MAX_ERRORS])
-    created, updated = _apply(spec, parsed, columns)
-    audit.record("catalog.import", after={"kind": kind, "file": PurePath(filename).name[:100],
-                                          "created": created, "updated": updated})
+    created, updated = _apply(spec, parsed, columns, progress or _ignore)
+    audit.record("catalog.import", actor=actor,
+                 after={"kind": kind, "file": PurePath(filename).name[:100],
+                        "created": created, "updated": updated})
     return ImportResult(created, updated)
 
 
-def _apply(spec, parsed: list[tuple[int, dict]], columns: list[str]) -> tuple[int, int]:
+def _ignore(done: int, total: int) -> None:
+    return None
+
+
+def _apply(spec, parsed: list[tuple[int, dict]], columns: list[str],
+           progress: Callable[[int, int], None]) -> tuple[int, int]:
     errors: list[RowError] = []
     counts, memo = [0, 0], {}
+    total = len(parsed)
     with db.session.begin_nested() as savepoint:
         spec.prepare(parsed, memo)
-        for line, values in parsed:
+        progress(0, total)
+        for done, (line, values) in enumerate(parsed, start=1):
+            progress(done - 1, total)
             memo["line"] = line
             try:
                 counts[0 if spec.apply(values, memo) else 1] += 1

@@ -38,7 +38,7 @@ from ..refusal import Refusal
 from ..web.downloads import attachment
 from ..web.errors import refuse
 from ..web.htmx import render, wants_fragment, wants_json
-from . import behalf, checks, comments, messages, queries, services, states, workbook
+from . import behalf, checks, comments, jobs, messages, queries, services, states, workbook
 from .forms import WorkbookForm
 from .page import Page
 from .services import Target
@@ -88,7 +88,7 @@ def index():
     unit = current_user.unit
     items = queries.due(unit, clock.today()) if unit is not None else []
     return render("submissions/index.html", unit=unit, items=items,
-                  labels=messages.status_labels())
+                  labels=messages.status_labels(), today=clock.today())
 
 
 @bp.route("/<int:unit_id>/<form_code>/<period_code>", methods=("GET", "POST"))
@@ -169,9 +169,13 @@ def import_workbook(form_code: str, period_code: str):
     lay = _workbook_layout(form_code, period_code)
     form, problems, status = WorkbookForm(), [], 200
     if form.validate_on_submit():
+        data = form.file.data.read()
+        if len(lay.villages) > jobs.BACKGROUND_VILLAGES:
+            job = jobs.start(lay, data, form.file.data.filename or "", current_user)
+            db.session.commit()
+            return redirect(url_for("jobs.show", job_id=job.id), code=303)
         try:
-            result = workbook.import_workbook(form.file.data.read(), lay, current_user,
-                                              clock.today())
+            result = workbook.import_workbook(data, lay, current_user, clock.today())
         except workbook.WorkbookRefused as refused:
             db.session.rollback()
             problems, status = [str(e) for e in refused.errors], 422

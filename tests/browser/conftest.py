@@ -42,6 +42,8 @@ class LiveServer:
     #: (username, password) pairs printed by ``flask seed-demo``
     sign_ins: set[tuple[str, str]]
     log: Path
+    #: the server's environment (database URL …), for a ``flask jobs work`` beside it
+    env: dict = field(default_factory=dict)
 
     def sign_in_for(self, role: str) -> tuple[str, str]:
         """The demo username and password of ``role`` (e.g. ``province_officer``).
@@ -163,7 +165,7 @@ def live_server(tmp_path_factory):
         _flask(env, "seed-reference")
         sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
         with _gunicorn(env, port, log) as url:
-            yield LiveServer(url, sign_ins, log)
+            yield LiveServer(url, sign_ins, log, env)
     finally:
         database.drop()
 

@@ -92,7 +92,8 @@ def user_new():
                 user = services.create_user(
                     form.username.data, form.full_name.data, form.role_code.data,
                     password=form.password.data or None, unit_id=form.unit_id.data,
-                    department_id=form.department_id.data)
+                    department_id=form.department_id.data, phone=form.phone.data,
+                    email=form.email.data)
             except ValueError:
                 db.session.rollback()
                 form.username.errors.append(_("This username is taken."))

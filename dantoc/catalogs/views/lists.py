@@ -8,15 +8,16 @@ import io
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ... import clock
 from ...accounts.permissions import require
 from ...extensions import db
 from ...web.forms import submitted
 from ...web.htmx import render
-from .. import queries, services
+from .. import jobs, queries, services
 from ..forms import DepartmentForm, ImportForm, TextFilterForm
-from ..importer import KINDS, ImportRefused, import_file
+from ..importer import KINDS, ImportRefused, import_file, read_table
 from ..models import Department, EthnicGroup, Religion, fold
 from .blueprint import bp
 
@@ -47,13 +48,20 @@ def index():
 @bp.route("/import", methods=("GET", "POST"))
 @require("catalog.manage")
 def import_page():
-    """Upload a CSV or XLSX file; every row is checked and all are imported, or none."""
+    """Upload a CSV or XLSX file; every row is checked and all are imported, or none. A file
+    of more than ``jobs.BACKGROUND_ROWS`` rows is imported by a background job, whose page
+    shows its progress (a 20,000-row file takes longer than a request may)."""
     form = ImportForm()
     problems = []
     if form.validate_on_submit():
         upload = form.file.data
+        data, filename = upload.stream.read(), upload.filename or ""
         try:
-            result = import_file(form.kind.data, upload.stream, upload.filename or "")
+            if _rows(data, filename) > jobs.BACKGROUND_ROWS:
+                job = jobs.start(form.kind.data, data, filename, current_user)
+                db.session.commit()
+                return redirect(url_for("jobs.show", job_id=job.id), code=303)
+            result = import_file(form.kind.data, io.BytesIO(data), filename)
         except ImportRefused as refused:
             db.session.rollback()
             problems = refused.errors
@@ -62,7 +70,13 @@ def import_page():
             flash(_("Imported: %(created)s new, %(updated)s updated.",
                     created=result.created, updated=result.updated))
             return redirect(url_for(".import_page"), code=303)
-    return render("catalogs/import.html", form=form, problems=problems, kinds=KINDS)
+    return render("catalogs/import.html", form=form, problems=problems, kinds=KINDS,
+                  background_rows=jobs.BACKGROUND_ROWS)
+
+
+def _rows(data: bytes, filename: str) -> int:
+    """The file's rows (file-level refusals such as a wrong type come out here, at once)."""
+    return len(read_table(data, filename)[1])
 
 
 @bp.route("/import/<kind>.csv")
