@@ -15,6 +15,7 @@ import itertools
 import os
 import sqlite3
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -148,16 +149,24 @@ def database_url(databases):
     databases.drop(url)
 
 
-@pytest.fixture
-def app(database_url):
+@contextmanager
+def app_on(database_url: str, **overrides):
+    """A test app on ``database_url`` (``base_config`` with ``overrides``), its app context
+    pushed; its connections closed at the end."""
     from tests.client import FreshClient
 
-    app = create_app(base_config(database_url))
+    app = create_app(base_config(database_url) | overrides)
     app.test_client_class = FreshClient  # an empty ``g`` per request, as in production
     with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    with app_on(database_url) as app:
+        yield app
 
 
 @pytest.fixture
@@ -172,13 +181,18 @@ def runner(app):
 
 @pytest.fixture
 def login(client):
-    """Sign a user in through the real form: ``login(user)``; returns the client."""
-    from tests.factories import PASSWORD
+    """Sign a user in without the sign-in form: ``login(user)`` puts the user's session in
+    the client's cookie (:func:`tests.factories.signed_in`) and returns the client. Only the
+    sign-in tests post the real form."""
+    from tests.factories import signed_in
 
-    def _login(user, password: str = PASSWORD):
-        response = client.post("/accounts/login", data={"username": user.username,
-                                                         "password": password})
-        assert response.status_code == 303, response.get_data(as_text=True)
-        return client
+    return lambda user: signed_in(client, user)
 
-    return _login
+
+@pytest.fixture
+def entry(app, login):
+    """A village head signed in, a questionnaire and an open period
+    (:class:`tests.factories.Setup`)."""
+    from tests.factories import Setup
+
+    return Setup(login)
