@@ -69,7 +69,7 @@ def add_version(submission: Submission, number: int, values: dict | None, *,
 
 def village_values(households: int, kinh_male: int = 0, thai_female: int = 0, *,
                    poor: int = 0, road: bool = True, note: str = "") -> dict:
-    """Values for :func:`tests.factories_submissions.make_questionnaire`'s indicators."""
+    """Values for :func:`tests.factories.make_questionnaire`'s indicators."""
     values = {"households": Decimal(households), "poor_households": Decimal(poor),
               "population|ethnic_group=01;sex=male": Decimal(kinh_male),
               "population|ethnic_group=03;sex=female": Decimal(thai_female),
