@@ -39,23 +39,26 @@ def _stand_in_test(url: str, body: float) -> None:
     engine.dispose()
 
 
-def in_line(databases: conftest.PostgresDatabases, tests: int, body: float) -> float:
-    """Copy, test, drop, one after the other."""
+def _run(tests: int, body: float, take, give) -> float:
+    """``tests`` stand-in tests, each on the database ``take()`` gives, handed back with
+    ``give(url)``; the wall time."""
     start = time.perf_counter()
     for _ in range(tests):
-        url = databases._copy()
+        url = take()
         _stand_in_test(url, body)
-        databases._drop(url)
+        give(url)
     return time.perf_counter() - start
+
+
+def in_line(databases: conftest.PostgresDatabases, tests: int, body: float) -> float:
+    """Copy, test, drop, one after the other."""
+    return _run(tests, body, databases._copy, databases._drop)
 
 
 def ahead_and_behind(databases: conftest.PostgresDatabases, tests: int, body: float) -> float:
     """The suite's way, the final drops included."""
     start = time.perf_counter()
-    for _ in range(tests):
-        url = databases.new()
-        _stand_in_test(url, body)
-        databases.drop(url)
+    _run(tests, body, databases.new, databases.drop)
     for future in databases.drops:
         future.result()
     return time.perf_counter() - start
