@@ -19,13 +19,25 @@ from dantoc.indicators.models import FormVersion, Period
 from dantoc.reports.models import UnitReport, UnitReportSource
 from dantoc.submissions.models import Submission, SubmissionValue, SubmissionVersion
 from dantoc.submissions.services import typed
-from tests.factories import make_period, make_questionnaire, make_village, unit
+from tests.factories import (  # browser and officer: re-exported, report tests import them here
+    browser,  # noqa: F401
+    make_period,
+    make_questionnaire,
+    make_village,
+    officer,
+    unit,
+)
 
 _seq = itertools.count(1)
 COMMUNE = "03388"  # Phường Đoàn Kết, under province 12 since 2025-07-01
 OTHER_COMMUNE = "03637"  # Xã Mường Kim, another current commune of province 12
 OLD_START, OLD_END = date(2000, 1, 1), date(2025, 6, 30)
 
+
+
+def officer_at(app, role: str, scope: AdminUnit):
+    """As :func:`officer`, for a unit that is not valid on 2025-07-01 (an old unit)."""
+    return officer(app, role, scope=scope)
 
 def put(version: FormVersion, village: AdminUnit, period: Period, values: dict | None = None,
         *, state: str = "approved", versions: int = 1) -> Submission:
