@@ -99,16 +99,16 @@ class PostgresDatabases:
 
     A copy takes the server about half a second (PostgreSQL writes the whole new database
     through its WAL), so the next tests' copies are made :data:`AHEAD` at a time in the
-    background while a test runs. ``DROP DATABASE`` waits for a checkpoint (PostgreSQL 15
-    asks for an immediate one), which takes seconds when other suites share the server, so a
-    finished test's database is dropped in the background by :data:`DROPPERS` threads of
-    their own: drops waiting at the same time share a checkpoint, and a slow drop never
-    holds up the next copy. Each test still gets a database of its own, fresh from the
-    template.
+    background while a test runs. ``DROP DATABASE`` waits for an immediate checkpoint
+    (PostgreSQL 15), which takes seconds, or minutes, when other suites share the server and
+    its checkpointer, so finished tests' databases are dropped in batches of :data:`BATCH`,
+    all at the same time, by threads of their own: drops waiting together share one
+    checkpoint (one request per batch instead of one per test), and a slow drop never holds
+    up the next copy. Each test still gets a database of its own, fresh from the template.
     """
 
     AHEAD = 2
-    DROPPERS = 4
+    BATCH = 16
 
     def __init__(self):
         from collections import deque
@@ -118,9 +118,9 @@ class PostgresDatabases:
         self.template = f"{self.prefix}_tpl"
         self.admin = _pg_admin_engine()
         self.workers = ThreadPoolExecutor(max_workers=self.AHEAD, thread_name_prefix="pgcopy")
-        self.droppers = ThreadPoolExecutor(max_workers=self.DROPPERS,
-                                           thread_name_prefix="pgdrop")
+        self.droppers = ThreadPoolExecutor(max_workers=self.BATCH, thread_name_prefix="pgdrop")
         self.ahead = deque()
+        self.finished: list[str] = []
         self.drops = []
 
     def _exec(self, sql: str) -> None:
@@ -146,14 +146,19 @@ class PostgresDatabases:
         self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def drop(self, url: str) -> None:
-        self.drops.append(self.droppers.submit(self._drop, url))
+        self.finished.append(url)
+        if len(self.finished) >= self.BATCH:
+            self._drop_finished()
+
+    def _drop_finished(self) -> None:
+        self.drops += [self.droppers.submit(self._drop, url) for url in self.finished]
+        self.finished = []
 
     def cleanup(self) -> None:
-        unused = [future.result() for future in self.ahead]
+        self.finished += [future.result() for future in self.ahead]  # made, never used
+        self._drop_finished()
         for future in self.drops:
             future.result()  # a failed drop fails the session here, not silently
-        for url in unused:
-            self._drop(url)
         self.workers.shutdown()
         self.droppers.shutdown()
         self._exec(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
