@@ -15,6 +15,7 @@ import itertools
 import os
 import sqlite3
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -94,10 +95,33 @@ class SQLiteDatabases:
 
 
 class PostgresDatabases:
+    """Databases copied from a migrated template with ``CREATE DATABASE … TEMPLATE``.
+
+    A copy takes the server about half a second (PostgreSQL writes the whole new database
+    through its WAL), so the next tests' copies are made :data:`AHEAD` at a time in the
+    background while a test runs. ``DROP DATABASE`` waits for an immediate checkpoint
+    (PostgreSQL 15), which takes seconds, or minutes, when other suites share the server and
+    its checkpointer, so finished tests' databases are dropped in batches of :data:`BATCH`,
+    all at the same time, by threads of their own: drops waiting together share one
+    checkpoint (one request per batch instead of one per test), and a slow drop never holds
+    up the next copy. Each test still gets a database of its own, fresh from the template.
+    """
+
+    AHEAD = 2
+    BATCH = 16
+
     def __init__(self):
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
         self.prefix = f"dantoc_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.template = f"{self.prefix}_tpl"
         self.admin = _pg_admin_engine()
+        self.workers = ThreadPoolExecutor(max_workers=self.AHEAD, thread_name_prefix="pgcopy")
+        self.droppers = ThreadPoolExecutor(max_workers=self.BATCH, thread_name_prefix="pgdrop")
+        self.ahead = deque()
+        self.finished: list[str] = []
+        self.drops = []
 
     def _exec(self, sql: str) -> None:
         with self.admin.connect() as conn:
@@ -107,16 +131,36 @@ class PostgresDatabases:
         self._exec(f'CREATE DATABASE "{self.template}"')
         _build(create_app(base_config(_pg_url(self.template))))
 
-    def new(self) -> str:
+    def _copy(self) -> str:
         name = f"{self.prefix}_{next(_counter)}"
         self._exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         return _pg_url(name)
 
-    def drop(self, url: str) -> None:
+    def new(self) -> str:
+        while len(self.ahead) <= self.AHEAD:
+            self.ahead.append(self.workers.submit(self._copy))
+        return self.ahead.popleft().result()
+
+    def _drop(self, url: str) -> None:
         name = sa.make_url(url).database
         self._exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def drop(self, url: str) -> None:
+        self.finished.append(url)
+        if len(self.finished) >= self.BATCH:
+            self._drop_finished()
+
+    def _drop_finished(self) -> None:
+        self.drops += [self.droppers.submit(self._drop, url) for url in self.finished]
+        self.finished = []
+
     def cleanup(self) -> None:
+        self.finished += [future.result() for future in self.ahead]  # made, never used
+        self._drop_finished()
+        for future in self.drops:
+            future.result()  # a failed drop fails the session here, not silently
+        self.workers.shutdown()
+        self.droppers.shutdown()
         self._exec(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
         self.admin.dispose()
 
@@ -148,16 +192,24 @@ def database_url(databases):
     databases.drop(url)
 
 
-@pytest.fixture
-def app(database_url):
+@contextmanager
+def app_on(database_url: str, **overrides):
+    """A test app on ``database_url`` (``base_config`` with ``overrides``), its app context
+    pushed; its connections closed at the end."""
     from tests.client import FreshClient
 
-    app = create_app(base_config(database_url))
+    app = create_app(base_config(database_url) | overrides)
     app.test_client_class = FreshClient  # an empty ``g`` per request, as in production
     with app.app_context():
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    with app_on(database_url) as app:
+        yield app
 
 
 @pytest.fixture
@@ -172,13 +224,18 @@ def runner(app):
 
 @pytest.fixture
 def login(client):
-    """Sign a user in through the real form: ``login(user)``; returns the client."""
-    from tests.factories import PASSWORD
+    """Sign a user in without the sign-in form: ``login(user)`` puts the user's session in
+    the client's cookie (:func:`tests.factories.signed_in`) and returns the client. Only the
+    sign-in tests post the real form."""
+    from tests.factories import signed_in
 
-    def _login(user, password: str = PASSWORD):
-        response = client.post("/accounts/login", data={"username": user.username,
-                                                         "password": password})
-        assert response.status_code == 303, response.get_data(as_text=True)
-        return client
+    return lambda user: signed_in(client, user)
 
-    return _login
+
+@pytest.fixture
+def entry(app, login):
+    """A village head signed in, a questionnaire and an open period
+    (:class:`tests.factories.Setup`)."""
+    from tests.factories import Setup
+
+    return Setup(login)

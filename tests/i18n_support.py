@@ -9,10 +9,9 @@ from __future__ import annotations
 import pytest
 from babel.messages.catalog import Catalog
 
-from dantoc import ROOT, create_app
-from dantoc.extensions import db
+from dantoc import ROOT
 from dantoc.i18n import message_catalogs
-from tests.conftest import base_config
+from tests.conftest import app_on
 
 TEST_TAG = "qaa"
 TEST_LOCALE = {"tag": TEST_TAG, "name_vi": "Ngôn ngữ thử (chỉ để kiểm thử)",
@@ -39,13 +38,10 @@ def qaa_translations(tmp_path_factory):
 @pytest.fixture
 def qaa_app(database_url, qaa_translations):
     """An app that also knows the test locale ``qaa`` and its test catalog."""
-    config = {**base_config(database_url), "I18N_EXTRA_LOCALES": [TEST_LOCALE],
-              "BABEL_TRANSLATION_DIRECTORIES": f"{ROOT / 'translations'};{qaa_translations}"}
-    app = create_app(config)
-    with app.app_context():
+    with app_on(database_url, I18N_EXTRA_LOCALES=[TEST_LOCALE],
+                BABEL_TRANSLATION_DIRECTORIES=f"{ROOT / 'translations'};{qaa_translations}"
+                ) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -11,23 +11,26 @@ plus another province and an old commune merged into B in 2025.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
 
-from dantoc.accounts import services as accounts
 from dantoc.accounts.models import User
 from dantoc.catalogs.models import AdminLevel, AdminUnit, Department, UnitLineage, UnitType
 from dantoc.extensions import db
-from tests.client import FreshClient
-from tests.factories import _HASH
+from tests.factories import fresh_client, make_user, signed_in
+
+__all__ = ["Clock", "Tree", "add_unit", "build_tree", "fresh_client", "load_route_description",
+           "make", "sign_in"]
 
 LEVELS = {"province": 1, "commune": 3, "village": 4}
 TYPES = {"province": "tinh", "commune": "xa", "village": "thon"}
 START = date(2000, 1, 1)
 REFORM = date(2025, 7, 1)
+_seq = itertools.count(1)
 
 
 def _level(code: str) -> AdminLevel:
@@ -94,31 +97,15 @@ def build_tree() -> Tree:
 
 def make(role: str, unit: AdminUnit | None, department: Department | None = None, *,
          username: str | None = None, password: bool = True) -> User:
-    """A user of ``role`` scoped to ``unit``, with the shared test password."""
-    user = accounts.create_user(
-        username or f"{role}-{unit.code if unit else 'all'}-{time.perf_counter_ns() % 10**9}",
-        f"Người dùng {role}", role, unit_id=unit.id if unit else None,
-        department_id=department.id if department else None)
-    if password:
-        user.password_hash = _HASH
-    db.session.commit()
-    return user
+    """A user of ``role`` scoped to ``unit`` of the tree (``None``: unscoped), with the shared
+    test password unless ``password=False``; committed."""
+    return make_user(role, unit_code=None, scope=unit, department=department,
+                     username=username or f"{role}-{unit.code if unit else 'all'}-{next(_seq)}",
+                     password=password)
 
 
-def sign_in(client, user: User, device_id: int | None = None, *, ago: int = 0) -> None:
-    """Put a signed-in session for ``user`` in the client's cookie (no password check)."""
-    moment = int(time.time()) - ago
-    with client.session_transaction() as session:
-        session.clear()
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-        session["auth_at"] = session["seen_at"] = moment
-        if device_id is not None:
-            session["device_id"] = device_id
-
-
-def fresh_client(app) -> FreshClient:
-    return FreshClient(app, app.response_class, use_cookies=True)
+#: Put a signed-in session for a user in a client's cookie: :func:`tests.factories.signed_in`.
+sign_in = signed_in
 
 
 class Clock:

@@ -24,7 +24,7 @@ from dantoc.indicators.models import (
 )
 from dantoc.indicators.rules import parse
 from dantoc.indicators.services import rule_codes
-from tests.indicator_factories import ensure_reference
+from tests.factories import ensure_reference
 
 TODAY = date(2026, 11, 27)
 TABLES = (AdminUnit, Department, CatalogueVersion, IndicatorGroup, Indicator, ValidationRule,

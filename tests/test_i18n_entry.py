@@ -10,13 +10,13 @@ import pytest
 from dantoc.extensions import db
 from dantoc.i18n import services
 from tests import i18n_support
-from tests.factories import PASSWORD
-from tests.factories_submissions import (
+from tests.factories import (
     entry_url,
     make_period,
     make_questionnaire,
     make_village,
     make_village_head,
+    signed_in,
 )
 from tests.i18n_support import TEST_TAG
 
@@ -47,7 +47,7 @@ def form_page(qaa_app, qaa_client):
                          section.title)
     user = make_village_head(village, locale=TEST_TAG)
     db.session.commit()
-    qaa_client.post("/accounts/login", data={"username": user.username, "password": PASSWORD})
+    signed_in(qaa_client, user)
     response = qaa_client.get(entry_url(village, version, period))
     assert response.status_code == 200
     return response.get_data(as_text=True), indicators

@@ -17,7 +17,7 @@ from dantoc.i18n.content import NotTranslatable, tr, tr_html
 from dantoc.i18n.locales import LOCALES
 from dantoc.i18n.selection import use_locale
 from tests import i18n_support
-from tests.factories import make_user
+from tests.factories import make_user, signed_in
 from tests.i18n_support import TEST_STRINGS, TEST_TAG
 
 qaa_translations = i18n_support.qaa_translations
@@ -227,10 +227,8 @@ def test_a_page_marks_vietnamese_names_inside_an_english_page(client, login):
 
 def test_a_test_locale_page_mixes_translated_and_vietnamese_names(qaa_client,
                                                                   translated_group):
-    from tests.factories import PASSWORD
-
     user = make_user("province_officer")
-    qaa_client.post("/accounts/login", data={"username": user.username, "password": PASSWORD})
+    signed_in(qaa_client, user)
     html = qaa_client.get(f"/catalogs/ethnic-groups?lang={TEST_TAG}").get_data(as_text=True)
     assert "<td>QAA-TEST Thai" in html  # the page's own language: no span
     assert '<td><span lang="vi">Kinh</span>' in html  # fallback, marked as Vietnamese

@@ -14,7 +14,7 @@ from dantoc.i18n import coverage, exchange, exchange_formats
 from dantoc.i18n.models import ContentTranslation
 from dantoc.i18n.selection import registry
 from tests import i18n_support
-from tests.factories import PASSWORD, make_user
+from tests.factories import make_user, signed_in
 from tests.i18n_support import TEST_TAG
 
 qaa_translations = i18n_support.qaa_translations
@@ -32,9 +32,7 @@ def count(model) -> int:
 
 def login_as_translator(client):
     user = make_user("province_officer")
-    response = client.post("/accounts/login", data={"username": user.username,
-                                                    "password": PASSWORD})
-    assert response.status_code == 303
+    signed_in(client, user)
     return user
 
 

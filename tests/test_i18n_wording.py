@@ -12,13 +12,13 @@ import pytest
 from babel.messages.pofile import read_po
 
 from dantoc.submissions.models import RECEIPT_ALPHABET, receipt_code
-from tests.factories import make_user
-from tests.factories_submissions import (
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
+from tests.factories import (
+    ensure_reference,
+    make_user,
     make_village_head,
     post,
+    signed_in,
 )
-from tests.indicator_factories import ensure_reference
 
 VI = Path(__file__).resolve().parent.parent / "translations/vi/LC_MESSAGES/messages.po"
 #: The old term → the official one (issue #14's table).
@@ -58,10 +58,7 @@ def test_form_versions_are_put_into_use_not_issued():
 
 def test_the_village_heads_pages_never_say_ban(app, entry, login):
     head = make_village_head(entry.village, locale="vi", username="head-vi")
-    client = app.test_client()
-    from tests.factories import PASSWORD
-    assert client.post("/accounts/login", data={"username": head.username,
-                                                 "password": PASSWORD}).status_code == 303
+    client = signed_in(app.test_client(), head)
     key = str(uuid.uuid4())
     pages = ["/entry/", entry.url, "/outbox", "/offline"]
     html = "".join(client.get(p).get_data(as_text=True) for p in pages)

@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from dantoc.audit.models import AuditEvent
 from dantoc.extensions import db
 from dantoc.indicators.models import Indicator
-from tests.factories_submissions import entry_fixture  # noqa: F401
-from tests.indicator_factories import make_catalogue, make_group
+from tests.factories import make_catalogue, make_group
 from tests.test_indicators_views import indicator_data, staff  # noqa: F401  (fixture)
 from tests.test_lookup import data, lookup_table, url  # noqa: F401  (fixture)
 from tests.test_lookup import province as province_client  # noqa: F401

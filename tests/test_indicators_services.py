@@ -12,7 +12,7 @@ from dantoc.extensions import db
 from dantoc.indicators import services
 from dantoc.indicators.models import FormItem, FormVersion, Indicator, Period
 from dantoc.refusal import FieldError
-from tests.indicator_factories import (
+from tests.factories import (
     make_catalogue,
     make_form,
     make_group,

@@ -18,18 +18,17 @@ from dantoc.indicators.models import (
     Period,
     ValidationRule,
 )
-from tests.factories import make_user
-from tests.indicator_factories import (
+from tests.factories import (
+    BOOSTED,
+    HX,
     ensure_reference,
     make_catalogue,
     make_form,
     make_group,
     make_household_catalogue,
     make_indicator,
+    make_user,
 )
-
-FRAGMENT = {"HX-Request": "true"}
-BOOSTED = {"HX-Request": "true", "HX-Boosted": "true"}
 
 
 @pytest.fixture
@@ -125,7 +124,7 @@ def test_list_paginates(staff):
 
 def test_list_fragment_vs_page(staff):
     seed_list()
-    fragment = text(staff.get("/indicators/list?q=poor", headers=FRAGMENT))
+    fragment = text(staff.get("/indicators/list?q=poor", headers=HX))
     assert "<html" not in fragment
     assert fragment.lstrip().startswith('<div id="indicator-rows"')
     assert "near_poor" in fragment and "bulk_01" not in fragment
@@ -281,7 +280,7 @@ def test_editor_page_and_preview(staff, draft):
 
 def test_add_section_and_item_with_htmx(staff, draft):
     response = staff.post(f"/indicators/versions/{draft.id}/sections",
-                          data={"title": "Trường học"}, headers=FRAGMENT)
+                          data={"title": "Trường học"}, headers=HX)
     assert response.status_code == 200
     fragment = text(response)
     assert "<html" not in fragment and "Trường học" in fragment
@@ -298,7 +297,7 @@ def test_add_item_twice_is_refused_at_field(staff, draft):
     section = draft.sections[0]
     poor = db.session.scalar(sa.select(Indicator).where(Indicator.code == "poor"))
     response = staff.post(f"/indicators/versions/{draft.id}/items",
-                          data={"section": section.id, "indicator": poor.id}, headers=FRAGMENT)
+                          data={"section": section.id, "indicator": poor.id}, headers=HX)
     assert response.status_code == 200
     assert 'id="indicator-err"' in text(response)
     assert count(FormItem) == 2
@@ -306,7 +305,7 @@ def test_add_item_twice_is_refused_at_field(staff, draft):
 
 def test_move_and_remove_item_with_htmx(staff, draft):
     last = draft.sections[0].items[1]
-    response = staff.post(f"/indicators/items/{last.id}/move/up", headers=FRAGMENT)
+    response = staff.post(f"/indicators/items/{last.id}/move/up", headers=HX)
     fragment = text(response)
     assert "<html" not in fragment
     assert fragment.index("poor") < fragment.index("households")
@@ -322,7 +321,7 @@ def test_publish_then_edits_are_refused_then_new_version(staff, draft):
     db.session.expire_all()
     assert draft.status == "published"
     item = draft.sections[0].items[0]
-    response = staff.post(f"/indicators/items/{item.id}/remove", headers=FRAGMENT)
+    response = staff.post(f"/indicators/items/{item.id}/remove", headers=HX)
     assert "error-box" in text(response)
     response = staff.post(f"/indicators/versions/{draft.id}/sections", data={"title": "X"},
                           follow_redirects=True)

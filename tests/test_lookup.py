@@ -16,13 +16,13 @@ from dantoc.extensions import db
 from dantoc.lookup import query
 from dantoc.submissions import services
 from dantoc.submissions.models import Submission
-from tests.factories import make_user
-from tests.factories_submissions import (
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
+from tests.factories import (
     make_officer,
+    make_user,
     make_village,
     make_village_head,
     post,
+    signed_in,
     typical_answers,
 )
 
@@ -30,9 +30,7 @@ from tests.factories_submissions import (
 def report(app, entry, village, **answers):
     """The village's yearly report, submitted by its head; returns the submission."""
     head = make_village_head(village)
-    client = app.test_client()
-    from tests.factories import PASSWORD
-    client.post("/accounts/login", data={"username": head.username, "password": PASSWORD})
+    client = signed_in(app.test_client(), head)
     post(client, f"/entry/{village.id}/{entry.version.form.code}/{entry.period.code}",
          typical_answers(entry.version, **answers), key=str(uuid.uuid4()))
     return db.session.scalar(sa.select(Submission).where(Submission.unit_id == village.id))
@@ -146,7 +144,7 @@ def test_search_forgives_missing_diacritics(app, entry, data, province):
 
 @pytest.mark.parametrize("problem", ["backwards", "none", "too_large"])
 def test_bad_choices_get_a_clear_4xx(app, entry, data, province, monkeypatch, problem):
-    from tests.factories_submissions import make_period
+    from tests.factories import make_period
 
     if problem == "backwards":
         earlier = make_period("2025", period_type=entry.version.period_type)

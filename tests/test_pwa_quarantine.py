@@ -16,8 +16,7 @@ from dantoc.extensions import db
 from dantoc.pwa.models import SubmissionQuarantine
 from dantoc.refusal import Refusal
 from dantoc.submissions import services
-from tests.factories_submissions import (
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
+from tests.factories import (
     make_village,
     make_village_head,
     post,

@@ -17,9 +17,8 @@ from dantoc.accounts.models import User
 from dantoc.audit.models import AuditEvent
 from dantoc.extensions import db
 from dantoc.pwa.services import owner_id
-from tests.conftest import base_config
-from tests.factories import PASSWORD, make_user
-from tests.factories_submissions import counts
+from tests.conftest import app_on, base_config
+from tests.factories import PASSWORD, counts, make_user, signed_in
 from tests.security_tree import fresh_client
 
 JSON = {"Accept": "application/json"}
@@ -68,9 +67,7 @@ def test_owner_ids_differ_between_users_and_keys_too(app):
     first, second = make_user("village_head"), make_user("village_head")
     states = []
     for user in (first, second):
-        client = fresh_client(app)
-        assert client.post("/accounts/login", data={"username": user.username,
-                                                    "password": PASSWORD}).status_code == 303
+        client = signed_in(fresh_client(app), user)
         states.append(client.get("/session/state").get_json())
     assert states[0]["user"] != states[1]["user"]
     assert states[0]["key"] != states[1]["key"]
@@ -89,11 +86,8 @@ def test_owner_id_depends_on_the_secret_key(app):
 @pytest.fixture
 def csrf_client(database_url):
     """A client of an app with CSRF protection on, as in production."""
-    app = create_app(base_config(database_url) | {"WTF_CSRF_ENABLED": True})
-    with app.app_context():
+    with app_on(database_url, WTF_CSRF_ENABLED=True) as app:
         yield app, fresh_client(app)
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _sign_in(client, user) -> None:

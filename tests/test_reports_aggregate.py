@@ -11,13 +11,12 @@ from dantoc.extensions import db
 from dantoc.reports import aggregate, queries
 from dantoc.reports.queries import Target
 from dantoc.submissions.models import Submission
-from tests.factories_submissions import make_village
+from tests.factories import make_village, officer
 from tests.test_reports_support import (
     COMMUNE,
     OTHER_COMMUNE,
     add_version,
     make_world,
-    officer,
     put,
     report_of,
     village_values,

@@ -13,14 +13,12 @@ from dantoc.extensions import db
 from dantoc.reports import completeness
 from dantoc.reports.queries import Target
 from dantoc.submissions.models import SubmissionVersion
-from tests.factories import unit
-from tests.factories_submissions import make_village_head
+from tests.factories import make_village_head, officer, unit
 from tests.test_reports_support import (
     COMMUNE,
     OTHER_COMMUNE,
     make_old_world,
     make_world,
-    officer,
     put,
     village_values,
 )
@@ -125,7 +123,7 @@ def test_filters_answer_rows_for_htmx_and_survive_bad_values(app, world):
 
 def test_village_head_has_no_completeness(app, world):
     w, heads = world
-    from tests.test_reports_support import browser
+    from tests.factories import browser
 
     assert browser(app, heads[0]).get(url(w)).status_code == 403
 

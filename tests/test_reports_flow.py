@@ -10,15 +10,13 @@ import pytest
 
 from dantoc.extensions import db
 from dantoc.reports import states
-from tests.factories_submissions import make_village_head, post, typical_answers
+from tests.factories import browser, make_village_head, officer, post, typical_answers
 from tests.test_reports_support import (
     COMMUNE,
     OTHER_COMMUNE,
     audit_actions,
-    browser,
     counts,
     make_world,
-    officer,
     put,
     report_of,
     snapshot,

@@ -10,15 +10,12 @@ import pytest
 
 from dantoc.reports import aggregate, queries, states
 from dantoc.reports.queries import Target
-from tests.factories import unit
-from tests.factories_submissions import make_period
+from tests.factories import make_period, officer, unit
 from tests.test_reports_support import (
     COMMUNE,
     audit_actions,
     counts,
     make_old_world,
-    officer,
-    officer_at,
     put,
     report_of,
     snapshot,
@@ -72,7 +69,7 @@ def test_commune_report_of_2025_q1_goes_to_the_district_level(app, old):
     report = report_of(old.version, old.communes[0], old.period)
     assert commune.post(f"/reports/{report.id}/approve",
                         data={"version": "1"}).status_code == 403
-    _district_user, district = officer_at(app, "commune_officer", old.district)
+    _district_user, district = officer(app, "commune_officer", scope=old.district)
     html = district.get(f"/reports/{report.id}").get_data(as_text=True)
     assert 'id="approve-report"' in html
     assert district.post(f"/reports/{report.id}/approve",

@@ -19,9 +19,14 @@ from dantoc.indicators.models import FormVersion, Period
 from dantoc.reports.models import UnitReport, UnitReportSource
 from dantoc.submissions.models import Submission, SubmissionValue, SubmissionVersion
 from dantoc.submissions.services import typed
-from tests.factories import make_user, unit
-from tests.factories_submissions import make_period, make_questionnaire, make_village
-from tests.security_tree import fresh_client, sign_in
+from tests.factories import (  # browser and officer: re-exported, report tests import them here
+    browser,  # noqa: F401
+    make_period,
+    make_questionnaire,
+    make_village,
+    officer,
+    unit,
+)
 
 _seq = itertools.count(1)
 COMMUNE = "03388"  # Phường Đoàn Kết, under province 12 since 2025-07-01
@@ -29,28 +34,10 @@ OTHER_COMMUNE = "03637"  # Xã Mường Kim, another current commune of province
 OLD_START, OLD_END = date(2000, 1, 1), date(2025, 6, 30)
 
 
-def officer(app, role: str, unit_code: str | None):
-    """A user of ``role`` scoped to the unit with ``unit_code`` and a browser signed in as
-    them (English pages: the assertions read the English msgids)."""
-    user = make_user(role, unit_code=unit_code) if unit_code else None
-    return user, browser(app, user)
-
 
 def officer_at(app, role: str, scope: AdminUnit):
     """As :func:`officer`, for a unit that is not valid on 2025-07-01 (an old unit)."""
-    from tests.security_tree import make
-
-    user = make(role, scope)
-    return user, browser(app, user)
-
-
-def browser(app, user):
-    user.locale = "en"
-    db.session.commit()
-    client = fresh_client(app)
-    sign_in(client, user)
-    return client
-
+    return officer(app, role, scope=scope)
 
 def put(version: FormVersion, village: AdminUnit, period: Period, values: dict | None = None,
         *, state: str = "approved", versions: int = 1) -> Submission:
@@ -94,7 +81,7 @@ def add_version(submission: Submission, number: int, values: dict | None, *,
 
 def village_values(households: int, kinh_male: int = 0, thai_female: int = 0, *,
                    poor: int = 0, road: bool = True, note: str = "") -> dict:
-    """Values for :func:`tests.factories_submissions.make_questionnaire`'s indicators."""
+    """Values for :func:`tests.factories.make_questionnaire`'s indicators."""
     values = {"households": Decimal(households), "poor_households": Decimal(poor),
               "population|ethnic_group=01;sex=male": Decimal(kinh_male),
               "population|ethnic_group=03;sex=female": Decimal(thai_female),

@@ -10,8 +10,7 @@ from dantoc.audit.models import AuditEvent
 from dantoc.extensions import db
 from dantoc.review import services as review_services
 from dantoc.submissions.models import FieldComment, SubmissionVersion
-from tests.factories_submissions import (
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
+from tests.factories import (
     html_of,
     indicator_id,
     make_officer,

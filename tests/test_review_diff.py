@@ -9,8 +9,7 @@ import pytest
 
 from dantoc.review import queries
 from dantoc.submissions import services
-from tests.factories_submissions import (
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
+from tests.factories import (
     html_of,
     indicator_id,
     make_officer,

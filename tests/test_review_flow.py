@@ -15,38 +15,16 @@ from dantoc.submissions import services
 from dantoc.submissions.checks import Cell
 from dantoc.submissions.formbuilder import load_spec
 from dantoc.submissions.models import Submission
-from tests.factories import PASSWORD, make_user
-from tests.factories_submissions import (
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
+from tests.factories import (
+    make_officer,
     make_period,
     make_village,
     make_village_head,
     post,
+    sign_in_as,
+    submit_report,
     typical_answers,
 )
-
-
-def sign_in(app, user):
-    """A separate browser for ``user``."""
-    client = app.test_client()
-    response = client.post("/accounts/login", data={"username": user.username,
-                                                     "password": PASSWORD})
-    assert response.status_code == 303
-    return client
-
-
-def officer(app, commune_code: str = "03388", role: str = "commune_officer"):
-    user = make_user(role, unit_code=commune_code)
-    user.locale = "en"
-    db.session.commit()
-    return user, sign_in(app, user)
-
-
-def submitted(entry, **overrides) -> Submission:
-    post(entry.client, entry.url, entry.answers(**overrides), key=str(uuid.uuid4()))
-    return db.session.scalar(sa.select(Submission).where(
-        Submission.unit_id == entry.village.id, Submission.period_id == entry.period.id)
-        .execution_options(populate_existing=True))
 
 
 def transitions() -> list[str]:
@@ -58,8 +36,8 @@ def transitions() -> list[str]:
 @pytest.fixture
 def review(app, entry):
     """A submitted report of the entry village and a signed-in officer of its commune."""
-    submission = submitted(entry)
-    user, client = officer(app)
+    submission = submit_report(entry)
+    user, client = make_officer(app)
     return submission, user, client
 
 
@@ -67,7 +45,7 @@ def test_inbox_lists_villages_in_scope_only(app, entry, review):
     submission, _user, client = review
     other = make_village(commune_code="03391")
     head = make_village_head(other)
-    theirs = sign_in(app, head)
+    theirs = sign_in_as(app, head)
     post(theirs, f"/entry/{other.id}/{entry.version.form.code}/{entry.period.code}",
          typical_answers(entry.version), key=str(uuid.uuid4()))
     html = client.get("/review/").get_data(as_text=True)
@@ -90,7 +68,7 @@ def test_inbox_filters_by_state_and_answers_rows_for_htmx(entry, review):
 
 def test_drafts_are_not_in_the_inbox(app, entry):
     post(entry.client, entry.url, entry.answers(), key=str(uuid.uuid4()), action="draft")
-    _user, client = officer(app)
+    _user, client = make_officer(app)
     assert entry.village.name not in client.get("/review/").get_data(as_text=True)
 
 
@@ -101,21 +79,21 @@ def test_review_page_flags_big_changes_against_last_period(app, entry):
     services.submit(target, uuid.uuid4(), 0, {}, [Cell(households, "", Decimal(10))],
                     entry.user)
     db.session.commit()
-    submission = submitted(entry)  # 42 households now: +320 %
-    _user, client = officer(app)
+    submission = submit_report(entry)  # 42 households now: +320 %
+    _user, client = make_officer(app)
     html = client.get(f"/review/{submission.client_uuid}").get_data(as_text=True)
     assert "Big change" in html
     assert html.count('class="flagged"') == 1
 
 
 def test_review_page_shows_rule_violations(app, entry):
-    submission = submitted(entry)
+    submission = submit_report(entry)
     db.session.execute(sa.text("UPDATE submission_values SET value_numeric = 99 WHERE "
                                "indicator_id = :i"),
                        {"i": next(i.indicator_id for s in entry.version.sections
                                   for i in s.items if i.indicator.code == "poor_households")})
     db.session.commit()
-    _user, client = officer(app)
+    _user, client = make_officer(app)
     html = client.get(f"/review/{submission.client_uuid}").get_data(as_text=True)
     assert "Số hộ nghèo không được lớn hơn tổng số hộ." in html
 
@@ -185,11 +163,11 @@ def test_stale_version_is_409_and_changes_nothing(entry, review, action, data):
                                            ("commune_officer", "03391"),
                                            ("village_head", None)])
 def test_approving_without_authority_is_403(app, entry, role, commune):
-    submission = submitted(entry)
+    submission = submit_report(entry)
     if role == "village_head":
         client = entry.client
     else:
-        _user, client = officer(app, commune, role)
+        _user, client = make_officer(app, commune, role)
     response = client.post(f"/review/{submission.client_uuid}/approve",
                            data={"version": submission.current_version})
     assert response.status_code == 403
@@ -215,12 +193,12 @@ def _second_report(app, entry) -> Submission:
     other = make_village()
     head = make_village_head(other)
     url = f"/entry/{other.id}/{entry.version.form.code}/{entry.period.code}"
-    post(sign_in(app, head), url, typical_answers(entry.version, poor_households="99"),
+    post(sign_in_as(app, head), url, typical_answers(entry.version, poor_households="99"),
          key=str(uuid.uuid4()), action="draft")
     poor = next(i.indicator_id for s in entry.version.sections for i in s.items
                 if i.indicator.code == "poor_households")
     submission = db.session.scalar(sa.select(Submission).where(Submission.unit_id == other.id))
-    post(sign_in(app, head), url, typical_answers(entry.version), key=str(
+    post(sign_in_as(app, head), url, typical_answers(entry.version), key=str(
         submission.client_uuid))
     db.session.execute(sa.text("UPDATE submission_values SET value_numeric = 99 WHERE "
                                "indicator_id = :i AND version_id IN (SELECT id FROM "
@@ -248,8 +226,8 @@ def test_bulk_approval_approves_only_clean_current_reports(app, entry, review):
 
 
 def test_bulk_approval_skips_reports_outside_scope(app, entry):
-    submission = submitted(entry)
-    _user, client = officer(app, "03391")
+    submission = submit_report(entry)
+    _user, client = make_officer(app, "03391")
     client.post("/review/approve-clean",
                 data={"items": [f"{submission.client_uuid}:{submission.current_version}"]})
     db.session.refresh(submission)

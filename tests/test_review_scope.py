@@ -9,10 +9,9 @@ from dantoc.accounts.models import User
 from dantoc.extensions import db
 from dantoc.submissions import services
 from dantoc.workflow import actors
-from tests.factories import make_user, unit
-from tests.factories_submissions import (
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
+from tests.factories import (
     make_officer,
+    make_user,
     make_village,
     make_village_head,
     post,
@@ -20,6 +19,7 @@ from tests.factories_submissions import (
     sign_in_as,
     submit_report,
     typical_answers,
+    unit,
 )
 
 #: role, scope unit code, sees pending reports by default

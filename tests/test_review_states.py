@@ -15,9 +15,8 @@ from dantoc.submissions.checks import Cell
 from dantoc.submissions.formbuilder import load_spec
 from dantoc.web.errors import status_of
 from dantoc.workflow import Lock
-from tests.factories_submissions import (
+from tests.factories import (
     counts,
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
     post,
     reload_report,
 )

@@ -11,8 +11,7 @@ from dantoc.audit.models import AuditEvent
 from dantoc.clock import today
 from dantoc.extensions import db
 from dantoc.indicators.models import Period
-from tests.factories_submissions import (
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
+from tests.factories import (
     html_of,
     make_officer,
     make_village,

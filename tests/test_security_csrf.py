@@ -6,10 +6,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from dantoc import create_app
 from dantoc.audit.models import AuditEvent
 from dantoc.extensions import csrf, db
-from tests.conftest import base_config
+from tests.conftest import app_on
 from tests.factories import PASSWORD
 from tests.security_tree import build_tree, fresh_client, load_route_description, make, sign_in
 
@@ -18,11 +17,8 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 @pytest.fixture
 def csrf_app(database_url):
-    app = create_app(base_config(database_url) | {"WTF_CSRF_ENABLED": True})
-    with app.app_context():
+    with app_on(database_url, WTF_CSRF_ENABLED=True) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _dummy_url(rule) -> str:

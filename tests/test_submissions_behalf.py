@@ -13,13 +13,13 @@ from dantoc.audit.models import AuditEvent
 from dantoc.extensions import db
 from dantoc.submissions import states
 from dantoc.submissions.models import Submission, SubmissionVersion
-from tests.factories_submissions import (
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
+from tests.factories import (
     make_officer,
     make_period,
     make_village,
     make_village_head,
     post,
+    signed_in,
     typical_answers,
 )
 
@@ -150,9 +150,7 @@ def test_the_paper_form_prints_every_field_with_the_communes_groups(app, entry):
     last = make_period("2025", period_type=entry.version.period_type)
     neighbour = make_village()  # another village of the same commune
     head = make_village_head(neighbour)
-    head_client = app.test_client()
-    from tests.factories import PASSWORD
-    head_client.post("/accounts/login", data={"username": head.username, "password": PASSWORD})
+    head_client = signed_in(app.test_client(), head)
     ids = {i.indicator.code: i.indicator_id for s in entry.version.sections for i in s.items}
     answers = typical_answers(entry.version)
     answers[f"v{ids['population']}_25_0"] = "7"  # a group only the neighbour reported

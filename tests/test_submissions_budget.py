@@ -87,9 +87,9 @@ def demo(app, login):
     """The demo data, its village head signed in, and the URL of the yearly questionnaire."""
     seed()
     db.session.commit()
-    username, password = ACCOUNTS["village_head"][:2]
+    username = ACCOUNTS["village_head"][0]
     user = db.session.scalar(sa.select(User).where(User.username == username))
-    client = login(user, password)
+    client = login(user)
     home = client.get("/entry/").get_data(as_text=True)
     form = db.session.scalar(sa.select(Form).where(Form.code == "LC-DEMO-PT-NAM"))
     url = re.search(rf'href="(/entry/\d+/{form.code}/2026)"', home).group(1)

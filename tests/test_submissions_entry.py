@@ -11,18 +11,16 @@ import sqlalchemy as sa
 from dantoc.extensions import db
 from dantoc.submissions import services
 from dantoc.submissions.models import Submission, SubmissionValue, SubmissionVersion
-from tests.factories_submissions import (
+from tests.factories import (
+    BOOSTED,
+    HX,
     counts,
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
     entry_url,
     make_period,
     make_village,
     make_village_head,
     post,
 )
-
-HX = {"HX-Request": "true"}
-BOOSTED = {"HX-Request": "true", "HX-Boosted": "true"}
 
 
 def _uuid(html: str) -> str:

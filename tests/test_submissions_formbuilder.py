@@ -12,10 +12,9 @@ import sqlalchemy as sa
 from dantoc.extensions import db
 from dantoc.submissions import formbuilder, services
 from dantoc.submissions.models import Submission
-from tests.factories_submissions import (
+from tests.factories import (
     INDICATORS,
     Setup,
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
     entry_url,
     make_period,
     post,

@@ -13,15 +13,14 @@ from dantoc.extensions import db
 from dantoc.refusal import Refusal
 from dantoc.submissions import services
 from dantoc.submissions.models import Submission, SubmissionValue, SubmissionVersion
-from tests.factories import PASSWORD
-from tests.factories_submissions import (
+from tests.factories import (
+    HX,
     counts,
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
     post,
+    signed_in,
 )
 
 JSON = {"Accept": "application/json"}
-HX = {"HX-Request": "true"}
 
 
 def _submission() -> Submission:
@@ -184,13 +183,9 @@ def test_return_needs_a_reason(entry):
 
 def _concurrent_posts(app, entry, data: dict, n: int, headers: dict) -> list[int]:
     """Send ``data`` from ``n`` signed-in clients at the same moment; return the statuses."""
-    username, clients = entry.user.username, []
     db.session.rollback()  # the test's own session must not hold SQLite's write lock
-    for _ in range(n):
-        client = app.test_client()
-        client.post("/accounts/login", data={"username": username, "password": PASSWORD})
-        clients.append(client)
-    db.session.rollback()  # nor may a transaction left open by the sign-ins above
+    clients = [signed_in(app.test_client(), entry.user) for _ in range(n)]
+    db.session.rollback()  # nor may a transaction left open by loading the user
     barrier, statuses = threading.Barrier(n), []
 
     def send(client):

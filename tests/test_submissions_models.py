@@ -14,7 +14,7 @@ from dantoc.extensions import db
 from dantoc.submissions import states
 from dantoc.submissions.models import Submission, SubmissionValue, SubmissionVersion
 from dantoc.workflow import Lock
-from tests.factories_submissions import make_period, make_questionnaire, make_village
+from tests.factories import make_period, make_questionnaire, make_village
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ import sqlalchemy as sa
 from dantoc.extensions import db
 from dantoc.submissions import states
 from dantoc.submissions.models import Submission, SubmissionValue, SubmissionVersion
-from tests.factories_submissions import (
+from tests.factories import (
     counts,
-    entry_fixture,  # noqa: F401  (the "entry" fixture)
     make_officer,
     make_village,
 )
@@ -202,7 +201,7 @@ def test_only_the_communes_officers_import(app, entry, commune):
 
 
 def test_a_form_without_grids_is_one_row_per_village(entry, commune):
-    from tests.factories_submissions import INDICATORS, RULES, make_questionnaire
+    from tests.factories import INDICATORS, RULES, make_questionnaire
 
     _officer, client, _url = commune
     version = make_questionnaire(indicators=[i for i in INDICATORS if i[0] != "population"],

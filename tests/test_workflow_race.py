@@ -20,10 +20,10 @@ from dantoc.audit.models import AuditEvent
 from dantoc.extensions import db
 from dantoc.reports.models import UnitReport
 from dantoc.submissions.models import Submission
+from tests.factories import officer
 from tests.test_reports_support import (
     COMMUNE,
     make_world,
-    officer,
     put,
     report_of,
     village_values,

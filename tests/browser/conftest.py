@@ -1,9 +1,11 @@
 """Browser-test fixtures: gunicorn serving a freshly built database, and Debian's chromium.
 
-The server is built the way ``scripts/run`` builds one: ``flask db upgrade``,
+The database is built the way ``scripts/run`` builds one: ``flask db upgrade``,
 ``seed-reference`` and ``seed-demo`` on an empty database (a SQLite file, or a new PostgreSQL
-database when ``DANTOC_TEST_ENGINE=postgresql``), then ``gunicorn -c gunicorn.conf.py`` with two
-workers. Chromium is Debian's package, driven by Playwright; browsers are never downloaded.
+database when ``DANTOC_TEST_ENGINE=postgresql``), once per session (``demo_database``); each
+server gets a copy of it of its own (SQLite's backup API, or ``CREATE DATABASE … TEMPLATE``)
+and runs ``gunicorn -c gunicorn.conf.py`` with two workers. Chromium is Debian's package,
+driven by Playwright; browsers are never downloaded.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -103,22 +106,52 @@ def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 @dataclass
 class _Database:
-    """An empty database for the server: a SQLite file, or a PostgreSQL database."""
+    """A database for a server: a SQLite file, or a PostgreSQL database; empty, or a copy of
+    ``template`` (a :class:`DemoDatabase`)."""
 
     directory: Path
     name: str = field(default_factory=lambda: f"dantoc_browser_{uuid.uuid4().hex[:8]}")
 
-    def create(self) -> str:
+    def create(self, template: DemoDatabase | None = None) -> str:
         if ENGINE != "postgresql":
-            return f"sqlite:///{self.directory / 'dantoc.sqlite3'}"
+            path = self.directory / "dantoc.sqlite3"
+            if template is not None:
+                with (sqlite3.connect(template.database.directory / "dantoc.sqlite3") as source,
+                      sqlite3.connect(path) as copy):
+                    source.backup(copy)
+            return f"sqlite:///{path}"
+        like = f' TEMPLATE "{template.database.name}"' if template is not None else ""
         with _pg_admin_engine().connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{self.name}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{self.name}"{like}')
         return _pg_url(self.name)
 
     def drop(self) -> None:
         if ENGINE == "postgresql":
             with _pg_admin_engine().connect() as connection:
                 connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+@dataclass
+class DemoDatabase:
+    """The migrated database with reference and demo data, and the sign-ins ``seed-demo``
+    printed."""
+
+    database: _Database
+    sign_ins: set[tuple[str, str]]
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """``flask db upgrade``, ``seed-reference`` and ``seed-demo`` on a new database, once per
+    session: the servers below each run on a copy of it."""
+    database = _Database(tmp_path_factory.mktemp("demo"))
+    env = _server_env(database.create(), _free_port())
+    try:
+        _flask(env, "db", "upgrade")
+        _flask(env, "seed-reference")
+        yield DemoDatabase(database, parse_sign_ins(_flask(env, "seed-demo")))
+    finally:
+        database.drop()
 
 
 def _server_env(database_url: str, port: int) -> dict:
@@ -153,19 +186,16 @@ def _gunicorn(env: dict, port: int, log: Path):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """gunicorn (2 workers) over a new database with reference and demo data."""
+def live_server(tmp_path_factory, demo_database):
+    """gunicorn (2 workers) over a copy of the demo database."""
     directory = tmp_path_factory.mktemp("live")
     database = _Database(directory)
     port = _free_port()
-    env = _server_env(database.create(), port)
+    env = _server_env(database.create(demo_database), port)
     log = directory / "gunicorn.log"
     try:
-        _flask(env, "db", "upgrade")
-        _flask(env, "seed-reference")
-        sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
         with _gunicorn(env, port, log) as url:
-            yield LiveServer(url, sign_ins, log, env)
+            yield LiveServer(url, demo_database.sign_ins, log, env)
     finally:
         database.drop()
 
@@ -238,12 +268,12 @@ OFFLINE_CYCLES = int(os.environ.get("DANTOC_CYCLES", "30"))
 
 
 @pytest.fixture(scope="module")
-def offline_server(tmp_path_factory):
+def offline_server(tmp_path_factory, demo_database):
     """gunicorn (2 workers) on a database of its own with open targets for every cycle."""
     from tests.browser.pwa_server import pwa_server
 
-    with pwa_server(tmp_path_factory.mktemp("offline"),
-                    targets=3 * OFFLINE_CYCLES + 30) as server:
+    with pwa_server(tmp_path_factory.mktemp("offline"), targets=3 * OFFLINE_CYCLES + 30,
+                    template=demo_database) as server:
         yield server
 
 
@@ -342,7 +372,7 @@ class ReviewServer(LiveServer):
 
 
 @pytest.fixture(scope="session")
-def review_server(tmp_path_factory):
+def review_server(tmp_path_factory, demo_database):
     """gunicorn (2 workers) like ``live_server`` but on a database of its own (the review
     tests submit, return and approve the demo forms), with a second village head."""
     import json
@@ -350,13 +380,11 @@ def review_server(tmp_path_factory):
     directory = tmp_path_factory.mktemp("review")
     database = _Database(directory)
     port = _free_port()
-    database_url = database.create()
+    database_url = database.create(demo_database)
     env = _server_env(database_url, port)
     log = directory / "gunicorn.log"
+    sign_ins = demo_database.sign_ins
     try:
-        _flask(env, "db", "upgrade")
-        _flask(env, "seed-reference")
-        sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
         done = subprocess.run([sys.executable, "-c", SEED_PERSON, *REVIEW_SECOND_HEAD],
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
                               check=False)

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from dantoc.config import normalise_database_url
 from tests.browser.conftest import (
     ROOT,
+    DemoDatabase,
     _Database,
     _flask,
     _free_port,
@@ -168,19 +169,25 @@ def _seed(env: dict, targets: int) -> dict:
 
 
 @contextmanager
-def pwa_server(directory: Path, targets: int, **extra_env: str) -> Iterator[PwaServer]:
-    """A running :class:`PwaServer` with ``targets`` open targets; dropped afterwards."""
+def pwa_server(directory: Path, targets: int, template: DemoDatabase | None = None,
+               **extra_env: str) -> Iterator[PwaServer]:
+    """A running :class:`PwaServer` with ``targets`` open targets on a copy of ``template``
+    (the session's ``demo_database``), or on a database built here when there is none;
+    dropped afterwards."""
     database = _Database(directory)
     port = _free_port()
     version_file = directory / "sw-version.txt"
     version_file.write_text("initial")
-    env = _server_env(database.create(), port)
+    env = _server_env(database.create(template), port)
     env.update(DANTOC_SW_VERSION_FILE=str(version_file), **extra_env)
     server = None
     try:
-        _flask(env, "db", "upgrade")
-        _flask(env, "seed-reference")
-        sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
+        if template is None:
+            _flask(env, "db", "upgrade")
+            _flask(env, "seed-reference")
+            sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
+        else:
+            sign_ins = template.sign_ins
         server = PwaServer(directory, env, port, _seed(env, targets), sign_ins)
         server.start()
         yield server

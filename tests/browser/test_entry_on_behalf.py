@@ -17,11 +17,9 @@ from tests.browser.conftest import (
     SEED_PERSON,
     ReviewServer,
     _Database,
-    _flask,
     _free_port,
     _gunicorn,
     _server_env,
-    parse_sign_ins,
 )
 from tests.browser.test_review_journey import (
     FORM,
@@ -47,17 +45,16 @@ class BehalfServer(ReviewServer):
 
 
 @pytest.fixture(scope="module")
-def behalf_server(tmp_path_factory):
-    """gunicorn over a database of its own: the demo, and a second officer of the commune."""
+def behalf_server(tmp_path_factory, demo_database):
+    """gunicorn over a database of its own (a copy of the session's demo database), with a
+    second officer of the commune."""
     directory = tmp_path_factory.mktemp("behalf")
     database = _Database(directory)
     port = _free_port()
-    database_url = database.create()
+    database_url = database.create(demo_database)
     env = _server_env(database_url, port)
+    sign_ins = demo_database.sign_ins
     try:
-        _flask(env, "db", "upgrade")
-        _flask(env, "seed-reference")
-        sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
         done = subprocess.run([sys.executable, "-c", SEED_PERSON, *SECOND_OFFICER,
                                "commune_officer"], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=300, check=False)
