@@ -79,3 +79,9 @@ def new_document(group: DocumentGroup, number: str, summary: str, *, publish: bo
     if publish:
         services.change_state(document, "publish")
     return document
+
+
+def use_storage(app, tmp_path):
+    """Keep attachments in the test's own folder."""
+    app.config["DOCUMENT_STORAGE"] = str(tmp_path / "documents")
+    return tmp_path / "documents"

@@ -10,7 +10,13 @@ import pytest
 from dantoc.documents import search, services
 from dantoc.documents.search import Filters, fold, terms
 from dantoc.extensions import db
-from tests.documents_support import make_pdf, new_document, new_group, sample_library
+from tests.documents_support import (
+    make_pdf,
+    new_document,
+    new_group,
+    sample_library,
+    use_storage,
+)
 
 #: query → the number of the document a person means, and the rank it must have at worst.
 PAIRS = [
@@ -50,7 +56,8 @@ PAIRS = [
 
 
 @pytest.fixture
-def library(app):
+def library(app, tmp_path):
+    use_storage(app, tmp_path)
     documents = sample_library()
     group = new_group("Văn bản của tỉnh")
     pdf_doc = new_document(group, "99/QĐ-UBND", "Ban hành quy chế (thử)",
