@@ -12,8 +12,9 @@ from dantoc.documents.models import Document, DocumentGroup
 from dantoc.extensions import db
 
 
-def make_pdf(text: str) -> bytes:
-    """A one-page PDF whose text pypdf extracts (ASCII text, Helvetica)."""
+def make_pdf(text: str, padding: int = 0) -> bytes:
+    """A one-page PDF whose text pypdf extracts (ASCII text, Helvetica); ``padding`` bytes
+    of comment make it as large as a test needs."""
     escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
     stream = f"BT /F1 12 Tf 40 760 Td ({escaped}) Tj ET".encode("latin-1")
     objects = [
@@ -26,6 +27,8 @@ def make_pdf(text: str) -> bytes:
     ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
+    if padding:
+        out.write(b"%" + b"x" * padding + b"\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(out.tell())

@@ -72,7 +72,7 @@ class DocumentForm(FlaskForm):
     group = SelectField(_l("Group"), coerce=int, validators=[DataRequired()])
     number = StringField(_l("Number (số ký hiệu)"), validators=[DataRequired(), Length(max=80)],
                          description=_l("As printed, e.g. 414/QĐ-TTg."))
-    doc_type = SelectField(_l("Type"), choices=list(DOC_TYPES.items()),
+    doc_type = SelectField(_l("Type"), choices=[SelectChoice(c, n) for c, n in DOC_TYPES.items()],
                            validators=[DataRequired()])
     issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=200)])
     signer = StringField(_l("Signed by"), validators=[Optional(), Length(max=120)])

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ... import clock
 from ...accounts.permissions import authorize, can, require
@@ -76,7 +77,8 @@ def create():
     if done:
         flash(_("Document saved as a draft."))
         return redirect(url_for(".edit", document_id=document.id), code=303)
-    return render("documents/edit.html", form=form, document=None)
+    return render("documents/edit.html", form=form, document=None), (
+        422 if form.errors or form.form_errors else 200)
 
 
 def _load(document_id: int) -> Document:
@@ -117,7 +119,8 @@ def edit(document_id: int):
     if done:
         flash(_("Changes saved."))
         return redirect(url_for(".edit", document_id=document.id), code=303)
-    return _edit_page(document, form=form, status=422 if form.errors else 200)
+    return _edit_page(document, form=form,
+                      status=422 if form.errors or form.form_errors else 200)
 
 
 @bp.route("/documents/<int:document_id>/state", methods=("POST",))
@@ -179,15 +182,15 @@ def link(document_id: int):
 # Groups ------------------------------------------------------------------------------------
 
 def _group_form(form: GroupForm, own: DocumentGroup | None) -> GroupForm:
-    form.parent.choices = [(None, _("(top level)"))] + [
-        (g.id, "– " * queries.depth(g) + g.name) for g in queries.groups(True)
+    form.parent.choices = [SelectChoice(None, _("(top level)"))] + [
+        SelectChoice(g.id, "– " * queries.depth(g) + g.name) for g in queries.groups(True)
         if own is None or g.id != own.id]
     departments = db.session.scalars(sa.select(Department).order_by(Department.code))
     if current_user.department_id is None:
-        form.department.choices = [(None, _("(no department)"))]
+        form.department.choices = [SelectChoice(None, _("(no department)"))]
     else:
         form.department.choices = []
-    form.department.choices += [(d.id, d.name) for d in departments
+    form.department.choices += [SelectChoice(d.id, d.name) for d in departments
                                 if current_user.department_id in (None, d.id)]
     return form
 
@@ -226,7 +229,7 @@ def group_edit(doc_group_id: int | None = None):
         flash(_("Group saved."))
         return redirect(url_for(".groups"), code=303)
     return render("documents/group_form.html", form=form, group=group), (
-        422 if form.errors else 200)
+        422 if form.errors or form.form_errors else 200)
 
 
 # Announcements -----------------------------------------------------------------------------
@@ -261,7 +264,7 @@ def announcement_edit(announcement_id: int | None = None):
     if notice is not None:
         authorize("announcement.manage", notice)
     form = AnnouncementForm(obj=notice) if notice else AnnouncementForm()
-    form.unit.choices = [(u.id, u.name) for u in _speaking_units()]
+    form.unit.choices = [SelectChoice(u.id, u.name) for u in _speaking_units()]
     if notice is None and request.method == "GET":
         form.dated.data = clock.today()
     if notice is not None and request.method == "GET":
@@ -280,7 +283,7 @@ def announcement_edit(announcement_id: int | None = None):
         flash(_("Notice saved."))
         return redirect(url_for(".announcements"), code=303)
     return render("documents/announcement_form.html", form=form, notice=notice), (
-        422 if form.errors else 200)
+        422 if form.errors or form.form_errors else 200)
 
 
 @bp.route("/documents/announcements/<int:announcement_id>/state", methods=("POST",))
