@@ -38,7 +38,7 @@ def test_home_names_the_agency_and_shows_documents_and_notices(client, library):
     assert "Sở Dân tộc và Tôn giáo tỉnh Lai Châu" in page
     assert "1670/NQ-UBTVQH15" in page  # among the latest
     assert "Thư viện văn bản đã có trên cổng thông tin (mẫu)" in page
-    assert 'name="lang"' in page and "csrf_token" not in page
+    assert 'name="locale"' in page and "csrf_token" not in page
     assert '<meta name="description"' in page
 
 
@@ -148,10 +148,17 @@ def test_signed_in_pages_are_not_stored(client, library, login):
 
 
 def test_the_language_picker_remembers_the_choice(client, library):
-    response = client.get("/van-ban?lang=en")
+    response = client.get("/van-ban?q=414&locale=en")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/van-ban?q=414"
     assert "locale=en" in response.headers["Set-Cookie"]
-    assert "private" in response.headers["Cache-Control"]
-    assert "Documents" in text(response)
+    page = client.get("/van-ban?q=414")
+    assert '<html lang="en">' in text(page)
+    assert page.headers["Cache-Control"].startswith("public")
+    assert "Accept-Language" in page.headers["Vary"] and "Cookie" in page.headers["Vary"]
+    assert client.get("/?locale=nonsense").status_code == 303
+    shared = client.get("/van-ban?lang=vi")
+    assert shared.headers["Cache-Control"] == "private, no-cache"
 
 
 def test_robots_and_sitemap(client, library):

@@ -3,20 +3,22 @@ files, robots.txt and the sitemap.
 
 These pages are the same for every visitor in a language, so they carry no CSRF token or
 session and are sent with ``Cache-Control: public`` and an ETag (a phone on 2G asks again
-and gets "304 Not Modified"). The language picker is a plain GET form (``?lang=``): it
-remembers the choice in the same cookie as the signed-in picker and that one answer is not
-cached.
+and gets "304 Not Modified"). The language picker is a plain GET form (``?locale=``): the
+answer remembers the choice in the same cookie as the signed-in picker and sends the phone
+back to the page without the parameter (:func:`remember_locale`).
 """
 
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlencode
 
 from flask import (
     Response,
     abort,
     current_app,
     make_response,
+    redirect,
     render_template,
     request,
     send_file,
@@ -33,6 +35,9 @@ from ..models import DocumentFile, DocumentGroup
 from ..services import group_ids_under
 from .blueprint import bp
 
+#: The pages whose language picker is a GET form (see :func:`remember_locale`).
+PUBLIC_PAGES = frozenset({"web.home", "documents.index", "documents.document",
+                          "documents.group"})
 PER_PAGE = 20
 MAX_PAGE = 1_000_000
 #: Shared caches may keep a public page this long; after that they ask again (ETag).
@@ -43,14 +48,11 @@ def public_page(html: str, status: int = 200) -> Response:
     """A public page with its validators: strong ETag of the body, ``Cache-Control: public``.
 
     Signed-in visitors get ``no-store`` from :mod:`dantoc.web.security` instead (their
-    page shows their name); ``?lang=`` also sets the language cookie, so it is not cached.
+    page shows their name); a page in a language asked for by ``?lang=`` is not shared.
     """
     response = make_response(html, status)
     response.vary.update(("Accept-Language", "Cookie"))
-    chosen = registry().get(request.args.get(QUERY))
-    if chosen is not None:
-        response.set_cookie(COOKIE, chosen.tag, max_age=365 * 24 * 3600, samesite="Lax",
-                            httponly=True, secure=request.is_secure)
+    if registry().get(request.args.get(QUERY)) is not None:
         response.headers["Cache-Control"] = "private, no-cache"
         return response
     if current_user.is_authenticated or status != 200:
@@ -58,6 +60,22 @@ def public_page(html: str, status: int = 200) -> Response:
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     return response.make_conditional(request)
+
+
+@bp.before_app_request
+def remember_locale():
+    """``?locale=tag`` from the public language picker: keep the choice on this device and
+    go back to the same page without the parameter (one redirect, then cacheable pages)."""
+    if "locale" not in request.args or request.method != "GET" or (
+            request.endpoint not in PUBLIC_PAGES):
+        return None
+    chosen = registry().get(request.args.get("locale"))
+    rest = [(k, v) for k, v in request.args.items(multi=True) if k != "locale"]
+    response = redirect(request.path + ("?" + urlencode(rest) if rest else ""), code=303)
+    if chosen is not None:
+        response.set_cookie(COOKIE, chosen.tag, max_age=365 * 24 * 3600, samesite="Lax",
+                            httponly=True, secure=request.is_secure)
+    return response
 
 
 def _context() -> dict:
