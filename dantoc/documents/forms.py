@@ -52,7 +52,7 @@ class SearchForm(FlaskForm):
     doc_type = SelectField(_l("Type"), validators=[Optional()])
     issuer = SelectField(_l("Issued by"), validators=[Optional()])
     year = SelectField(_l("Year"), coerce=_int_or_none, validators=[Optional()])
-    in_force = SelectField(_l("Status"), validators=[Optional()], choices=[
+    in_force = SelectField(_l("Legal status"), validators=[Optional()], choices=[
         SelectChoice("", _l("Any status")), SelectChoice("yes", _l("In force")),
         SelectChoice("no", _l("No longer (fully) in force"))])
 
@@ -78,7 +78,7 @@ class DocumentForm(FlaskForm):
     signer = StringField(_l("Signed by"), validators=[Optional(), Length(max=120)])
     issued_on = DateField(_l("Issued on"), validators=[Optional()])
     effective_on = DateField(_l("In effect from"), validators=[Optional()])
-    validity = SelectField(_l("Status"), validators=[Optional()])
+    validity = SelectField(_l("Legal status"), validators=[Optional()])
     validity_changed_on = DateField(_l("Status changed on"), validators=[Optional()])
     summary = TextAreaField(_l("Summary (trích yếu)"),
                             validators=[DataRequired(), Length(max=2000)])

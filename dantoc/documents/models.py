@@ -44,14 +44,13 @@ class Validity:
 
 
 class DocState:
-    """A document's workflow: draft → published ⇄ draft (unpublish); any → retired."""
+    """A document's states; the actions between them are :data:`services.ACTIONS`
+    (draft → published ⇄ draft; draft or published → retired → draft)."""
 
     DRAFT = "draft"
     PUBLISHED = "published"
     RETIRED = "retired"
     ALL = (DRAFT, PUBLISHED, RETIRED)
-    #: state → the states it may move to.
-    TRANSITIONS = {DRAFT: (PUBLISHED, RETIRED), PUBLISHED: (DRAFT, RETIRED), RETIRED: (DRAFT,)}
 
 
 class Visibility:

@@ -190,9 +190,16 @@ def update_document(document: Document, **changes) -> Document:
     return document
 
 
-#: Actions on a document → the state they lead to.
-ACTIONS = {"publish": DocState.PUBLISHED, "unpublish": DocState.DRAFT,
-           "retire": DocState.RETIRED, "restore": DocState.DRAFT}
+#: Actions on a document → (the states it is possible from, the state it leads to).
+ACTIONS = {"publish": ((DocState.DRAFT,), DocState.PUBLISHED),
+           "unpublish": ((DocState.PUBLISHED,), DocState.DRAFT),
+           "retire": ((DocState.DRAFT, DocState.PUBLISHED), DocState.RETIRED),
+           "restore": ((DocState.RETIRED,), DocState.DRAFT)}
+
+
+def possible_actions(document: Document) -> list[str]:
+    return [action for action, (sources, _target) in ACTIONS.items()
+            if document.state in sources]
 
 
 def change_state(document: Document, action: str) -> Document:
@@ -200,9 +207,9 @@ def change_state(document: Document, action: str) -> Document:
 
     :raise Refusal: ``invalid_transition`` when the action is not possible from its state.
     """
-    target = ACTIONS.get(action)
-    if target is None or target not in DocState.TRANSITIONS[document.state]:
+    if action not in possible_actions(document):
         raise Refusal("invalid_transition", document)
+    target = ACTIONS[action][1]
     before = document.state
     document.state = target
     if target == DocState.PUBLISHED:

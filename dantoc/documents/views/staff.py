@@ -96,8 +96,7 @@ def _edit_page(document: Document, form=None, file_form=None, link_form=None, st
                   link_form=link_form or LinkForm(formdata=None),
                   state_form=StateForm(formdata=None), links=queries.links_of(document, False),
                   link_labels=LINK_LABELS, link_labels_back=LINK_LABELS_BACK,
-                  actions=[a for a, target in services.ACTIONS.items()
-                           if target in DocState.TRANSITIONS[document.state]],
+                  actions=services.possible_actions(document),
                   state_labels=_state_labels(), validity_labels=VALIDITY_LABELS)
     return page, status
 
