@@ -121,7 +121,8 @@ class Document(db.Model):
     source: so.Mapped[str | None] = so.mapped_column(sa.Text)
     #: What the sources say about the document (not its text); searchable.
     note: so.Mapped[str | None] = so.mapped_column(sa.Text)
-    search_text: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    #: Loaded only when asked for: it can hold a PDF's text, and no page shows it.
+    search_text: so.Mapped[str] = so.mapped_column(sa.Text, default="", deferred=True)
     created_at: so.Mapped[datetime] = so.mapped_column(
         sa.DateTime(timezone=True), default=clock.now)
     updated_at: so.Mapped[datetime] = so.mapped_column(
@@ -192,7 +193,7 @@ class DocumentFile(db.Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(10))
     size: so.Mapped[int] = so.mapped_column(sa.BigInteger)
     #: Text extracted from a PDF, folded, for the search (not shown).
-    text: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    text: so.Mapped[str | None] = so.mapped_column(sa.Text, deferred=True)
     created_at: so.Mapped[datetime] = so.mapped_column(
         sa.DateTime(timezone=True), default=clock.now)
 
