@@ -102,7 +102,7 @@ def build(url: str, documents: int):
     from dantoc.demo.documents import seed_documents
 
     app = create_app({"TESTING": True, "ENV": "testing", "SECRET_KEY": "bench",
-                      "SQLALCHEMY_DATABASE_URI": url})
+                      "SQLALCHEMY_DATABASE_URI": normalise_database_url(url)})
     with app.app_context():
         upgrade()
         seed_roles()

@@ -5,7 +5,8 @@ citizen sees is ``state = 'published' AND visibility = 'public'``. ``search_text
 document's metadata and extracted file text folded to lower case without diacritics (đ → d),
 computed in Python (:func:`dantoc.documents.search.fold`), so that both engines index the
 same words: SQLite through the FTS5 table ``documents_fts`` and PostgreSQL through a GIN
-index on ``to_tsvector('simple', search_text)`` (migration 0011).
+index on the stored column ``search_vector`` = ``to_tsvector('simple', search_text)``
+(migration 0011; not mapped here, as it exists on PostgreSQL only).
 """
 
 from __future__ import annotations
