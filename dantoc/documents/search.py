@@ -136,15 +136,26 @@ def run(query: str | None, filters: Filters | None = None, page: int = 1,
     words = terms(query)
     select, rank = _matching(words)
     select = select.where(*_where(filters))
-    total = db.session.scalar(select.with_only_columns(sa.func.count(Document.id)))
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
     order = [rank] if rank is not None else []
     order += [Document.issued_on.desc().nulls_last(), Document.id.desc()]
-    # Sort and cut the page on the ids alone, then load those rows: sorting whole rows
-    # (summaries, notes) made a late page of 10,000 documents cost a second on SQLite.
-    ids = list(db.session.scalars(select.with_only_columns(Document.id).order_by(*order)
-                                  .limit(per_page).offset((page - 1) * per_page)))
+    # One statement gives the page's ids and the total (a window count): the full-text
+    # match runs once. The page is cut on the ids alone and those rows loaded after:
+    # sorting whole rows (summaries, notes) cost a second on late pages of 10,000.
+    page = max(1, page)
+    ids_and_total = select.with_only_columns(Document.id, sa.func.count().over()).order_by(
+        *order).limit(per_page)
+    found = db.session.execute(ids_and_total.offset((page - 1) * per_page)).all()
+    if found:
+        total = found[0][1]
+    else:  # an empty result, or a page past the end: count, then show the last page
+        total = db.session.scalar(select.with_only_columns(sa.func.count(Document.id)))
+        last = max(1, math.ceil(total / per_page))
+        if total and page > last:
+            page = last
+            found = db.session.execute(ids_and_total.offset((page - 1) * per_page)).all()
+    pages = max(1, math.ceil(total / per_page))
+    page = min(page, pages)
+    ids = [row[0] for row in found]
     rows = {d.id: d for d in db.session.scalars(sa.select(Document).where(
         Document.id.in_(ids)))} if ids else {}
     return Results([rows[i] for i in ids], total, page, pages, per_page, words)
