@@ -100,6 +100,8 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .audit.views import bp as audit_bp
     from .catalogs.views import bp as catalogs_bp
+    from .documents.views import bp as documents_bp
+    from .documents.views import home_page
     from .i18n.views import bp as i18n_bp
     from .indicators.views import bp as indicators_bp
     from .jobs.views import bp as jobs_bp
@@ -111,9 +113,9 @@ def _register_blueprints(app: Flask) -> None:
     from .submissions.views import bp as submissions_bp
     from .web import views as web_views
 
-    web_views.init_app(app, landing=landing)
+    web_views.init_app(app, landing=landing, home=home_page)
     for blueprint in (accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp,
                       audit_bp, submissions_bp, review_bp, reports_bp, lookup_bp, jobs_bp,
-                      reminders_bp):
+                      reminders_bp, documents_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

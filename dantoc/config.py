@@ -126,6 +126,11 @@ def from_environment(instance_path: str) -> dict:
         "SMTP_USERNAME": _env("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": _env("SMTP_PASSWORD", ""),
         "MAIL_FROM": _env("MAIL_FROM", "dantoc@localhost"),
+        # Document library (dantoc/documents): the agency named on the public home page, the
+        # largest attachment accepted, and where attachments are kept (default: instance/).
+        "AGENCY_NAME": _env("AGENCY_NAME", "Sở Dân tộc và Tôn giáo tỉnh Lai Châu"),
+        "DOCUMENT_MAX_BYTES": _env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024),
+        "DOCUMENT_STORAGE": _env("DOCUMENT_STORAGE"),
     }
 
 

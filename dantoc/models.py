@@ -3,6 +3,7 @@
 from .accounts import models as accounts_models  # noqa: F401
 from .audit import models as audit_models  # noqa: F401
 from .catalogs import models as catalogs_models  # noqa: F401
+from .documents import models as documents_models  # noqa: F401
 from .i18n import models as i18n_models  # noqa: F401
 from .indicators import models as indicators_models  # noqa: F401
 from .jobs import models as jobs_models  # noqa: F401

@@ -146,11 +146,15 @@ def test_switch_refuses_unknown_locales_and_foreign_redirects(client, data, stat
         assert client.get_cookie(COOKIE) is None
 
 
-def test_switch_is_a_select_with_every_offered_locale(client):
-    html = client.get("/").get_data(as_text=True)
+@pytest.mark.parametrize(("path", "action"), [
+    ("/accounts/login", 'method="post" action="/i18n/locale"'),
+    ("/", 'method="get" action="/"'),  # public pages: cacheable, no CSRF token (documents)
+])
+def test_switch_is_a_select_with_every_offered_locale(client, path, action):
+    html = client.get(path).get_data(as_text=True)
     form = re.search(r'<form class="lang".*?</form>', html, re.S).group(0)
     assert re.findall(r'<option value="([^"]+)"', form) == [loc.tag for loc in LOCALES]
-    assert 'action="/i18n/locale"' in form and 'type="submit"' in form
+    assert action in form and 'type="submit"' in form
     assert '<option value="vi" lang="vi" selected>' in form
 
 

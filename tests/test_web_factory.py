@@ -79,7 +79,7 @@ def test_page_is_vietnamese_by_default(client):
 def test_vietnamese_even_when_the_browser_prefers_english(client):
     html = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
     assert '<html lang="vi">' in html
-    assert "Ethnic affairs information system" not in html
+    assert "Latest documents" not in html and "Văn bản mới" in html
 
 
 def test_unknown_page_is_a_localised_404(client):

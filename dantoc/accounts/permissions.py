@@ -35,6 +35,7 @@ VERBS = (
     "catalog.view",
     "user.manage",
     "document.manage",
+    "announcement.manage",
     "report.view",
     "report.export",
     "sync.run",
@@ -48,7 +49,7 @@ DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "commune_officer": (
         "Cán bộ xã",
         ("submission.enter_for", "submission.review", "submission.approve", "report.view",
-         "catalog.view", "user.manage"),
+         "catalog.view", "user.manage", "announcement.manage"),
     ),
     "department_officer": (
         "Cán bộ phòng / ban",
@@ -58,7 +59,7 @@ DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Cán bộ tỉnh",
         ("submission.review", "submission.approve", "form.manage", "catalog.manage",
          "catalog.view", "report.view", "report.export", "document.manage", "sync.run",
-         "translation.manage"),
+         "translation.manage", "announcement.manage"),
     ),
     "admin": ("Quản trị hệ thống", VERBS),
     "api_client": ("Hệ thống kết nối (API)", ("sync.run", "catalog.view", "report.view")),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .accounts import seed_accounts
 from .catalogue import seed_catalogue
+from .documents import seed_documents
 from .questionnaires import seed_periods, seed_questionnaires
 from .units import DemoError, seed_departments, seed_villages
 
@@ -27,7 +28,8 @@ def seed() -> list[tuple[str, str, str]]:
 
 
 def seed_content() -> tuple[dict, list]:
-    """Everything but the accounts: departments, villages, catalogues, forms and periods.
+    """Everything but the accounts: departments, villages, catalogues, forms, periods and
+    the sample document library.
 
     :raise DemoError: when the reference catalogs are missing.
     """
@@ -36,4 +38,5 @@ def seed_content() -> tuple[dict, list]:
     seed_catalogue(departments)
     seed_questionnaires()
     seed_periods()
+    seed_documents(departments)
     return departments, villages

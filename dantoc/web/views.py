@@ -1,7 +1,8 @@
 """The home page and health check.
 
 Where a signed-in person starts is a question for the domains (their verbs); the factory
-answers it by passing a ``landing(user)`` function to :func:`init_app`.
+answers it by passing a ``landing(user)`` function to :func:`init_app`, and the public home
+page (the document library's) as ``home()``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def home():
         endpoint = current_app.extensions["dantoc.landing"](current_user)
         if endpoint:
             return redirect(url_for(endpoint), code=303)
-    return render("web/home.html")
+    home_page = current_app.extensions.get("dantoc.home")
+    return home_page() if home_page else render("web/home.html")
 
 
 @bp.route("/healthz")
@@ -34,8 +36,10 @@ def healthz():
     return {"status": "ok"}
 
 
-def init_app(app: Flask, landing: Callable[[object], str | None]) -> None:
+def init_app(app: Flask, landing: Callable[[object], str | None],
+             home: Callable[[], object] | None = None) -> None:
     """Register the blueprint; ``landing(user)`` names the endpoint a signed-in user starts
-    at (None: the public home page)."""
+    at (None: the public home page); ``home()`` answers the public home page."""
     app.extensions["dantoc.landing"] = landing
+    app.extensions["dantoc.home"] = home
     app.register_blueprint(bp)
