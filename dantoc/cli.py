@@ -93,10 +93,11 @@ def import_catalog(kind: str, path: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from .api.cli import api_group
     from .i18n.cli import translate
     from .jobs.cli import jobs_cli
     from .reminders.cli import reminders_cli
 
     for command in (seed_reference, seed_demo, demo, import_catalog, translate, jobs_cli,
-                    reminders_cli):
+                    reminders_cli, api_group):
         app.cli.add_command(command)

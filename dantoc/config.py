@@ -126,6 +126,8 @@ def from_environment(instance_path: str) -> dict:
         "SMTP_USERNAME": _env("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": _env("SMTP_PASSWORD", ""),
         "MAIL_FROM": _env("MAIL_FROM", "dantoc@localhost"),
+        # Requests per API client (its token), Flask-Limiter syntax (docs/api.md).
+        "API_LIMIT_CLIENT": _env("API_LIMIT_CLIENT", "600 per minute"),
     }
 
 

@@ -48,6 +48,12 @@ CATALOGUE: dict[str, Problem] = {p.code: p for p in (
             _l("The request could not be understood. Please check what you entered.")),
     Problem("csrf", 400, _l("Form expired"),
             _l("Your form expired. Please reload the page and try again.")),
+    Problem("bad_cursor", 400, _l("Bad page link"),
+            _l("This page link does not belong to this list. Start again from the first "
+               "page.")),
+    Problem("bad_token", 401, _l("Token not accepted"),
+            _l("The API token is missing, wrong or revoked. Ask the administrator for a "
+               "valid token.")),
     Problem("signed_out", 401, _l("Signed out"), _l("Please sign in.")),
     Problem("no_authority", 403, _l("Not allowed"),
             _l("You do not have permission to do this.")),
