@@ -97,7 +97,8 @@ def init_app(app: Flask) -> None:
     from .i18n.cli import translate
     from .jobs.cli import jobs_cli
     from .reminders.cli import reminders_cli
+    from .sync.cli import sync_group
 
     for command in (seed_reference, seed_demo, demo, import_catalog, translate, jobs_cli,
-                    reminders_cli, api_group):
+                    reminders_cli, api_group, sync_group):
         app.cli.add_command(command)

@@ -1,4 +1,4 @@
-"""api: machine accounts (bearer tokens stored as hashes) and the api.read verb
+"""api: machine accounts (bearer tokens stored as hashes), the api.read verb, sync cursors
 
 Revision ID: 0013
 Revises: 0008
@@ -39,6 +39,16 @@ def upgrade():
     with op.batch_alter_table("api_clients") as batch_op:
         batch_op.create_index(op.f("ix_api_clients_role_code"), ["role_code"], unique=False)
         batch_op.create_index(op.f("ix_api_clients_unit_id"), ["unit_id"], unique=False)
+    op.create_table(
+        "sync_cursors",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("peer", sa.String(length=300), nullable=False),
+        sa.Column("resource", sa.String(length=40), nullable=False),
+        sa.Column("cursor", sa.String(length=300), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_cursors")),
+        sa.UniqueConstraint("peer", "resource", name="uq_sync_cursors_peer"),
+    )
     roles = ", ".join(f"'{code}'" for code in ROLES)
     op.execute(sa.text(
         "INSERT INTO role_verbs (role_code, verb) SELECT r.code, :verb FROM roles r "
@@ -49,4 +59,5 @@ def upgrade():
 
 def downgrade():
     op.execute(sa.text("DELETE FROM role_verbs WHERE verb = :verb").bindparams(verb=VERB))
+    op.drop_table("sync_cursors")
     op.drop_table("api_clients")
