@@ -65,8 +65,10 @@ def snapshot() -> dict:
     """What the province holds, comparable between the two databases."""
     units = sorted(db.session.execute(sa.select(
         AdminUnit.code, AdminUnit.valid_from, AdminUnit.valid_to, AdminUnit.name)).all())
+    # (the factory links an indicator's disaggregations all at position 0: their order is
+    # the database's, so they are compared as a set)
     indicators = sorted((i.code, i.name, tuple(c.code for c in i.choices),
-                         tuple(d.code for d in i.disaggregations))
+                         tuple(sorted(d.code for d in i.disaggregations)))
                         for i in db.session.scalars(sa.select(Indicator)))
     held = {"units": units, "indicators": indicators,
             "lineage": db.session.scalar(sa.select(sa.func.count(UnitLineage.id))),
@@ -110,10 +112,17 @@ def test_a_retired_unit_and_a_renamed_group_reach_the_province(centre, province)
     retired.valid_to = date(2026, 3, 31)
     thai = db.session.scalar(sa.select(EthnicGroup).where(EthnicGroup.code == "03"))
     thai.common_name = "Thái (đã sửa)"
+    health = db.session.scalar(sa.select(Indicator).where(Indicator.code == "health_access"))
+    health.choices[0].label = "Rất gần"  # same code, new label
     db.session.commit()
     with province.app_context():
         result = sync.pull(PEER, token, Transport(app))
         assert result["admin-units"].changed == 1 and result["ethnic-groups"].changed == 1
+        assert result["indicators"].changed == 1
+        province_health = db.session.scalar(sa.select(Indicator).where(
+            Indicator.code == "health_access"))
+        assert province_health.choices[0].label == "Rất gần"
+        assert len(province_health.choices) == 3
         unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "ZZD"))
         assert unit.valid_to == date(2026, 3, 31)
         assert db.session.scalar(sa.select(EthnicGroup.common_name).where(

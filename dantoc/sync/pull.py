@@ -44,6 +44,7 @@ from ..indicators.models import (
     IndicatorChoice,
     IndicatorGroup,
 )
+from ..indicators.services.indicators import _set_disaggregations as set_disaggregations
 from .models import SyncCursor
 
 RESOURCES = ("catalogue-versions", "indicator-groups", "indicators", "ethnic-groups",
@@ -180,6 +181,8 @@ def _disaggregation(item: dict) -> Disaggregation:
         row = Disaggregation(code=item["code"], name=item["name"], source=item["source"])
         db.session.add(row)
     row.name, row.source = item["name"], item["source"]
+    row.options.clear()
+    db.session.flush()  # the old rows go before new ones reuse their codes
     row.options = [DisaggregationOption(code=code, label=label, position=i)
                    for i, (code, label) in enumerate(options, start=1)]
     db.session.flush()
@@ -204,11 +207,14 @@ def _indicator(item: dict, _pending: list) -> str:
     dimensions = [_disaggregation(d) for d in item["disaggregations"]]
     extra_changed = False
     if [(c.code, c.label) for c in row.choices] != choices:
+        row.choices.clear()
+        db.session.flush()  # the old rows go before new ones reuse their codes
         row.choices = [IndicatorChoice(code=code, label=label, position=i)
-                       for i, (code, label) in enumerate(choices, start=1)]
+                       for i, (code, label) in enumerate(choices)]
         extra_changed = True
     if [d.code for d in row.disaggregations] != [d.code for d in dimensions]:
-        row.disaggregations = dimensions
+        db.session.flush()
+        set_disaggregations(row, dimensions)  # in the peer's order, positions written
         extra_changed = True
     if extra_changed:
         db.session.flush()
