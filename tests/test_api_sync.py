@@ -11,9 +11,15 @@ from flask.testing import FlaskClient
 
 from dantoc import create_app
 from dantoc.audit.models import AuditEvent
-from dantoc.catalogs.models import AdminUnit, EthnicGroup, Religion, UnitLineage
+from dantoc.catalogs.models import AdminLevel, AdminUnit, EthnicGroup, Religion, UnitLineage
 from dantoc.extensions import db
-from dantoc.indicators.models import Indicator, IndicatorGroup
+from dantoc.indicators.models import (
+    CatalogueVersion,
+    Form,
+    FormVersion,
+    Indicator,
+    IndicatorGroup,
+)
 from dantoc.sync import cli as sync_cli
 from dantoc.sync import pull as sync
 from dantoc.sync.models import SyncCursor
@@ -190,4 +196,59 @@ def test_the_cli_prints_one_line_per_list(centre, province, capsys):
         sync_cli.run(PEER, token, sync.RESOURCES, Transport(app))
     out = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in out] == list(sync.RESOURCES)
-    assert "admin-units: 9 added, 0 changed" in out[-1]
+    assert "admin-units: 9 added, 0 changed" in out[5]
+
+
+def test_forms_arrive_with_their_layout_and_later_their_retirement(centre, province):
+    app, token = centre
+    bieu = make_questionnaire(sections=1)
+    bieu.form.kind = "bieu"
+    db.session.commit()
+    codes = {"questionnaires": db.session.scalar(sa.select(Form.code).where(
+        Form.kind == "phieu")), "report-forms": bieu.form.code}
+    centre_http, headers = FlaskClient(app), make_client(name="reader")[1]
+    layouts = {resource: centre_http.get(f"/api/v1/{resource}/{code}/versions/1",
+                                         headers=headers).get_json()
+               for resource, code in codes.items()}
+    db.session.rollback()
+    with province.app_context():
+        result = sync.pull(PEER, token, Transport(app))
+        assert result["report-forms"].added == result["questionnaires"].added == 1
+        province_headers = make_client(name="reader-here")[1]
+        province_http = FlaskClient(province)
+        for resource, code in codes.items():  # the province serves the same definition
+            here = province_http.get(f"/api/v1/{resource}/{code}/versions/1",
+                                     headers=province_headers).get_json()
+            assert here == layouts[resource]
+        again = sync.pull(PEER, token, Transport(app))
+        assert again["report-forms"].changed == again["questionnaires"].changed == 0
+    bieu = db.session.get(FormVersion, bieu.id)
+    bieu.status = "retired"
+    db.session.commit()
+    with province.app_context():
+        result = sync.pull(PEER, token, Transport(app), resources=("report-forms",))
+        assert result["report-forms"].changed == 1
+        assert db.session.scalar(sa.select(FormVersion.status).join(Form).where(
+            Form.code == codes["report-forms"])) == "retired"
+
+
+def test_a_local_draft_in_the_way_of_a_published_version_stops_the_pass(centre, province):
+    app, token = centre
+    code = db.session.scalar(sa.select(Form.code).where(Form.kind == "phieu"))
+    db.session.rollback()
+    with province.app_context():
+        sync.pull(PEER, token, Transport(app), resources=sync.RESOURCES[:3])
+        version = db.session.scalar(sa.select(CatalogueVersion).where(
+            CatalogueVersion.code.like("TST-%")))
+        form = Form(code=code, kind="phieu", name="Nháp tại tỉnh",
+                    catalogue_version_id=version.id)
+        db.session.add(form)
+        db.session.flush()
+        village = db.session.scalar(sa.select(AdminLevel).where(AdminLevel.code == "village"))
+        db.session.add(FormVersion(form_id=form.id, number=1, status="draft",
+                                   fill_level_id=village.id, period_type="year"))
+        db.session.commit()
+        with pytest.raises(sync.SyncError, match="is a draft here"):
+            sync.pull(PEER, token, Transport(app), resources=("questionnaires",))
+        assert db.session.scalar(sa.select(Form.name).where(Form.code == code)) == (
+            "Nháp tại tỉnh")

@@ -7,7 +7,7 @@ per row), then builds the :mod:`.schemas` models.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -171,10 +171,15 @@ def admin_units(limit: int, cursor: str | None, on: date | None, level: str | No
 
 # -- report forms and questionnaires --------------------------------------------------------
 
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives stored UTC moments back without their zone: say it in the answer."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _summary(version: FormVersion) -> dict:
     return {"number": version.number, "status": version.status,
             "fill_level": version.fill_level.code, "period_type": version.period_type,
-            "published_at": version.published_at}
+            "published_at": _utc(version.published_at)}
 
 
 def forms(kind: str, limit: int, cursor: str | None) -> dict:

@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -40,6 +40,11 @@ from ..indicators.models import (
     CatalogueVersion,
     Disaggregation,
     DisaggregationOption,
+    Form,
+    FormItem,
+    FormSection,
+    FormStatus,
+    FormVersion,
     Indicator,
     IndicatorChoice,
     IndicatorGroup,
@@ -48,7 +53,7 @@ from ..indicators.services.indicators import _set_disaggregations as set_disaggr
 from .models import SyncCursor
 
 RESOURCES = ("catalogue-versions", "indicator-groups", "indicators", "ethnic-groups",
-             "religions", "admin-units")
+             "religions", "admin-units", "report-forms", "questionnaires")
 PAGE_SIZE = 200
 #: The outcome of a unit kept for the end of the pass (its parent has not arrived yet).
 PENDING = "pending"
@@ -85,6 +90,15 @@ class HttpTransport:
             raise SyncError(f"the peer {url} did not answer: {error}") from None
         except ValueError:
             raise SyncError(f"the peer answered {url} with something that is not JSON") from None
+
+
+@dataclass
+class Context:
+    """What an upsert may need besides its item: the units waiting for their parent, and
+    a way to read another page of the peer's API (a form version's layout)."""
+
+    pending: list
+    fetch: Callable[[str], dict]
 
 
 @dataclass
@@ -146,7 +160,7 @@ def _by_code(model, code: str, what: str):
 
 # -- one upsert per resource ----------------------------------------------------------------
 
-def _catalogue_version(item: dict, _pending: list) -> str:
+def _catalogue_version(item: dict, _context: Context) -> str:
     return _upsert(CatalogueVersion, {"code": item["code"]}, {
         "name": item["name"], "legal_basis": item["legal_basis"],
         "valid_from": _day(item["valid_from"]), "valid_to": _day(item["valid_to"])},
@@ -157,7 +171,7 @@ def _version_id(code: str) -> int:
     return _by_code(CatalogueVersion, code, "The catalogue version").id
 
 
-def _indicator_group(item: dict, _pending: list) -> str:
+def _indicator_group(item: dict, _context: Context) -> str:
     department_id = None
     if item["department"]:
         department, _outcome = _upsert(Department, {"code": item["department"]["code"]},
@@ -190,7 +204,7 @@ def _disaggregation(item: dict) -> Disaggregation:
     return row
 
 
-def _indicator(item: dict, _pending: list) -> str:
+def _indicator(item: dict, _context: Context) -> str:
     version_id = _version_id(item["catalogue_version"])
     group = db.session.scalar(sa.select(IndicatorGroup).where(
         IndicatorGroup.catalogue_version_id == version_id,
@@ -230,12 +244,12 @@ RELIGION_FIELDS = ("name", "census_label", "recognised", "followers_census_2019"
                    "organisations", "note")
 
 
-def _ethnic_group(item: dict, _pending: list) -> str:
+def _ethnic_group(item: dict, _context: Context) -> str:
     return _upsert(EthnicGroup, {"code": item["code"]},
                    {name: item[name] for name in ETHNIC_FIELDS}, "sync.ethnic_group")[1]
 
 
-def _religion(item: dict, _pending: list) -> str:
+def _religion(item: dict, _context: Context) -> str:
     """By GSO code; the two recognised religions without one, by name."""
     if item["code"] is None:
         values = {name: item[name] for name in RELIGION_FIELDS if name != "name"}
@@ -252,10 +266,10 @@ def _unit_id(key: dict | None) -> int | None:
         AdminUnit.code == key["code"], AdminUnit.valid_from == _day(key["valid_from"])))
 
 
-def _admin_unit(item: dict, pending: list) -> str:
+def _admin_unit(item: dict, context: Context) -> str:
     parent_id = _unit_id(item["parent"])
     if item["parent"] is not None and parent_id is None:
-        pending.append(item)  # its parent comes later in the list
+        context.pending.append(item)  # its parent comes later in the list
         return PENDING
     row, outcome = _upsert(AdminUnit, {"code": item["code"],
                                        "valid_from": _day(item["valid_from"])}, {
@@ -277,10 +291,90 @@ def _admin_unit(item: dict, pending: list) -> str:
     return outcome
 
 
-UPSERTS: dict[str, Callable[[dict, list], str]] = {
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _same_moment(a: datetime | None, b: datetime | None) -> bool:
+    """Equal instants, whether the engine gave them back with their zone (PostgreSQL) or
+    without it (SQLite stores UTC)."""
+    if a is None or b is None:
+        return a is b
+    return (a if a.tzinfo else a.replace(tzinfo=UTC)) == (b if b.tzinfo else
+                                                           b.replace(tzinfo=UTC))
+
+
+def _create_version(form: Form, layout: dict) -> FormVersion:
+    """A version the peer published, with its sections and items, as it is there."""
+    version = FormVersion(
+        form_id=form.id, number=layout["number"], status=layout["status"],
+        fill_level_id=_by_code(AdminLevel, layout["fill_level"], "The level").id,
+        period_type=layout["period_type"], published_at=_moment(layout["published_at"]))
+    db.session.add(version)
+    db.session.flush()
+    for section_item in layout["sections"]:
+        section = FormSection(form_version_id=version.id, position=section_item["position"],
+                              title=section_item["title"])
+        db.session.add(section)
+        db.session.flush()
+        for placed in section_item["items"]:
+            indicator_id = db.session.scalar(sa.select(Indicator.id).where(
+                Indicator.catalogue_version_id == form.catalogue_version_id,
+                Indicator.code == placed["indicator"]))
+            if indicator_id is None:
+                raise SyncError(f"form {form.code} version {version.number}: indicator "
+                                f"{placed['indicator']!r} is missing (pull the indicators "
+                                "first)")
+            db.session.add(FormItem(section_id=section.id, form_version_id=version.id,
+                                    indicator_id=indicator_id, position=placed["position"]))
+    db.session.flush()
+    audit.record("sync.form_version.create", version, after={
+        "form": form.code, "number": version.number, "status": version.status,
+        "sections": len(layout["sections"])})
+    return version
+
+
+def _form(resource: str) -> Callable[[dict, Context], str]:
+    """The upsert of a report form or questionnaire: the form by code; a version new here
+    is created with its layout; a version known here only changes status (retired). A
+    published version is never edited, so its layout is never rewritten."""
+
+    def upsert(item: dict, context: Context) -> str:
+        form, outcome = _upsert(Form, {"code": item["code"]}, {
+            "kind": item["kind"], "name": item["name"],
+            "catalogue_version_id": _version_id(item["catalogue_version"]),
+            "legal_basis": item["legal_basis"]}, "sync.form")
+        for summary in item["versions"]:
+            local = db.session.scalar(sa.select(FormVersion).where(
+                FormVersion.form_id == form.id, FormVersion.number == summary["number"]))
+            if local is None:
+                path = f"{resource}/{urllib.parse.quote(form.code)}/versions/{summary['number']}"
+                _create_version(form, context.fetch(path))
+            elif local.status == FormStatus.DRAFT:
+                raise SyncError(f"form {form.code} version {local.number} is a draft here "
+                                "but published at the peer: renumber or delete the local draft")
+            elif local.status != summary["status"] or not _same_moment(
+                    local.published_at, _moment(summary["published_at"])):
+                before = {"status": local.status}
+                local.status, local.published_at = summary["status"], _moment(
+                    summary["published_at"])
+                db.session.flush()
+                audit.record("sync.form_version.update", local, before=before,
+                             after={"status": local.status})
+            else:
+                continue
+            outcome = "changed" if outcome == "unchanged" else outcome
+        return outcome
+
+    return upsert
+
+
+UPSERTS: dict[str, Callable[[dict, Context], str]] = {
     "catalogue-versions": _catalogue_version, "indicator-groups": _indicator_group,
     "indicators": _indicator, "ethnic-groups": _ethnic_group, "religions": _religion,
-    "admin-units": _admin_unit,
+    "admin-units": _admin_unit, "report-forms": _form("report-forms"),
+    "questionnaires": _form("questionnaires"),
 }
 
 
@@ -315,8 +409,17 @@ def _page_url(peer: str, resource: str, cursor: str | None, limit: int) -> str:
 def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
                   limit: int = PAGE_SIZE, max_pages: int | None = None) -> Counts:
     """Pull one list from where the last committed page ended (see the module docstring)."""
-    counts, pending = Counts(), []
+    counts = Counts()
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+    def fetch(path: str) -> dict:
+        url = f"{peer}/api/v1/{path}"
+        status, body = transport.get(url, headers)
+        if status != 200 or not isinstance(body, dict):
+            raise SyncError(_refusal_in_words(url, status, body))
+        return body
+
+    context = Context(pending=[], fetch=fetch)
     stored = _stored_cursor(peer, resource)
     cursor = stored.cursor if stored else None
     while max_pages is None or counts.pages < max_pages:
@@ -326,7 +429,7 @@ def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
             raise SyncError(_refusal_in_words(url, status, body))
         try:
             for item in body["items"]:
-                counts.count(UPSERTS[resource](item, pending))
+                counts.count(UPSERTS[resource](item, context))
             _remember(peer, resource, body["next_cursor"])
             db.session.commit()
         except (SyncError, KeyError, ValueError, TypeError, sa.exc.SQLAlchemyError) as error:
@@ -339,16 +442,17 @@ def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
         cursor = body["next_cursor"]
         if cursor is None:
             break
-    _finish_pending(resource, pending, counts)
+    _finish_pending(resource, context, counts)
     return counts
 
 
-def _finish_pending(resource: str, pending: list, counts: Counts) -> None:
+def _finish_pending(resource: str, context: Context, counts: Counts) -> None:
     """Units whose parent came later in the list: retried until no more can be placed."""
+    pending = context.pending
     while pending:
         waiting, pending[:] = list(pending), []
         for item in waiting:
-            counts.count(UPSERTS[resource](item, pending))
+            counts.count(UPSERTS[resource](item, context))
         db.session.commit()
         if len(pending) == len(waiting):
             counts.problems += [f"unit {i['code']} (from {i['valid_from']}): its parent "
