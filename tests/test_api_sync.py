@@ -3,6 +3,7 @@ client (the transport), the province's app has its own database."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -252,3 +253,29 @@ def test_a_local_draft_in_the_way_of_a_published_version_stops_the_pass(centre, 
             sync.pull(PEER, token, Transport(app), resources=("questionnaires",))
         assert db.session.scalar(sa.select(Form.name).where(Form.code == code)) == (
             "Nháp tại tỉnh")
+
+
+def test_the_http_transport_over_a_real_server(centre, province):
+    from werkzeug.serving import make_server
+
+    app, token = centre
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    url = f"http://127.0.0.1:{server.port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with province.app_context():
+            result = sync.pull(url, token, sync.HttpTransport(timeout=30),
+                               resources=("ethnic-groups", "admin-units"))
+            assert result["admin-units"].added == 9
+            with pytest.raises(sync.SyncError, match="HTTP 401: "):
+                sync.pull(url, "dtk_wrong", sync.HttpTransport(timeout=30),
+                          resources=("religions",))
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    with province.app_context(), pytest.raises(sync.SyncError, match="did not answer"):
+        sync.pull(url, token, sync.HttpTransport(timeout=5), resources=("religions",))
+    with province.app_context(), pytest.raises(sync.SyncError, match="not an http"):
+        sync.pull("file:///etc", token, sync.HttpTransport(), resources=("religions",))
