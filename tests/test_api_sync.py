@@ -279,3 +279,36 @@ def test_the_http_transport_over_a_real_server(centre, province):
         sync.pull(url, token, sync.HttpTransport(timeout=5), resources=("religions",))
     with province.app_context(), pytest.raises(sync.SyncError, match="not an http"):
         sync.pull("file:///etc", token, sync.HttpTransport(), resources=("religions",))
+
+
+def test_a_unit_listed_before_its_parent_is_placed_at_the_end(centre, province):
+    app, token = centre
+    from tests.security_tree import add_unit
+
+    tree_top = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "ZZA"))
+    child = add_unit("ZZK", "Bản K", "village", tree_top)
+    parent = add_unit("ZZP", "Xã P", "commune", tree_top)
+    child.parent_id = parent.id  # the child's id is smaller: the API lists it first
+    db.session.commit()
+    with province.app_context():
+        result = sync.pull(PEER, token, Transport(app), resources=("admin-units",), limit=3)
+        assert result["admin-units"].problems == []
+        placed = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.code == "ZZK"))
+        assert placed.parent.code == "ZZP"
+
+        class WithoutParent(Transport):
+            def get(self, url, headers):
+                status, body = super().get(url, headers)
+                body["items"] = [i for i in body["items"] if i["code"] != "ZZP"]
+                return status, body
+
+        for code in ("ZZK", "ZZP"):  # as if the province had never seen them
+            db.session.delete(db.session.scalar(sa.select(AdminUnit).where(
+                AdminUnit.code == code)))
+            db.session.flush()
+        db.session.commit()
+        again = sync.pull(PEER, token, WithoutParent(app), resources=("admin-units",), limit=3)
+        assert again["admin-units"].problems == [
+            "unit ZZK (from 2000-01-01): its parent ZZP (from 2000-01-01) is missing at the "
+            "peer"]
+        assert db.session.scalar(sa.select(AdminUnit.id).where(AdminUnit.code == "ZZK")) is None

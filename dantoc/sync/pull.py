@@ -99,6 +99,18 @@ class Context:
 
     pending: list
     fetch: Callable[[str], dict]
+    #: Units by (code, valid_from) known in this pass, and reference rows by code: a page
+    #: of 500 units is a few queries, not a few per unit.
+    #: (ids, which survive the commit after each page; rows are reloaded per page)
+    units: dict = field(default_factory=dict)
+    unit_ids: dict = field(default_factory=dict)
+    codes: dict = field(default_factory=dict)
+
+    def id_of(self, model, code: str, what: str) -> int:
+        key = (model, code)
+        if key not in self.codes:
+            self.codes[key] = _by_code(model, code, what).id
+        return self.codes[key]
 
 
 @dataclass
@@ -124,9 +136,15 @@ def _set(obj: Any, values: dict) -> bool:
     return changed
 
 
-def _upsert(model, key: dict, values: dict, action: str) -> tuple[Any, str]:
-    """The row of ``model`` with ``key``, created or brought up to ``values`` (audited)."""
-    row = db.session.scalar(sa.select(model).filter_by(**key))
+_LOOK_UP = object()
+
+
+def _upsert(model, key: dict, values: dict, action: str, row: Any = _LOOK_UP
+            ) -> tuple[Any, str]:
+    """The row of ``model`` with ``key`` (``row``: already looked up, None = absent),
+    created or brought up to ``values`` (audited)."""
+    if row is _LOOK_UP:
+        row = db.session.scalar(sa.select(model).filter_by(**key))
     if row is None:
         row = model(**key, **values)
         db.session.add(row)
@@ -259,28 +277,47 @@ def _religion(item: dict, _context: Context) -> str:
                    {name: item[name] for name in RELIGION_FIELDS}, "sync.religion")[1]
 
 
-def _unit_id(key: dict | None) -> int | None:
+def _unit_key(key: dict) -> tuple[str, date]:
+    return key["code"], _day(key["valid_from"])
+
+
+def _preload_units(items: list[dict], context: Context) -> None:
+    """Every unit a page names (the units, their parents, their lineage), in one query."""
+    codes = set()
+    for item in items:
+        codes.add(item["code"])
+        if item["parent"]:
+            codes.add(item["parent"]["code"])
+        codes.update(link["unit"]["code"] for link in item["predecessors"] + item["successors"])
+    context.units = {}
+    for chunk in (sorted(codes)[i:i + 500] for i in range(0, len(codes), 500)):
+        for unit in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.code.in_(chunk))):
+            context.units[(unit.code, unit.valid_from)] = unit
+            context.unit_ids[(unit.code, unit.valid_from)] = unit.id
+
+
+def _unit_id(key: dict | None, context: Context) -> int | None:
     if key is None:
         return None
-    return db.session.scalar(sa.select(AdminUnit.id).where(
-        AdminUnit.code == key["code"], AdminUnit.valid_from == _day(key["valid_from"])))
+    return context.unit_ids.get(_unit_key(key))
 
 
 def _admin_unit(item: dict, context: Context) -> str:
-    parent_id = _unit_id(item["parent"])
+    parent_id = _unit_id(item["parent"], context)
     if item["parent"] is not None and parent_id is None:
         context.pending.append(item)  # its parent comes later in the list
         return PENDING
-    row, outcome = _upsert(AdminUnit, {"code": item["code"],
-                                       "valid_from": _day(item["valid_from"])}, {
+    key = _unit_key(item)
+    row, outcome = _upsert(AdminUnit, {"code": key[0], "valid_from": key[1]}, {
         "valid_to": _day(item["valid_to"]), "name": item["name"],
-        "level_id": _by_code(AdminLevel, item["level"], "The level").id,
-        "unit_type_id": _by_code(UnitType, item["unit_type"], "The unit type").id,
+        "level_id": context.id_of(AdminLevel, item["level"], "The level"),
+        "unit_type_id": context.id_of(UnitType, item["unit_type"], "The unit type"),
         "parent_id": parent_id, "is_sample": item["is_sample"], "aliases": item["aliases"]},
-        "sync.unit")
+        "sync.unit", row=context.units.get(key))
+    context.units[key], context.unit_ids[key] = row, row.id
     for link, forward in [(p, False) for p in item["predecessors"]] + [
             (s, True) for s in item["successors"]]:
-        other = _unit_id(link["unit"])
+        other = _unit_id(link["unit"], context)
         if other is None:
             continue  # the link is made when the other unit arrives
         ends = (row.id, other) if forward else (other, row.id)
@@ -370,6 +407,9 @@ def _form(resource: str) -> Callable[[dict, Context], str]:
     return upsert
 
 
+#: What a page of a list loads at once before its items are stored.
+PRELOADS = {"admin-units": _preload_units}
+
 UPSERTS: dict[str, Callable[[dict, Context], str]] = {
     "catalogue-versions": _catalogue_version, "indicator-groups": _indicator_group,
     "indicators": _indicator, "ethnic-groups": _ethnic_group, "religions": _religion,
@@ -428,6 +468,8 @@ def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
         if status != 200 or not isinstance(body, dict) or "items" not in body:
             raise SyncError(_refusal_in_words(url, status, body))
         try:
+            if resource in PRELOADS:
+                PRELOADS[resource](body["items"], context)
             for item in body["items"]:
                 counts.count(UPSERTS[resource](item, context))
             _remember(peer, resource, body["next_cursor"])
@@ -451,6 +493,8 @@ def _finish_pending(resource: str, context: Context, counts: Counts) -> None:
     pending = context.pending
     while pending:
         waiting, pending[:] = list(pending), []
+        if resource in PRELOADS:
+            PRELOADS[resource](waiting, context)
         for item in waiting:
             counts.count(UPSERTS[resource](item, context))
         db.session.commit()
