@@ -28,10 +28,14 @@ def seed_reference() -> None:
 def seed_demo() -> None:
     """Load clearly marked sample data (villages, questionnaire, periods, demo accounts)."""
     from .demo import seed
+    from .demo.api_client import seed_api_client
 
     sign_ins = seed()
+    name, token = seed_api_client()
     db.session.commit()
     print_sign_ins(sign_ins)
+    click.echo(f"\nDemo API client {name!r} (sample, never use in production):\n"
+               f"  curl -H 'Authorization: Bearer {token}' http://127.0.0.1:5000/api/v1/religions")
 
 
 @click.group("demo")

@@ -140,3 +140,16 @@ def test_each_client_has_its_own_rate_limit(database_url):
         assert http.get(URL, headers=other).status_code == 200
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_demo_prints_a_working_sample_token(runner, client):
+    from dantoc.demo.api_client import TOKEN
+    from tests.indicator_factories import ensure_reference
+
+    ensure_reference()
+    for _run in range(2):  # running the demo again changes nothing
+        result = runner.invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+        assert f"Bearer {TOKEN}" in result.output
+    assert client.get(URL, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count(ApiClient.id))) == 1
