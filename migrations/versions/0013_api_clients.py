@@ -1,14 +1,14 @@
 """api: machine accounts (bearer tokens stored as hashes), the api.read verb, sync cursors
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
