@@ -153,3 +153,14 @@ def test_the_demo_prints_a_working_sample_token(runner, client):
         assert f"Bearer {TOKEN}" in result.output
     assert client.get(URL, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
     assert db.session.scalar(sa.select(sa.func.count(ApiClient.id))) == 1
+
+
+@pytest.mark.parametrize("language, detail", [
+    (None, "Thiếu mã truy cập API, mã sai hoặc đã bị thu hồi."),
+    ("en", "The API token is missing, wrong or revoked."),
+    ("vi", "Thiếu mã truy cập API, mã sai hoặc đã bị thu hồi."),
+])
+def test_refusals_speak_the_clients_language(client, language, detail):
+    headers = {"Accept-Language": language} if language else {}
+    problem = _problem(client.get(URL, headers=headers), 401, "bad_token")
+    assert problem["detail"].startswith(detail)
