@@ -217,3 +217,19 @@ def test_forms_model_has_no_draft_only_forms(client, token, forms):
     codes = [f["code"] for f in client.get("/api/v1/report-forms",
                                            headers=token).get_json()["items"]]
     assert "DRAFT-ONLY" not in codes
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip", "br"])
+def test_an_unchanged_page_is_304_with_its_etag(client, token, encoding):
+    token = token | {"Accept-Encoding": encoding}
+    first = client.get("/api/v1/religions", headers=token)
+    etag = first.headers["ETag"]
+    assert first.headers.get("Content-Encoding", "identity") == encoding
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    assert "Authorization" in first.headers["Vary"]
+    again = client.get("/api/v1/religions", headers=token | {"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    db.session.add(Religion(code="99", name="Thử nghiệm"))
+    db.session.commit()
+    changed = client.get("/api/v1/religions", headers=token | {"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag

@@ -8,7 +8,7 @@ it (the authorization matrix reads that), ``@api.validate`` says what it takes a
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from spectree import Response
 
 from ..accounts.permissions import public
@@ -29,6 +29,32 @@ REFUSALS = {"HTTP_401": schemas.Problem, "HTTP_403": schemas.Problem,
 
 def answers(page_model) -> Response:
     return Response(HTTP_200=page_model, **REFUSALS)
+
+
+def _known_etag(etag: str) -> str | None:
+    """The tag of ``If-None-Match`` that names this answer, whatever compression the client
+    got it with (Flask-Compress sends ``"<etag>:gzip"`` for a compressed answer)."""
+    for raw in request.headers.get("If-None-Match", "").split(","):
+        tag = raw.strip().removeprefix("W/").strip('"')
+        if tag and tag.partition(":")[0] == etag:
+            return tag
+    return None
+
+
+@bp.after_request
+def _conditional(response):
+    """Strong ETag on every successful read, 304 to ``If-None-Match``: a sync that finds a
+    page unchanged downloads nothing. Answers to a token are private and revalidated."""
+    if request.method in ("GET", "HEAD") and response.status_code == 200:
+        response.add_etag()
+        known = _known_etag(response.get_etag()[0])
+        if known is not None:
+            response = current_app.response_class(status=304)
+            response.set_etag(known)
+    if request.headers.get("Authorization"):
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.vary.add("Authorization")
+    return response
 
 
 @bp.errorhandler(Refusal)
