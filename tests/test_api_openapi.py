@@ -14,7 +14,7 @@ from tests.factories_submissions import make_questionnaire
 
 
 def _openapi_path(rule: str) -> str:
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+    return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule)
 
 
 @pytest.fixture
@@ -89,3 +89,20 @@ def test_the_reference_page_lists_paths_and_schemas_without_cdn(client, spec):
         assert f'id="schema-{name}"' in html
     assert "catalogue_version" in html and "next_cursor" in html
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from another origin
+
+
+def test_refusals_are_documented_as_problem_json(spec):
+    lists = [m["get"] for p, m in spec["paths"].items() if "{" not in p and p not in (
+        "/api/v1/", "/api/v1/openapi.json")]
+    for operation in lists:
+        assert set(operation["responses"]) == {"200", "400", "401", "403", "422", "429"}
+        for status in ("400", "401", "403", "422", "429"):
+            assert list(operation["responses"][status]["content"]) == [
+                "application/problem+json"]
+        assert list(operation["responses"]["200"]["content"]) == ["application/json"]
+
+
+def test_a_wrong_method_is_405_with_allow(client):
+    response = client.post("/api/v1/religions")
+    assert response.status_code == 405 and response.mimetype == "application/problem+json"
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}

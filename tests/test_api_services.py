@@ -165,13 +165,19 @@ def test_a_row_added_meanwhile_comes_after_the_cursor(client, token):
 
 @pytest.mark.parametrize("query, field", [
     ("limit=0", "limit"), ("limit=501", "limit"), ("limit=abc", "limit"),
-    ("color=red", "color"), ("cursor=" + "x" * 201, "cursor"),
+    ("color=red", "color"), ("cursor=" + "x" * 201, "cursor"), ("cursor=a%20b", "cursor"),
 ])
 def test_bad_parameters_are_refused_with_the_field(client, token, query, field):
     response = client.get(f"/api/v1/religions?{query}", headers=token)
     assert response.status_code == 422 and response.mimetype == PROBLEM
     problem = response.get_json()
     assert problem["code"] == "invalid" and field in problem["fields"]
+
+
+@pytest.mark.parametrize("day", ["0", "2025-7-1", "01/07/2025", "2025-02-30"])
+def test_a_day_is_an_iso_date(client, token, day):
+    response = client.get(f"/api/v1/admin-units?on={day}", headers=token)
+    assert response.status_code == 422 and response.get_json()["fields"].keys() == {"on"}
 
 
 def test_a_cursor_from_another_resource_or_forged_is_refused(client, token):
@@ -233,3 +239,11 @@ def test_an_unchanged_page_is_304_with_its_etag(client, token, encoding):
     db.session.commit()
     changed = client.get("/api/v1/religions", headers=token | {"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+@pytest.mark.parametrize("number", ["0", "32768", "18560498089215121162240"])
+def test_a_version_number_out_of_range_is_not_found(client, token, forms, number):
+    """Not a 500: the number is bounded like its column (found by schemathesis)."""
+    response = client.get(f"/api/v1/questionnaires/{forms[0].form.code}/versions/{number}",
+                          headers=token)
+    assert response.status_code == 404 and response.get_json()["code"] == "not_found"

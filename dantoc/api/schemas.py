@@ -8,10 +8,11 @@ after the 2025 merges. Names are the Vietnamese names as stored; dates are ISO 8
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..catalogs.models import LINEAGE_KINDS
 from ..indicators.models import AGGREGATIONS, DISAGGREGATION_SOURCES, PERIOD_TYPES, VALUE_TYPES
@@ -19,6 +20,7 @@ from ..indicators.models import AGGREGATIONS, DISAGGREGATION_SOURCES, PERIOD_TYP
 #: Page sizes: what a client gets without asking, and the most it may ask for.
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 DecimalText = str  # decimals travel as strings ("12.5"): no binary floating point on the way
 
@@ -36,7 +38,7 @@ class PageQuery(BaseModel):
 
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
                        description=f"Items per page, 1 to {MAX_LIMIT}.")
-    cursor: str | None = Field(None, max_length=200,
+    cursor: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$",
                                description="The `next_cursor` of the previous page (opaque).")
 
 
@@ -49,6 +51,14 @@ class UnitQuery(PageQuery):
     on: date | None = Field(None, description="Only the unit versions valid on this day.")
     level: str | None = Field(None, max_length=20,
                               description="Only this level (`province`, `commune`, …).")
+
+    @field_validator("on", mode="before")
+    @classmethod
+    def _iso_day(cls, value):
+        """Only ``YYYY-MM-DD``: pydantic would also read ``0`` as 1970-01-01."""
+        if value is not None and not (isinstance(value, str) and ISO_DAY.fullmatch(value)):
+            raise ValueError("not an ISO date (YYYY-MM-DD)")
+        return value
 
 
 # -- errors ---------------------------------------------------------------------------------

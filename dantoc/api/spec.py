@@ -53,6 +53,26 @@ api = SpecTree(
 )
 
 
+PROBLEM_REF = "#/components/schemas/Problem"
+
+
+def document() -> dict:
+    """The OpenAPI document as served: spectree's, with the refusals' media type corrected
+    (spectree writes every body as ``application/json``; ours are problem+json)."""
+    spec = api.spec
+    if not spec.get("x-problem-media-type"):
+        for methods in spec["paths"].values():
+            for operation in methods.values():
+                for answer in operation.get("responses", {}).values():
+                    content = answer.get("content", {})
+                    if content.get("application/json", {}).get("schema") == {
+                            "$ref": PROBLEM_REF}:
+                        answer["content"] = {"application/problem+json": content.pop(
+                            "application/json")}
+        spec["x-problem-media-type"] = True
+    return spec
+
+
 # -- the reference page ---------------------------------------------------------------------
 
 def type_of(schema: dict) -> str:

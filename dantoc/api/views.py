@@ -17,7 +17,7 @@ from ..refusal import Refusal
 from ..web.errors import refuse
 from . import queries, schemas
 from .auth import client_limit, require_token
-from .spec import BEARER, api, operations, schemas_of
+from .spec import BEARER, api, document, operations, schemas_of
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 client_limit(bp)
@@ -28,7 +28,8 @@ REFUSALS = {"HTTP_401": schemas.Problem, "HTTP_403": schemas.Problem,
 
 
 def answers(page_model) -> Response:
-    return Response(HTTP_200=page_model, **REFUSALS)
+    """A list's answers: the page, or a refusal (400: a cursor not given for this list)."""
+    return Response(HTTP_200=page_model, HTTP_400=schemas.Problem, **REFUSALS)
 
 
 def _known_etag(etag: str) -> str | None:
@@ -140,7 +141,7 @@ def report_forms():
     return schemas.FormPage(**queries.forms("bieu", q.limit, q.cursor))
 
 
-@bp.get("/report-forms/<form_code>/versions/<int:number>")
+@bp.get("/report-forms/<form_code>/versions/<int(min=1, max=32767):number>")
 @require_token(VERB)
 @api.validate(resp=Response(HTTP_200=schemas.FormVersion, HTTP_404=schemas.Problem,
                             **REFUSALS), security=BEARER, tags=["forms"])
@@ -159,7 +160,7 @@ def questionnaires():
     return schemas.FormPage(**queries.forms("phieu", q.limit, q.cursor))
 
 
-@bp.get("/questionnaires/<form_code>/versions/<int:number>")
+@bp.get("/questionnaires/<form_code>/versions/<int(min=1, max=32767):number>")
 @require_token(VERB)
 @api.validate(resp=Response(HTTP_200=schemas.FormVersion, HTTP_404=schemas.Problem,
                             **REFUSALS), security=BEARER, tags=["forms"])
@@ -173,7 +174,7 @@ def questionnaire_version(form_code: str, number: int):
 @api.validate(resp=Response("HTTP_200"), tags=["reference"])
 def openapi():
     """This API's OpenAPI 3.1 document."""
-    return jsonify(api.spec)
+    return jsonify(document())
 
 
 @bp.get("/")
@@ -181,7 +182,7 @@ def openapi():
 @api.validate(resp=Response("HTTP_200"), tags=["reference"])
 def reference():
     """The API reference as a page: paths, parameters and schemas (no scripts, no CDN)."""
-    spec = api.spec
+    spec = document()
     schemas_ = schemas_of(spec)
     return render_template("api/reference.html", spec=spec, operations=operations(spec),
                            schemas=schemas_, schema_names={s["name"] for s in schemas_})

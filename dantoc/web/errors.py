@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template
+from flask import Flask, Response, jsonify, make_response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -154,7 +154,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         status = error.code or 500
-        return refuse(code_for(status), status=status)
+        body, status = refuse(code_for(status), status=status)
+        allowed = getattr(error, "valid_methods", None)
+        if status == 405 and allowed:  # RFC 9110 §15.5.6: a 405 lists what is allowed
+            body = make_response(body, status)
+            body.headers["Allow"] = ", ".join(sorted(allowed))
+        return body, status
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
