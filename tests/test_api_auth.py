@@ -100,6 +100,12 @@ def test_create_client_prints_the_token_once(runner, client):
     twice = runner.invoke(args=["api", "create-client", "tinh-lai-chau"])
     assert twice.exit_code != 0 and "exists already" in twice.output
     assert runner.invoke(args=["api", "create-client", "x", "--role", "nope"]).exit_code != 0
+    bound = runner.invoke(args=["api", "create-client", "tinh-12", "--unit", "12"])
+    assert bound.exit_code == 0, bound.output
+    unit = db.session.scalar(sa.select(ApiClient).where(ApiClient.name == "tinh-12")).unit
+    assert unit.code == "12" and unit.valid_to is None
+    nowhere = runner.invoke(args=["api", "create-client", "x", "--unit", "ZZ-NONE"])
+    assert nowhere.exit_code != 0 and "valid today" in nowhere.output
 
 
 def test_a_browser_session_does_not_open_the_api(client, login):

@@ -17,10 +17,14 @@ def api_group() -> None:
 @click.argument("name")
 @click.option("--role", default=clients.DEFAULT_ROLE, show_default=True,
               help="The role whose verbs the client gets.")
-def create_client(name: str, role: str) -> None:
+@click.option("--unit", "unit_code", default=None, metavar="CODE",
+              help="Bind the client to the unit with this code valid today (the scope of "
+                   "its future writes).")
+def create_client(name: str, role: str, unit_code: str | None) -> None:
     """Create a client and print its token, once: only its hash is kept."""
     try:
-        client, token = clients.create_client(name, role)
+        unit = clients.unit_valid_today(unit_code) if unit_code else None
+        client, token = clients.create_client(name, role, unit)
     except clients.ClientError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None

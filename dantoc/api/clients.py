@@ -73,6 +73,20 @@ def revoke_client(name: str) -> ApiClient:
     return client
 
 
+def unit_valid_today(code: str) -> AdminUnit:
+    """The unit version with ``code`` valid today (codes are reused: never by code alone).
+
+    :raise ClientError: when there is none.
+    """
+    today = clock.today()
+    unit = db.session.scalar(sa.select(AdminUnit).where(
+        AdminUnit.code == code, AdminUnit.valid_from <= today,
+        sa.or_(AdminUnit.valid_to.is_(None), AdminUnit.valid_to >= today)))
+    if unit is None:
+        raise ClientError(f"no unit with code {code!r} is valid today")
+    return unit
+
+
 def client_for_token(token: str | None) -> ApiClient | None:
     """The active client holding ``token``, or None (unknown, malformed or revoked)."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
