@@ -1,14 +1,14 @@
 """api: machine accounts (bearer tokens stored as hashes), the api.read verb, sync cursors
 
 Revision ID: 0013
-Revises: 0014
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0014"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
