@@ -28,10 +28,14 @@ def seed_reference() -> None:
 def seed_demo() -> None:
     """Load clearly marked sample data (villages, questionnaire, periods, demo accounts)."""
     from .demo import seed
+    from .demo.api_client import seed_api_client
 
     sign_ins = seed()
+    name, token = seed_api_client()
     db.session.commit()
     print_sign_ins(sign_ins)
+    click.echo(f"\nDemo API client {name!r} (sample, never use in production):\n"
+               f"  curl -H 'Authorization: Bearer {token}' http://127.0.0.1:5000/api/v1/religions")
 
 
 @click.group("demo")
@@ -93,10 +97,12 @@ def import_catalog(kind: str, path: str) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from .api.cli import api_group
     from .i18n.cli import translate
     from .jobs.cli import jobs_cli
     from .reminders.cli import reminders_cli
+    from .sync.cli import sync_group
 
     for command in (seed_reference, seed_demo, demo, import_catalog, translate, jobs_cli,
-                    reminders_cli):
+                    reminders_cli, api_group, sync_group):
         app.cli.add_command(command)

@@ -1,6 +1,7 @@
 """Import every domain's models, so that Alembic and ``db.create_all`` see the whole schema."""
 
 from .accounts import models as accounts_models  # noqa: F401
+from .api import models as api_models  # noqa: F401
 from .audit import models as audit_models  # noqa: F401
 from .catalogs import models as catalogs_models  # noqa: F401
 from .documents import models as documents_models  # noqa: F401
@@ -11,3 +12,4 @@ from .pwa import models as pwa_models  # noqa: F401
 from .reminders import models as reminders_models  # noqa: F401
 from .reports import models as reports_models  # noqa: F401
 from .submissions import models as submissions_models  # noqa: F401
+from .sync import models as sync_models  # noqa: F401

@@ -40,7 +40,7 @@ class Route:
     endpoint: str
     rule: str
     method: str
-    access: str  # public | login | verb
+    access: str  # public | login | verb | token (API: a bearer token, never a session)
     verb: str | None
     kinds: dict  # url argument → object kind
     placeholders: dict  # url argument → fixed value
@@ -143,7 +143,7 @@ def expected(route: Route, world: World, role: str, relation: str, department: s
     """Allowed or not, from the route description and the role tables only."""
     if route.access == "public":
         return True
-    if role == ANONYMOUS:
+    if role == ANONYMOUS or route.access == "token":  # a session never opens the API
         return False
     if route.access == "login":
         return True
@@ -164,6 +164,8 @@ def observed(route: Route, response, anonymous: bool) -> str:
     location = response.headers.get("Location", "")
     if status >= 500:
         return f"error {status}"
+    if status == 401 and route.access == "token":
+        return "denied"
     if anonymous and (status == 401 or (status in (301, 302, 303)
                                         and location.startswith("/accounts/login"))):
         return "denied"

@@ -41,6 +41,7 @@ VERBS = (
     "sync.run",
     "audit.view",
     "translation.manage",
+    "api.read",
 )
 
 #: Default roles: code → (Vietnamese name, verbs).
@@ -62,7 +63,8 @@ DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
          "translation.manage", "announcement.manage"),
     ),
     "admin": ("Quản trị hệ thống", VERBS),
-    "api_client": ("Hệ thống kết nối (API)", ("sync.run", "catalog.view", "report.view")),
+    "api_client": ("Hệ thống kết nối (API)",
+                   ("sync.run", "catalog.view", "report.view", "api.read")),
 }
 
 #: Default role → roles it may assign and manage (with ``user.manage``, inside its scope).

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template
+from flask import Flask, Response, jsonify, make_response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -48,6 +48,12 @@ CATALOGUE: dict[str, Problem] = {p.code: p for p in (
             _l("The request could not be understood. Please check what you entered.")),
     Problem("csrf", 400, _l("Form expired"),
             _l("Your form expired. Please reload the page and try again.")),
+    Problem("bad_cursor", 400, _l("Bad page link"),
+            _l("This page link does not belong to this list. Start again from the first "
+               "page.")),
+    Problem("bad_token", 401, _l("Token not accepted"),
+            _l("The API token is missing, wrong or revoked. Ask the administrator for a "
+               "valid token.")),
     Problem("signed_out", 401, _l("Signed out"), _l("Please sign in.")),
     Problem("no_authority", 403, _l("Not allowed"),
             _l("You do not have permission to do this.")),
@@ -148,7 +154,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         status = error.code or 500
-        return refuse(code_for(status), status=status)
+        body, status = refuse(code_for(status), status=status)
+        allowed = getattr(error, "valid_methods", None)
+        if status == 405 and allowed:  # RFC 9110 §15.5.6: a 405 lists what is allowed
+            body = make_response(body, status)
+            body.headers["Allow"] = ", ".join(sorted(allowed))
+        return body, status
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

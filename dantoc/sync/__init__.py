@@ -1,0 +1,1 @@
+"""Synchronisation with another dantoc instance through its API (docs/api.md §Sync)."""

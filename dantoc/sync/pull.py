@@ -1,0 +1,514 @@
+"""``flask sync pull``: copy the catalogs of another dantoc instance through its API.
+
+One pass reads each list page by page and upserts every item by its code (units by
+``(code, valid_from)``), so running it twice changes nothing the second time. Each page's
+rows, their audit rows and the cursor after the page are committed together: a pass
+stopped anywhere (a killed process, a peer that answers 500 or times out) loses nothing,
+and the next run continues after the last committed page. At the end of a list its cursor
+is removed, so the next pass reads the list again and picks up changed rows.
+
+The order matters: catalogue versions before their groups, groups before indicators; a
+unit whose parent has not arrived yet is kept for the end of the pass.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from ..audit import services as audit
+from ..catalogs.models import (
+    AdminLevel,
+    AdminUnit,
+    Department,
+    EthnicGroup,
+    Religion,
+    UnitLineage,
+    UnitType,
+)
+from ..extensions import db
+from ..indicators.models import (
+    CatalogueVersion,
+    Disaggregation,
+    DisaggregationOption,
+    Form,
+    FormItem,
+    FormSection,
+    FormStatus,
+    FormVersion,
+    Indicator,
+    IndicatorChoice,
+    IndicatorGroup,
+)
+from ..indicators.services.indicators import _set_disaggregations as set_disaggregations
+from .models import SyncCursor
+
+RESOURCES = ("catalogue-versions", "indicator-groups", "indicators", "ethnic-groups",
+             "religions", "admin-units", "report-forms", "questionnaires")
+PAGE_SIZE = 200
+#: The outcome of a unit kept for the end of the pass (its parent has not arrived yet).
+PENDING = "pending"
+
+
+class SyncError(RuntimeError):
+    """A pass stopped; the message says why in words. Committed pages stay."""
+
+
+class Transport(Protocol):
+    def get(self, url: str, headers: dict[str, str]) -> tuple[int, Any]:
+        """(HTTP status, decoded JSON body or None)."""
+
+
+class HttpTransport:
+    """urllib over HTTP(S), with a timeout: the standard library is enough for GETs."""
+
+    def __init__(self, timeout: float = 30):
+        self.timeout = timeout
+
+    def get(self, url: str, headers: dict[str, str]) -> tuple[int, Any]:
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise SyncError(f"{url} is not an http(s) address")
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310 (checked above)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as error:
+            try:
+                return error.code, json.load(error)
+            except ValueError:
+                return error.code, None
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            raise SyncError(f"the peer {url} did not answer: {error}") from None
+        except ValueError:
+            raise SyncError(f"the peer answered {url} with something that is not JSON") from None
+
+
+@dataclass
+class Context:
+    """What an upsert may need besides its item: the units waiting for their parent, and
+    a way to read another page of the peer's API (a form version's layout)."""
+
+    pending: list
+    fetch: Callable[[str], dict]
+    #: Units by (code, valid_from) known in this pass, and reference rows by code: a page
+    #: of 500 units is a few queries, not a few per unit.
+    #: (ids, which survive the commit after each page; rows are reloaded per page)
+    units: dict = field(default_factory=dict)
+    unit_ids: dict = field(default_factory=dict)
+    codes: dict = field(default_factory=dict)
+
+    def id_of(self, model, code: str, what: str) -> int:
+        key = (model, code)
+        if key not in self.codes:
+            self.codes[key] = _by_code(model, code, what).id
+        return self.codes[key]
+
+
+@dataclass
+class Counts:
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    pages: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def count(self, outcome: str) -> None:
+        if outcome != PENDING:
+            setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+def _set(obj: Any, values: dict) -> bool:
+    """Give ``obj`` the ``values``; True when something changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+_LOOK_UP = object()
+
+
+def _upsert(model, key: dict, values: dict, action: str, row: Any = _LOOK_UP
+            ) -> tuple[Any, str]:
+    """The row of ``model`` with ``key`` (``row``: already looked up, None = absent),
+    created or brought up to ``values`` (audited)."""
+    if row is _LOOK_UP:
+        row = db.session.scalar(sa.select(model).filter_by(**key))
+    if row is None:
+        row = model(**key, **values)
+        db.session.add(row)
+        db.session.flush()
+        audit.record(f"{action}.create", row, after=audit.snapshot(row, (*key, *values)))
+        return row, "added"
+    before = audit.snapshot(row, (*key, *values))
+    if not _set(row, values):
+        return row, "unchanged"
+    db.session.flush()
+    audit.record(f"{action}.update", row, before=before,
+                 after=audit.snapshot(row, (*key, *values)))
+    return row, "changed"
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return Decimal(text) if text is not None else None
+
+
+def _by_code(model, code: str, what: str):
+    row = db.session.scalar(sa.select(model).where(model.code == code))
+    if row is None:
+        raise SyncError(f"{what} {code!r} does not exist here; load the reference catalogs "
+                        "first (flask seed-reference)")
+    return row
+
+
+# -- one upsert per resource ----------------------------------------------------------------
+
+def _catalogue_version(item: dict, _context: Context) -> str:
+    return _upsert(CatalogueVersion, {"code": item["code"]}, {
+        "name": item["name"], "legal_basis": item["legal_basis"],
+        "valid_from": _day(item["valid_from"]), "valid_to": _day(item["valid_to"])},
+        "sync.catalogue_version")[1]
+
+
+def _version_id(code: str) -> int:
+    return _by_code(CatalogueVersion, code, "The catalogue version").id
+
+
+def _indicator_group(item: dict, _context: Context) -> str:
+    department_id = None
+    if item["department"]:
+        department, _outcome = _upsert(Department, {"code": item["department"]["code"]},
+                                       {"name": item["department"]["name"]},
+                                       "sync.department")
+        department_id = department.id
+    return _upsert(IndicatorGroup, {"catalogue_version_id": _version_id(
+        item["catalogue_version"]), "code": item["code"]}, {
+        "name": item["name"], "department_id": department_id, "position": item["position"]},
+        "sync.indicator_group")[1]
+
+
+def _disaggregation(item: dict) -> Disaggregation:
+    row = db.session.scalar(sa.select(Disaggregation).where(
+        Disaggregation.code == item["code"]))
+    options = [(o["code"], o["label"]) for o in item["options"]]
+    if row is not None and [(o.code, o.label) for o in row.options] == options and (
+            row.name, row.source) == (item["name"], item["source"]):
+        return row
+    if row is None:
+        row = Disaggregation(code=item["code"], name=item["name"], source=item["source"])
+        db.session.add(row)
+    row.name, row.source = item["name"], item["source"]
+    row.options.clear()
+    db.session.flush()  # the old rows go before new ones reuse their codes
+    row.options = [DisaggregationOption(code=code, label=label, position=i)
+                   for i, (code, label) in enumerate(options, start=1)]
+    db.session.flush()
+    audit.record("sync.disaggregation.save", row, after={"code": row.code, "options": options})
+    return row
+
+
+def _indicator(item: dict, _context: Context) -> str:
+    version_id = _version_id(item["catalogue_version"])
+    group = db.session.scalar(sa.select(IndicatorGroup).where(
+        IndicatorGroup.catalogue_version_id == version_id,
+        IndicatorGroup.code == item["group"]))
+    if group is None:
+        raise SyncError(f"indicator {item['code']!r}: its group {item['group']!r} is missing")
+    row, outcome = _upsert(Indicator, {"catalogue_version_id": version_id,
+                                       "code": item["code"]}, {
+        "group_id": group.id, "name": item["name"], "unit_of_measure": item["unit_of_measure"],
+        "value_type": item["value_type"], "aggregation": item["aggregation"],
+        "min_value": _decimal(item["min_value"]), "max_value": _decimal(item["max_value"]),
+        "required": item["required"], "help_text": item["help_text"]}, "sync.indicator")
+    choices = [(c["code"], c["label"]) for c in item["choices"]]
+    dimensions = [_disaggregation(d) for d in item["disaggregations"]]
+    extra_changed = False
+    if [(c.code, c.label) for c in row.choices] != choices:
+        row.choices.clear()
+        db.session.flush()  # the old rows go before new ones reuse their codes
+        row.choices = [IndicatorChoice(code=code, label=label, position=i)
+                       for i, (code, label) in enumerate(choices)]
+        extra_changed = True
+    if [d.code for d in row.disaggregations] != [d.code for d in dimensions]:
+        db.session.flush()
+        set_disaggregations(row, dimensions)  # in the peer's order, positions written
+        extra_changed = True
+    if extra_changed:
+        db.session.flush()
+        audit.record("sync.indicator.parts", row, after={"choices": choices, "disaggregations":
+                                                         [d.code for d in dimensions]})
+        return "changed" if outcome == "unchanged" else outcome
+    return outcome
+
+
+ETHNIC_FIELDS = ("code_2008", "name", "common_name", "other_names", "language_family",
+                 "language_group", "lives_in_community_in_province", "note")
+RELIGION_FIELDS = ("name", "census_label", "recognised", "followers_census_2019",
+                   "organisations", "note")
+
+
+def _ethnic_group(item: dict, _context: Context) -> str:
+    return _upsert(EthnicGroup, {"code": item["code"]},
+                   {name: item[name] for name in ETHNIC_FIELDS}, "sync.ethnic_group")[1]
+
+
+def _religion(item: dict, _context: Context) -> str:
+    """By GSO code; the two recognised religions without one, by name."""
+    if item["code"] is None:
+        values = {name: item[name] for name in RELIGION_FIELDS if name != "name"}
+        return _upsert(Religion, {"code": None, "name": item["name"]}, values,
+                       "sync.religion")[1]
+    return _upsert(Religion, {"code": item["code"]},
+                   {name: item[name] for name in RELIGION_FIELDS}, "sync.religion")[1]
+
+
+def _unit_key(key: dict) -> tuple[str, date]:
+    return key["code"], _day(key["valid_from"])
+
+
+def _preload_units(items: list[dict], context: Context) -> None:
+    """Every unit a page names (the units, their parents, their lineage), in one query."""
+    codes = set()
+    for item in items:
+        codes.add(item["code"])
+        if item["parent"]:
+            codes.add(item["parent"]["code"])
+        codes.update(link["unit"]["code"] for link in item["predecessors"] + item["successors"])
+    context.units = {}
+    for chunk in (sorted(codes)[i:i + 500] for i in range(0, len(codes), 500)):
+        for unit in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.code.in_(chunk))):
+            context.units[(unit.code, unit.valid_from)] = unit
+            context.unit_ids[(unit.code, unit.valid_from)] = unit.id
+
+
+def _unit_id(key: dict | None, context: Context) -> int | None:
+    if key is None:
+        return None
+    return context.unit_ids.get(_unit_key(key))
+
+
+def _admin_unit(item: dict, context: Context) -> str:
+    parent_id = _unit_id(item["parent"], context)
+    if item["parent"] is not None and parent_id is None:
+        context.pending.append(item)  # its parent comes later in the list
+        return PENDING
+    key = _unit_key(item)
+    row, outcome = _upsert(AdminUnit, {"code": key[0], "valid_from": key[1]}, {
+        "valid_to": _day(item["valid_to"]), "name": item["name"],
+        "level_id": context.id_of(AdminLevel, item["level"], "The level"),
+        "unit_type_id": context.id_of(UnitType, item["unit_type"], "The unit type"),
+        "parent_id": parent_id, "is_sample": item["is_sample"], "aliases": item["aliases"]},
+        "sync.unit", row=context.units.get(key))
+    context.units[key], context.unit_ids[key] = row, row.id
+    for link, forward in [(p, False) for p in item["predecessors"]] + [
+            (s, True) for s in item["successors"]]:
+        other = _unit_id(link["unit"], context)
+        if other is None:
+            continue  # the link is made when the other unit arrives
+        ends = (row.id, other) if forward else (other, row.id)
+        _upsert(UnitLineage, {"from_unit_id": ends[0], "to_unit_id": ends[1]}, {
+            "kind": link["kind"], "effective_date": _day(link["effective_date"]),
+            "share": _decimal(link["share"]), "legal_basis": link["legal_basis"]},
+            "sync.lineage")
+    return outcome
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _same_moment(a: datetime | None, b: datetime | None) -> bool:
+    """Equal instants, whether the engine gave them back with their zone (PostgreSQL) or
+    without it (SQLite stores UTC)."""
+    if a is None or b is None:
+        return a is b
+    return (a if a.tzinfo else a.replace(tzinfo=UTC)) == (b if b.tzinfo else
+                                                           b.replace(tzinfo=UTC))
+
+
+def _create_version(form: Form, layout: dict) -> FormVersion:
+    """A version the peer published, with its sections and items, as it is there."""
+    version = FormVersion(
+        form_id=form.id, number=layout["number"], status=layout["status"],
+        fill_level_id=_by_code(AdminLevel, layout["fill_level"], "The level").id,
+        period_type=layout["period_type"], published_at=_moment(layout["published_at"]))
+    db.session.add(version)
+    db.session.flush()
+    for section_item in layout["sections"]:
+        section = FormSection(form_version_id=version.id, position=section_item["position"],
+                              title=section_item["title"])
+        db.session.add(section)
+        db.session.flush()
+        for placed in section_item["items"]:
+            indicator_id = db.session.scalar(sa.select(Indicator.id).where(
+                Indicator.catalogue_version_id == form.catalogue_version_id,
+                Indicator.code == placed["indicator"]))
+            if indicator_id is None:
+                raise SyncError(f"form {form.code} version {version.number}: indicator "
+                                f"{placed['indicator']!r} is missing (pull the indicators "
+                                "first)")
+            db.session.add(FormItem(section_id=section.id, form_version_id=version.id,
+                                    indicator_id=indicator_id, position=placed["position"]))
+    db.session.flush()
+    audit.record("sync.form_version.create", version, after={
+        "form": form.code, "number": version.number, "status": version.status,
+        "sections": len(layout["sections"])})
+    return version
+
+
+def _form(resource: str) -> Callable[[dict, Context], str]:
+    """The upsert of a report form or questionnaire: the form by code; a version new here
+    is created with its layout; a version known here only changes status (retired). A
+    published version is never edited, so its layout is never rewritten."""
+
+    def upsert(item: dict, context: Context) -> str:
+        form, outcome = _upsert(Form, {"code": item["code"]}, {
+            "kind": item["kind"], "name": item["name"],
+            "catalogue_version_id": _version_id(item["catalogue_version"]),
+            "legal_basis": item["legal_basis"]}, "sync.form")
+        for summary in item["versions"]:
+            local = db.session.scalar(sa.select(FormVersion).where(
+                FormVersion.form_id == form.id, FormVersion.number == summary["number"]))
+            if local is None:
+                path = f"{resource}/{urllib.parse.quote(form.code)}/versions/{summary['number']}"
+                _create_version(form, context.fetch(path))
+            elif local.status == FormStatus.DRAFT:
+                raise SyncError(f"form {form.code} version {local.number} is a draft here "
+                                "but published at the peer: renumber or delete the local draft")
+            elif local.status != summary["status"] or not _same_moment(
+                    local.published_at, _moment(summary["published_at"])):
+                before = {"status": local.status}
+                local.status, local.published_at = summary["status"], _moment(
+                    summary["published_at"])
+                db.session.flush()
+                audit.record("sync.form_version.update", local, before=before,
+                             after={"status": local.status})
+            else:
+                continue
+            outcome = "changed" if outcome == "unchanged" else outcome
+        return outcome
+
+    return upsert
+
+
+#: What a page of a list loads at once before its items are stored.
+PRELOADS = {"admin-units": _preload_units}
+
+UPSERTS: dict[str, Callable[[dict, Context], str]] = {
+    "catalogue-versions": _catalogue_version, "indicator-groups": _indicator_group,
+    "indicators": _indicator, "ethnic-groups": _ethnic_group, "religions": _religion,
+    "admin-units": _admin_unit, "report-forms": _form("report-forms"),
+    "questionnaires": _form("questionnaires"),
+}
+
+
+# -- the pass -------------------------------------------------------------------------------
+
+def _stored_cursor(peer: str, resource: str) -> SyncCursor | None:
+    return db.session.scalar(sa.select(SyncCursor).where(SyncCursor.peer == peer,
+                                                         SyncCursor.resource == resource))
+
+
+def _remember(peer: str, resource: str, cursor: str | None) -> None:
+    row = _stored_cursor(peer, resource)
+    if cursor is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(SyncCursor(peer=peer, resource=resource, cursor=cursor))
+    else:
+        row.cursor = cursor
+
+
+def _refusal_in_words(url: str, status: int, body: Any) -> str:
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return f"the peer refused {url} with HTTP {status}" + (f": {detail}" if detail else "")
+
+
+def _page_url(peer: str, resource: str, cursor: str | None, limit: int) -> str:
+    query = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+    return f"{peer}/api/v1/{resource}?{urllib.parse.urlencode(query)}"
+
+
+def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
+                  limit: int = PAGE_SIZE, max_pages: int | None = None) -> Counts:
+    """Pull one list from where the last committed page ended (see the module docstring)."""
+    counts = Counts()
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+    def fetch(path: str) -> dict:
+        url = f"{peer}/api/v1/{path}"
+        status, body = transport.get(url, headers)
+        if status != 200 or not isinstance(body, dict):
+            raise SyncError(_refusal_in_words(url, status, body))
+        return body
+
+    context = Context(pending=[], fetch=fetch)
+    stored = _stored_cursor(peer, resource)
+    cursor = stored.cursor if stored else None
+    while max_pages is None or counts.pages < max_pages:
+        url = _page_url(peer, resource, cursor, limit)
+        status, body = transport.get(url, headers)
+        if status != 200 or not isinstance(body, dict) or "items" not in body:
+            raise SyncError(_refusal_in_words(url, status, body))
+        try:
+            if resource in PRELOADS:
+                PRELOADS[resource](body["items"], context)
+            for item in body["items"]:
+                counts.count(UPSERTS[resource](item, context))
+            _remember(peer, resource, body["next_cursor"])
+            db.session.commit()
+        except (SyncError, KeyError, ValueError, TypeError, sa.exc.SQLAlchemyError) as error:
+            db.session.rollback()
+            if isinstance(error, SyncError):
+                raise
+            raise SyncError(f"{resource}: a page from the peer could not be stored, nothing "
+                            f"of it was kept ({type(error).__name__}: {error})") from None
+        counts.pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    _finish_pending(resource, context, counts)
+    return counts
+
+
+def _finish_pending(resource: str, context: Context, counts: Counts) -> None:
+    """Units whose parent came later in the list: retried until no more can be placed."""
+    pending = context.pending
+    while pending:
+        waiting, pending[:] = list(pending), []
+        if resource in PRELOADS:
+            PRELOADS[resource](waiting, context)
+        for item in waiting:
+            counts.count(UPSERTS[resource](item, context))
+        db.session.commit()
+        if len(pending) == len(waiting):
+            counts.problems += [f"unit {i['code']} (from {i['valid_from']}): its parent "
+                                f"{i['parent']['code']} (from {i['parent']['valid_from']}) "
+                                "is missing at the peer" for i in pending]
+            return
+
+
+def pull(peer: str, token: str, transport: Transport | None = None, *,
+         resources: tuple[str, ...] = RESOURCES, limit: int = PAGE_SIZE) -> dict[str, Counts]:
+    """Pull every list in order; stops at the first error (committed pages stay)."""
+    peer = peer.rstrip("/")
+    transport = transport or HttpTransport()
+    return {resource: pull_resource(peer, token, resource, transport, limit=limit)
+            for resource in resources}
