@@ -82,9 +82,9 @@ def _digest(payload: dict[str, list[str]]) -> str:
 def refused_submit(response) -> tuple[uuid.UUID, str, str] | None:
     """(client UUID, error code, message) when ``response`` refuses a JSON submit in a way
     the quarantine keeps; None otherwise."""
-    if request.method != "POST" or request.form.get("action") != "submit":
-        return None
-    if not response.is_json or response.status_code not in (403, 409, 422):
+    if request.method != "POST" or response.status_code not in (403, 409, 422):
+        return None  # a 413's form cannot be read: it is too large
+    if not response.is_json or request.form.get("action") != "submit":
         return None
     problem = response.get_json(silent=True) or {}
     code = "forbidden" if response.status_code == 403 else problem.get("code")

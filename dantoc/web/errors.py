@@ -46,6 +46,9 @@ class Problem:
 CATALOGUE: dict[str, Problem] = {p.code: p for p in (
     Problem("bad_request", 400, _l("Bad request"),
             _l("The request could not be understood. Please check what you entered.")),
+    Problem("bad_characters", 400, _l("Characters not allowed"),
+            _l("What you sent contains control characters (such as NUL) that cannot be "
+               "stored. Please remove them, or type the text again, and resend.")),
     Problem("csrf", 400, _l("Form expired"),
             _l("Your form expired. Please reload the page and try again.")),
     Problem("signed_out", 401, _l("Signed out"), _l("Please sign in.")),
