@@ -49,11 +49,12 @@ HOSTILE = {
     "far_date": "9999-12-31",
     "old_date": "0001-01-01",
     "big_number": BIG_NUMBER,
+    "int32_overflow": str(2**31),
     "dot_dot": "../../users",
     "thirty_nines": "9" * 30,
 }
 #: What goes in a path argument (the routing and the boundary see the same text anywhere).
-IN_PATH = ("nul", "long", "big_number", "dot_dot", "far_date")
+IN_PATH = ("nul", "long", "big_number", "int32_overflow", "dot_dot", "far_date")
 MALFORMED_UTF8 = b"\xff\xfe\xc3("
 THREE_MIB_FORM = f"action=submit&uuid={uuid.uuid4()}&filler=".encode() + b"x" * 3 * 1024 * 1024
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -306,11 +307,12 @@ def test_indicator_bounds_refuse_nan_infinity_and_overflow(app, login, value):
     assert db.session.get(Indicator, indicator_id).min_value is None
 
 
-def test_ids_and_page_numbers_beyond_64_bits(app, login):
+def test_ids_and_page_numbers_beyond_what_the_database_stores(app, login):
     client = login(make("admin", None))
     assert client.get(f"/accounts/users/{BIG_NUMBER}").status_code == 404
     assert client.get(f"/catalogs/units/{2**63}").status_code == 404
-    assert client.get(f"/catalogs/units/{2**63 - 1}").status_code == 404  # the largest id
+    assert client.get(f"/catalogs/units/{2**31}").status_code == 404  # PostgreSQL's INTEGER
+    assert client.get(f"/catalogs/units/{2**31 - 1}").status_code == 404  # the largest id
     assert client.get(f"/audit/?page={BIG_NUMBER}").status_code == 200
     assert client.get(f"/indicators/rules?version={BIG_NUMBER}").status_code == 200
 

@@ -9,8 +9,8 @@ A body over ``MAX_CONTENT_LENGTH`` is refused by the same hook (``too_large``, 4
 reads the form first, before the CSRF check or a view could trip over it.
 
 Numbers and dates are bounded where they are parsed, so that the database never sees what it
-cannot store: the ``int`` URL converter stops at 64 bits (:class:`IntConverter`: a larger id
-is a 404), :func:`db_int` does the same for ``request.args.get(..., type=db_int)``,
+cannot store: the ``int`` URL converter stops at the largest INTEGER (:class:`IntConverter`: a
+larger id is a 404), :func:`db_int` does the same for ``request.args.get(..., type=db_int)``,
 :func:`page_number` reads the ``page`` argument of a list, and the form fields below refuse
 dates outside 1900–2200, NaN, infinities and decimals too large for their column, with a
 message next to the field.
@@ -29,8 +29,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import StopValidation
 
-#: The largest id or count the database stores (BIGINT, SQLite INTEGER).
-MAX_INT = 2**63 - 1
+#: The largest id or whole number the database stores: the ids and counts are INTEGER
+#: columns, 32 bits on PostgreSQL (SQLite's 64 bits would allow more).
+MAX_INT = 2**31 - 1
 #: The dates a person may mean: anything outside is a typo or an attack (9999-12-31).
 EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
 #: The last page a list may be asked for (a bigger number is read as page 1).
@@ -75,7 +76,7 @@ def check_request():
 
 
 def db_int(text: str) -> int:
-    """``int(text)`` for an id or a count: :raise ValueError: beyond 64 bits (so that
+    """``int(text)`` for an id or a count: :raise ValueError: beyond :data:`MAX_INT` (so that
     ``request.args.get(name, type=db_int)`` falls back to its default)."""
     value = int(text)
     if not -MAX_INT <= value <= MAX_INT:
@@ -155,7 +156,7 @@ class DecimalField(_Bounded, wtforms.DecimalField):
 
 
 class IntegerField(_Bounded, wtforms.IntegerField):
-    """An integer field that refuses numbers beyond 64 bits."""
+    """An integer field that refuses numbers beyond what an INTEGER column stores."""
 
     def refusal(self, value):
         return None if -MAX_INT <= value <= MAX_INT else _l("This number is too large.")
