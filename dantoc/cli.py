@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from .extensions import db
 
@@ -92,11 +93,28 @@ def import_catalog(kind: str, path: str) -> None:
     click.echo(f"imported {result.created} new and {result.updated} updated rows")
 
 
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; report the first broken or missing link."""
+    from .audit.chain import verify
+
+    verdict = verify()
+    if verdict.ok:
+        click.echo(f"audit chain intact: {verdict.links} links, head {verdict.head}")
+        return
+    click.echo(f"audit chain BROKEN: {verdict.problem} "
+               f"(the first {verdict.links} links are intact, up to {verdict.head})", err=True)
+    raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     from .i18n.cli import translate
     from .jobs.cli import jobs_cli
     from .reminders.cli import reminders_cli
 
     for command in (seed_reference, seed_demo, demo, import_catalog, translate, jobs_cli,
-                    reminders_cli):
+                    reminders_cli, audit_cli):
         app.cli.add_command(command)
