@@ -9,7 +9,7 @@ A body over ``MAX_CONTENT_LENGTH`` is refused by the same hook (``too_large``, 4
 reads the form first, before the CSRF check or a view could trip over it.
 
 Numbers and dates are bounded where they are parsed, so that the database never sees what it
-cannot store: the ``int`` URL converter stops at the largest INTEGER (:class:`IntConverter`: a
+cannot store: the ``int`` URL converter stops at the largest INTEGER (:class:`IntegerConverter`: a
 larger id is a 404), :func:`db_int` does the same for ``request.args.get(..., type=db_int)``,
 :func:`page_number` reads the ``page`` argument of a list, and the form fields below refuse
 dates outside 1900–2200, NaN, infinities and decimals too large for their column, with a
@@ -25,8 +25,8 @@ from decimal import Decimal
 import wtforms
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
+from werkzeug import routing
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.routing import IntegerConverter
 from wtforms.validators import StopValidation
 
 #: The largest id or whole number the database stores: the ids and counts are INTEGER
@@ -90,9 +90,10 @@ def page_number() -> int:
     return page if 1 <= page <= MAX_PAGE else 1
 
 
-class IntConverter(IntegerConverter):
+class IntegerConverter(routing.IntegerConverter):
     """The ``<int:…>`` URL converter, bounded to what the database stores: a 20-digit id
-    does not match the route (404) instead of overflowing the query."""
+    does not match the route (404) instead of overflowing the query. (Werkzeug's class name,
+    which tests that build URLs from the map look for.)"""
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_INT)
@@ -164,7 +165,7 @@ class IntegerField(_Bounded, wtforms.IntegerField):
 
 def register_converters(app: Flask) -> None:
     """Before any route is added: the bounded ``int`` converter."""
-    app.url_map.converters["int"] = IntConverter
+    app.url_map.converters["int"] = IntegerConverter
 
 
 def init_app(app: Flask) -> None:
