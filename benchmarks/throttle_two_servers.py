@@ -185,6 +185,7 @@ def main() -> None:
     parser.add_argument("--guesses", type=int, default=40)
     parser.add_argument("--spray", type=int, default=120)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--stores", default="database,redis", help="database, redis or both")
     args = parser.parse_args()
     admin_url = os.environ.get("DANTOC_BENCH_DATABASE_URL",
                                "postgresql://postgres@127.0.0.1:5432/test")
@@ -194,7 +195,8 @@ def main() -> None:
           f"spray from one address evaluated (of {args.spray}) |")
     print("| --- | --- | --- | --- | --- |")
     try:
-        for store in ("database", args.redis):
+        stores = {"database": "database", "redis": args.redis}
+        for store in (stores[name] for name in args.stores.split(",")):
             result = run(url, store, args.guesses, args.spray)
             print(f"| {store} | {result['session_shared']} | {result['revoked']} | "
                   f"{result['account'].get(200, 0)} (429: {result['account'].get(429, 0)}) | "
