@@ -1,14 +1,14 @@
 """hardening: throttle attempts shared by every worker and server; the audit trail as a hash chain
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0008"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
