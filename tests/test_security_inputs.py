@@ -113,7 +113,8 @@ class World:
 def _url(rule, arguments: dict, hostile: str | None = None, which: str | None = None) -> str:
     """The rule's URL with real arguments, or with ``hostile`` in argument ``which``."""
     parts = []
-    values = {name: arguments[name] for name in rule.arguments}
+    # an argument with no object of the world (a route added since) gets a placeholder
+    values = {name: arguments.get(name, 1) for name in rule.arguments}
     for is_dynamic, text in rule._trace:
         if not is_dynamic:
             parts.append(text)
