@@ -55,8 +55,9 @@ def _init_extensions(app: Flask) -> None:
     from .accounts import ratelimit
     from .accounts import sessions as accounts_sessions
     from .extensions import compress, csrf, db, htmx, login_manager, migrate
-    from .web import errors, security, templating
+    from .web import errors, inputs, security, templating
 
+    inputs.register_converters(app)  # before any route is added
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
@@ -73,6 +74,7 @@ def _init_extensions(app: Flask) -> None:
     templating.init_app(app, **_template_globals())
     security.init_app(app)
     errors.init_app(app)
+    inputs.init_app(app)
 
 
 def _template_globals() -> dict:

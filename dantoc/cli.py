@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from .extensions import db
 
@@ -96,6 +97,53 @@ def import_catalog(kind: str, path: str) -> None:
     click.echo(f"imported {result.created} new and {result.updated} updated rows")
 
 
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; report the first broken or missing link."""
+    from .audit.chain import verify
+
+    verdict = verify()
+    if verdict.ok:
+        click.echo(f"audit chain intact: {verdict.links} links, head {verdict.head}")
+        return
+    click.echo(f"audit chain BROKEN: {verdict.problem} "
+               f"(the first {verdict.links} links are intact, up to {verdict.head})", err=True)
+    raise SystemExit(1)
+
+
+#: What the application's PostgreSQL role may do (docs/deployment.md §1): read and write the
+#: tables, except the audit trail, which it may only read and append to; it owns nothing, so
+#: it cannot ALTER or DROP a table or switch a trigger off.
+APP_ROLE_GRANTS = (
+    "GRANT USAGE ON SCHEMA public TO {role}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM {role}",
+    "REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}",
+    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+)
+
+
+@click.command("grant-app-role")
+@click.argument("role")
+def grant_app_role(role: str) -> None:
+    """PostgreSQL: give ROLE (the role the app connects as) what it needs and no more. Run as
+    the owner, after every ``flask db upgrade`` (new tables need their grants)."""
+    import re
+
+    if db.engine.dialect.name != "postgresql":
+        raise click.UsageError("roles exist on PostgreSQL only")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise click.BadParameter("a role name: lower-case letters, digits and _", param_hint="ROLE")
+    with db.engine.begin() as connection:
+        for statement in APP_ROLE_GRANTS:
+            connection.exec_driver_sql(statement.format(role=role))
+    click.echo(f"{role}: SELECT, INSERT, UPDATE, DELETE on the tables; SELECT, INSERT only on "
+               "audit_events")
+
+
 def init_app(app: Flask) -> None:
     from .api.cli import api_group
     from .i18n.cli import translate
@@ -104,5 +152,5 @@ def init_app(app: Flask) -> None:
     from .sync.cli import sync_group
 
     for command in (seed_reference, seed_demo, demo, import_catalog, translate, jobs_cli,
-                    reminders_cli, api_group, sync_group):
+                    reminders_cli, api_group, sync_group, audit_cli, grant_app_role):
         app.cli.add_command(command)

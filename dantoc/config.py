@@ -131,7 +131,7 @@ def from_environment(instance_path: str) -> dict:
         "AGENCY_NAME": _env("AGENCY_NAME", "Sở Dân tộc và Tôn giáo tỉnh Lai Châu"),
         "DOCUMENT_MAX_BYTES": _env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024),
         "DOCUMENT_STORAGE": _env("DOCUMENT_STORAGE"),
-        # Requests per API client (its token), Flask-Limiter syntax (docs/api.md).
+        # Requests per API client (its token), e.g. "600 per minute" (docs/api.md).
         "API_LIMIT_CLIENT": _env("API_LIMIT_CLIENT", "600 per minute"),
     }
 

@@ -7,16 +7,24 @@ request with an unsafe method (POST, PUT, PATCH, DELETE), and all transactions o
 request (CLI, seeding), start with ``BEGIN IMMEDIATE``: they take the write lock first and
 wait up to the busy timeout for it, instead of failing with "database is locked" when a
 read transaction tries to upgrade to a write. GET requests stay ``BEGIN DEFERRED`` so
-readers never queue behind writers (WAL lets them read a snapshot).
+readers never queue behind writers (WAL lets them read a snapshot). A GET that must write
+once (the outbox key, created on first use) ends its read transaction and opens a write
+transaction of its own inside :func:`writing`, which takes ``BEGIN IMMEDIATE`` too.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Set inside :func:`writing`: the next transaction takes the write lock first.
+_write_intent: ContextVar[bool] = ContextVar("dantoc_write_intent", default=False)
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -28,9 +36,24 @@ def is_sqlite(engine: Engine) -> bool:
 READ_ONLY = "dantoc_read_only"
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside this block start with ``BEGIN IMMEDIATE`` on SQLite, even
+    in a GET request. End the current transaction before entering (``db.session.commit()`` or
+    ``rollback()``): a deferred transaction that has read cannot take the write lock later
+    without "database is locked"."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
 def _begin_statement(connection) -> str:
     if connection.get_execution_options().get(READ_ONLY):
         return "BEGIN DEFERRED"
+    if _write_intent.get():
+        return "BEGIN IMMEDIATE"
     if has_request_context() and request.method in SAFE_METHODS:
         return "BEGIN DEFERRED"
     return "BEGIN IMMEDIATE"

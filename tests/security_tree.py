@@ -109,22 +109,13 @@ sign_in = signed_in
 
 
 class Clock:
-    """Moves the clocks of the rate limiter (``limits``) and of the session checks."""
+    """Moves the clock of the throttle and of the session checks (``sessions.now``)."""
 
     def __init__(self, monkeypatch):
-        import types
-
-        import limits.storage.memory
-        import limits.strategies
-
         from dantoc.accounts import sessions
 
         self.offset = 0.0
-        fake = types.SimpleNamespace(time=lambda: time.time() + self.offset,
-                                     sleep=time.sleep, monotonic=time.monotonic)
-        for module in (limits.storage.memory, limits.strategies):
-            monkeypatch.setattr(module, "time", fake)
-        monkeypatch.setattr(sessions, "now", fake.time)
+        monkeypatch.setattr(sessions, "now", lambda: time.time() + self.offset)
 
     def advance(self, minutes: float) -> None:
         self.offset += minutes * 60

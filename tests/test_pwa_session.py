@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -19,7 +21,7 @@ from dantoc.extensions import db
 from dantoc.pwa.services import owner_id
 from tests.conftest import app_on, base_config
 from tests.factories import PASSWORD, counts, make_user, signed_in
-from tests.security_tree import fresh_client
+from tests.security_tree import fresh_client, sign_in
 
 JSON = {"Accept": "application/json"}
 
@@ -144,3 +146,33 @@ def test_outbox_page_lists_nothing_itself(app, login):
     html = response.get_data(as_text=True)
     assert re.search(r'<ul id="outbox-list"[^>]*></ul>', html)  # drawn from the phone
     assert counts()["submissions"] == 0
+
+
+PARALLEL_FIRST_REQUESTS = 8
+
+
+def test_parallel_first_requests_get_one_key_and_one_audit_row(app):
+    """A freshly enrolled phone asks for its state from several tabs and its worker at once:
+    every answer carries the same key, the one the server keeps, and one audit row is written
+    (SQLite: no "database is locked"; PostgreSQL: no second key overwriting the first)."""
+    user = make_user("village_head")
+    clients = [fresh_client(app) for _ in range(PARALLEL_FIRST_REQUESTS)]
+    for client in clients:
+        sign_in(client, user)
+    db.session.commit()  # outside a request the test's own session holds the write lock
+    barrier = threading.Barrier(PARALLEL_FIRST_REQUESTS)
+
+    def first_request(client):
+        barrier.wait(timeout=30)
+        response = client.get("/session/state", headers=JSON)
+        return response.status_code, (response.get_json(silent=True) or {}).get("key")
+
+    with ThreadPoolExecutor(PARALLEL_FIRST_REQUESTS) as pool:
+        answers = list(pool.map(first_request, clients))
+    assert [status for status, _key in answers] == [200] * PARALLEL_FIRST_REQUESTS, answers
+    keys = {key for _status, key in answers}
+    db.session.expire_all()
+    assert keys == {db.session.get(User, user.id).outbox_key}
+    rows = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "user.outbox_key", AuditEvent.object_id == str(user.id)))
+    assert rows == 1

@@ -138,3 +138,17 @@ class Device(db.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class ThrottleAttempt(db.Model):
+    """One failed (or being evaluated) attempt under one throttle key."""
+
+    __tablename__ = "throttle_attempts"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: scope and key, e.g. ``login-account:<sha256 of the username>``.
+    key: so.Mapped[str] = so.mapped_column(sa.String(120))
+    #: Seconds since the epoch.
+    at: so.Mapped[float] = so.mapped_column(sa.Float(precision=53))
+
+    __table_args__ = (sa.Index("ix_throttle_attempts_key_at", "key", "at"),)

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from .. import clock
 from ..accounts.passwords import sha256
 from ..accounts.permissions import VERBS, can
-from ..accounts.ratelimit import limiter, setting
+from ..accounts.ratelimit import Limit, rate_check
 from ..audit import services as audit
 from ..extensions import db
 from ..web.errors import refuse
@@ -108,5 +108,11 @@ def limit_key() -> str:
     return "api:" + sha256(token) if token else "api-ip:" + (request.remote_addr or "")
 
 
-client_limit = limiter.limit(setting("API_LIMIT_CLIENT"), key_func=limit_key,
-                             scope="api-client")
+#: Each client's budget of requests (``DANTOC_API_LIMIT_CLIENT``), counted in the shared
+#: throttle store (the database, or Redis), so it holds across workers and servers.
+API_LIMIT = Limit("api-client", "API_LIMIT_CLIENT", limit_key)
+
+
+def client_limit(blueprint) -> None:
+    """Every request of ``blueprint`` counts against its client's budget."""
+    blueprint.before_request(lambda: rate_check(API_LIMIT))

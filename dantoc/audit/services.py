@@ -9,7 +9,9 @@ from typing import Any
 from flask import has_request_context, request
 from flask_login import current_user
 
+from .. import clock
 from ..extensions import db
+from . import chain
 from .models import AuditEvent
 
 
@@ -47,6 +49,7 @@ def record(
         actor = current_user
     object_pk = getattr(obj, "id", None)
     event = AuditEvent(
+        at=clock.now(),
         action=action,
         object_type=getattr(obj, "__tablename__", None),
         object_id=str(object_pk) if object_pk is not None else None,
@@ -57,5 +60,6 @@ def record(
         actor_role=getattr(actor, "role_code", None),
         ip=request.remote_addr if has_request_context() else None,
     )
+    chain.link(event)
     db.session.add(event)
     return event

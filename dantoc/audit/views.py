@@ -8,6 +8,7 @@ from .. import clock
 from ..accounts.permissions import require
 from ..extensions import db
 from ..web.htmx import render
+from ..web.inputs import page_number
 from . import queries
 from .forms import AuditFilterForm
 
@@ -22,6 +23,6 @@ def index():
     filters = form.data if form.validate() else {}
     page = db.paginate(queries.events(filters, clock.zone()),
                        per_page=current_app.config["PAGE_SIZE"],
-                       error_out=False)
+                       page=page_number(), error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("audit/index.html", "audit/_rows.html", form=form, results=page, args=args)

@@ -7,16 +7,15 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
     SearchField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ..web.inputs import DateField, DecimalField, db_int
 from . import queries
 from .importer import KINDS
 
@@ -55,7 +54,7 @@ class UnitForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)],
                        description=_l("Unique per date, e.g. 03388-001 for a village."))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    unit_type = SelectField(_l("Unit type"), coerce=int, validators=[DataRequired()])
+    unit_type = SelectField(_l("Unit type"), coerce=db_int, validators=[DataRequired()])
     parent_code = StringField(_l("Code of the parent unit"), validators=[Length(max=20)],
                               description=_l("The parent as it is on the start date."))
     valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
@@ -88,7 +87,7 @@ class LineageForm(FlaskForm):
     to_code = StringField(_l("Code of the later unit"), validators=[DataRequired(),
                                                                     Length(max=20)])
     effective_date = DateField(_l("Effective from"), validators=[DataRequired()])
-    share = DecimalField(_l("Share (splits only, e.g. 0.4)"), places=None,
+    share = DecimalField(_l("Share (splits only, e.g. 0.4)"), places=None, max_digits=1,
                          validators=[Optional(), NumberRange(min=0, max=1)])
     legal_basis = StringField(_l("Legal basis"), validators=[Length(max=200)])
 
@@ -102,7 +101,7 @@ class ImportForm(FlaskForm):
 
     def validate_kind(self, field) -> None:
         if field.data not in KINDS:
-            raise ValueError(_l("Choose a catalog."))
+            raise ValidationError(_l("Choose a catalog."))
 
 
 class DepartmentForm(FlaskForm):

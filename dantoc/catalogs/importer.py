@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import IO, Any
 
-import openpyxl
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _
-from openpyxl.utils.exceptions import InvalidFileException
 
 from ..audit import services as audit
 from ..extensions import db
 from ..refusal import FieldError
+from ..web.spreadsheets import BadWorkbook, xlsx_rows
 from .import_kinds import KINDS, ImportRefused, NumberText, RowError
 
 __all__ = ["KINDS", "MAX_ROWS", "ImportRefused", "ImportResult", "RowError", "import_file"]
@@ -148,14 +146,11 @@ def _csv_rows(data: bytes):
 
 def _xlsx_rows(data: bytes):
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        rows = xlsx_rows(data, MAX_ROWS + 2)  # the header, and one row too many to refuse
+    except BadWorkbook:
         raise _refuse(_("The file is not a valid XLSX workbook.")) from None
-    try:
-        for row in book.worksheets[0].iter_rows(values_only=True):
-            yield [_cell_text(value) for value in row]
-    finally:
-        book.close()
+    for row in rows:
+        yield [_cell_text(value) for value in row]
 
 
 def _cell_text(value: Any) -> str:

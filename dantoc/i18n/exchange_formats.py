@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from pathlib import PurePath
 
 import openpyxl
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po, write_po
 from flask_babel import gettext as _
-from openpyxl.utils.exceptions import InvalidFileException
 
+from ..web.spreadsheets import BadWorkbook, xlsx_rows
 from .exchange import CONTENT, INTERFACE, ImportRefused, Row
 from .locales import catalog_dir
 from .message_catalogs import reference
@@ -144,15 +143,11 @@ def read_csv(data: bytes) -> list[Row]:
 
 def read_xlsx(data: bytes) -> list[Row]:
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        lines = iter(xlsx_rows(data, MAX_ROWS + 2))  # the header, and one row too many
+    except BadWorkbook:
         raise _refuse(_("The file is not a valid XLSX workbook.")) from None
-    try:
-        lines = book.worksheets[0].iter_rows(values_only=True)
-        header = [str(c or "") for c in next(lines, ())]
-        records = list(zip(range(2, MAX_ROWS + 3), lines, strict=False))
-    finally:
-        book.close()
+    header = [str(c or "") for c in next(lines, ())]
+    records = list(zip(range(2, MAX_ROWS + 3), lines, strict=False))
     return _table_rows(header, records)
 
 

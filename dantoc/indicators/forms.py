@@ -7,9 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -21,6 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..catalogs.models import AdminLevel, Department
 from ..extensions import db
+from ..web.inputs import DateField, DecimalField, IntegerField, db_int
 from .models import (
     DESCRIPTION_FIELDS,
     CatalogueVersion,
@@ -77,10 +75,10 @@ class CatalogueVersionForm(FlaskForm):
 
 
 class GroupForm(FlaskForm):
-    catalogue_version = SelectField(_l("Catalogue version"), coerce=int)
+    catalogue_version = SelectField(_l("Catalogue version"), coerce=db_int)
     code = StringField(_l("Code"), validators=[InputRequired(), Length(max=20)])
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=300)])
-    department = SelectField(_l("Owning department"), coerce=int)
+    department = SelectField(_l("Owning department"), coerce=db_int)
     position = IntegerField(_l("Order"), validators=[Optional(), NumberRange(0, 999)])
 
     def values(self, *, with_version: bool = True) -> dict:
@@ -93,7 +91,7 @@ class GroupForm(FlaskForm):
 
 
 class IndicatorForm(FlaskForm):
-    group = SelectField(_l("Indicator group"), coerce=int)
+    group = SelectField(_l("Indicator group"), coerce=db_int)
     code = StringField(_l("Code"), validators=[InputRequired(), Length(max=40)],
                        description=_l("Letters without accents, digits and “_”; rules use it."))
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=300)])
@@ -106,7 +104,7 @@ class IndicatorForm(FlaskForm):
     help_text = TextAreaField(_l("Help text"), validators=[Length(max=2000)])
     choices = TextAreaField(_l("Choices, one per line"), validators=[Length(max=5000)],
                             description=_l("Write “code | label” or just the label."))
-    disaggregations = SelectMultipleField(_l("Disaggregations"), coerce=int,
+    disaggregations = SelectMultipleField(_l("Disaggregations"), coerce=db_int,
                                           widget=ListWidget(prefix_label=False),
                                           option_widget=CheckboxInput())
     # The Statistics Law's description of an indicator (Luật Thống kê 2015, Điều 3.10).
@@ -133,7 +131,7 @@ class IndicatorForm(FlaskForm):
 
 
 class RuleForm(FlaskForm):
-    catalogue_version = SelectField(_l("Catalogue version"), coerce=int)
+    catalogue_version = SelectField(_l("Catalogue version"), coerce=db_int)
     code = StringField(_l("Code"), validators=[InputRequired(), Length(max=40)])
     expression = TextAreaField(
         _l("Rule"), validators=[InputRequired(), Length(max=500)],
@@ -153,8 +151,8 @@ class FormForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=_choices(FORM_KIND_LABELS))
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=300)])
     legal_basis = StringField(_l("Legal basis"), validators=[Length(max=300)])
-    catalogue_version = SelectField(_l("Catalogue version"), coerce=int)
-    fill_level = SelectField(_l("Filled by units of level"), coerce=int)
+    catalogue_version = SelectField(_l("Catalogue version"), coerce=db_int)
+    fill_level = SelectField(_l("Filled by units of level"), coerce=db_int)
     period_type = SelectField(_l("Reporting period"), choices=_choices(PERIOD_TYPE_LABELS))
 
     def values(self, *, creating: bool) -> dict:
@@ -167,7 +165,7 @@ class FormForm(FlaskForm):
 
 
 class VersionSettingsForm(FlaskForm):
-    fill_level = SelectField(_l("Filled by units of level"), coerce=int)
+    fill_level = SelectField(_l("Filled by units of level"), coerce=db_int)
     period_type = SelectField(_l("Reporting period"), choices=_choices(PERIOD_TYPE_LABELS))
 
     def values(self) -> dict:
@@ -180,8 +178,8 @@ class SectionForm(FlaskForm):
 
 
 class ItemForm(FlaskForm):
-    section = SelectField(_l("Section"), coerce=int)
-    indicator = SelectField(_l("Indicator"), coerce=int)
+    section = SelectField(_l("Section"), coerce=db_int)
+    indicator = SelectField(_l("Indicator"), coerce=db_int)
 
     def indicator_obj(self) -> Indicator | None:
         return _get(Indicator, self.indicator.data)
@@ -227,5 +225,5 @@ class IndicatorSearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search code or name"), validators=[Optional(), Length(max=100)])
-    version = SelectField(_l("Catalogue version"), coerce=int, validators=[Optional()])
-    group = SelectField(_l("Indicator group"), coerce=int, validators=[Optional()])
+    version = SelectField(_l("Catalogue version"), coerce=db_int, validators=[Optional()])
+    group = SelectField(_l("Indicator group"), coerce=db_int, validators=[Optional()])

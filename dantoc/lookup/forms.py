@@ -8,6 +8,8 @@ from wtforms import BooleanField, SearchField, SelectField, SelectMultipleField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..web.inputs import db_int
+
 
 class CheckboxesField(SelectMultipleField):
     """A list of checkboxes (works without JavaScript, readable at 360 px)."""
@@ -22,10 +24,10 @@ class LookupForm(FlaskForm):
 
     q = SearchField(_l("Find indicators (diacritics optional)"),
                     validators=[Optional(), Length(max=100)])
-    indicator = CheckboxesField(_l("Indicators"), coerce=int)
-    period_from = SelectField(_l("From period"), coerce=int, validators=[Optional()])
-    period_to = SelectField(_l("To period"), coerce=int, validators=[Optional()])
-    unit = SelectField(_l("Units"), coerce=int, validators=[Optional()])
+    indicator = CheckboxesField(_l("Indicators"), coerce=db_int)
+    period_from = SelectField(_l("From period"), coerce=db_int, validators=[Optional()])
+    period_to = SelectField(_l("To period"), coerce=db_int, validators=[Optional()])
+    unit = SelectField(_l("Units"), coerce=db_int, validators=[Optional()])
     by = CheckboxesField(_l("Break down by"))
     swap = BooleanField(_l("Indicators as rows (swap rows and columns)"))
     pending = BooleanField(_l("Include reports not approved yet"))

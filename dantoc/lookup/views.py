@@ -26,6 +26,7 @@ from ..submissions.messages import status_labels
 from ..web.downloads import CSV, attachment
 from ..web.errors import refuse
 from ..web.htmx import render
+from ..web.inputs import MAX_INT, db_int
 from ..workflow import actors
 from . import dashboard as dashboard_
 from . import export, query
@@ -61,7 +62,8 @@ def _unit_choices() -> list[tuple[int, str]]:
 def _form() -> tuple[LookupForm, list[Indicator], list[Period]]:
     form = LookupForm(request.args)
     indicators = _indicator_choices(request.args.get("q"))
-    chosen = {int(v) for v in request.args.getlist("indicator") if v.isdigit() and len(v) < 12}
+    chosen = {int(v) for v in request.args.getlist("indicator")
+              if v.isdigit() and int(v) <= MAX_INT}
     offered = indicators + [i for i in _indicator_choices(None)
                             if i.id in chosen and i not in indicators]
     form.indicator.choices = [(i.id, tr(i, "name")) for i in offered]
@@ -142,9 +144,9 @@ def dashboard():
     """The province's (or a commune's) dashboard: completeness of the current period and the
     trend of key indicators, charts beside their numbers."""
     scope = None
-    chosen = request.args.get("unit", "")
-    if chosen.isdigit() and len(chosen) < 12 and int(chosen):
-        scope = db.get_or_404(AdminUnit, int(chosen))
+    chosen = request.args.get("unit", 0, type=db_int)
+    if chosen > 0:
+        scope = db.get_or_404(AdminUnit, chosen)
     elif current_user.unit is not None and current_user.unit.level.code == "commune":
         scope = current_user.unit
     if scope is not None:

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from flask import current_app, request
 from sqlalchemy.exc import IntegrityError
 
+from .. import database
+from ..accounts.models import User
 from ..audit import services as audit
 from ..extensions import db
 from .models import SubmissionQuarantine
@@ -40,13 +42,31 @@ def owner_id(user) -> str:
 
 
 def outbox_key(user) -> str:
-    """The user's outbox key (base64 of 32 random bytes), created on first use (audited;
-    the key itself is never written to the audit trail)."""
-    if not user.outbox_key:
-        user.outbox_key = base64.b64encode(secrets.token_bytes(32)).decode()
-        audit.record("user.outbox_key", user, after={"created": True})
-        db.session.flush()
-    return user.outbox_key
+    """The user's outbox key (base64 of 32 random bytes), created once on first use (audited;
+    the key itself is never written to the audit trail). Commits when it creates the key.
+
+    Parallel first requests (a phone's tabs and its worker) must all get the same key: an
+    item encrypted with a key the server no longer has cannot be read back. So the key is
+    set by a conditional UPDATE (``… WHERE outbox_key IS NULL``) in a write transaction of
+    its own: one request wins, writes the one audit row, and everyone reads the winner's key.
+    On PostgreSQL the losers' UPDATE waits on the row lock and then matches nothing; on
+    SQLite the transaction takes the write lock first (``database.writing``).
+    """
+    key = db.session.scalar(sa.select(User.outbox_key).where(User.id == user.id))
+    if key:
+        return key
+    user_id = user.id
+    db.session.rollback()  # end the read snapshot before writing (SQLite: no lock upgrade)
+    with database.writing():
+        created = db.session.execute(
+            sa.update(User).where(User.id == user_id, User.outbox_key.is_(None))
+            .values(outbox_key=base64.b64encode(secrets.token_bytes(32)).decode())
+            .execution_options(synchronize_session=False))
+        if created.rowcount == 1:
+            audit.record("user.outbox_key", db.session.get(User, user_id),
+                         after={"created": True})
+        db.session.commit()
+    return db.session.scalar(sa.select(User.outbox_key).where(User.id == user_id))
 
 
 def _payload() -> dict[str, list[str]]:
@@ -62,9 +82,9 @@ def _digest(payload: dict[str, list[str]]) -> str:
 def refused_submit(response) -> tuple[uuid.UUID, str, str] | None:
     """(client UUID, error code, message) when ``response`` refuses a JSON submit in a way
     the quarantine keeps; None otherwise."""
-    if request.method != "POST" or request.form.get("action") != "submit":
-        return None
-    if not response.is_json or response.status_code not in (403, 409, 422):
+    if request.method != "POST" or response.status_code not in (403, 409, 422):
+        return None  # a 413's form cannot be read: it is too large
+    if not response.is_json or request.form.get("action") != "submit":
         return None
     problem = response.get_json(silent=True) or {}
     code = "forbidden" if response.status_code == 403 else problem.get("code")

@@ -13,9 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from ..accounts.models import User
 from ..accounts.permissions import public, signed_in
-from ..extensions import db
 from ..i18n.selection import current_tag
 from ..paths import ROOT
 from ..web.errors import problem_json
@@ -128,10 +126,8 @@ def session_state():
     redirect, so a script can tell. Declared signed-in in tests/authz_routes.toml."""
     if not current_user.is_authenticated:
         return problem_json("signed_out")
-    user = db.session.get(User, current_user.id)
-    key = services.outbox_key(user)
-    db.session.commit()
-    response = jsonify(user=services.owner_id(user), csrf=generate_csrf(), key=key)
+    key = services.outbox_key(current_user)
+    response = jsonify(user=services.owner_id(current_user), csrf=generate_csrf(), key=key)
     response.headers["Cache-Control"] = "no-store"
     return response
 

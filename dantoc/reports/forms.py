@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..web.inputs import IntegerField, db_int
 
 #: Field name prefix of the reason given for one missing unit: ``missing_<unit id>``.
 MISSING_PREFIX = "missing_"
@@ -46,6 +48,6 @@ class CompletenessForm(FlaskForm):
     class Meta:
         csrf = False
 
-    period = SelectField(_l("Period"), coerce=int, validators=[Optional()])
-    form = SelectField(_l("Form"), coerce=int, validators=[Optional()])
+    period = SelectField(_l("Period"), coerce=db_int, validators=[Optional()])
+    form = SelectField(_l("Form"), coerce=db_int, validators=[Optional()])
     unit = IntegerField(validators=[Optional()])

@@ -26,6 +26,7 @@ from ..web.downloads import attachment
 from ..web.errors import refuse
 from ..web.forms import FilterForm
 from ..web.htmx import render
+from ..web.inputs import page_number
 from ..workflow import actors
 from . import bieu as bieu_
 from . import completeness as completeness_
@@ -49,7 +50,8 @@ def index():
                               [(s, labels[s]) for s in states.STATES])
     query = queries.listing(current_user, filters.chosen("period"), filters.chosen("form"),
                             filters.chosen("state"))
-    results = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    results = db.paginate(query, per_page=PER_PAGE, page=page_number(),
+                          error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("reports/index.html", "reports/_rows.html", filters=filters,
                   results=results, args=args, labels=labels)

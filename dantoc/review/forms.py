@@ -7,7 +7,6 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    IntegerField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..submissions.models import MAX_COMMENT
+from ..web.inputs import IntegerField
 
 
 def _strip(value):

@@ -21,6 +21,7 @@ from ..submissions import messages, services, states
 from ..web.errors import message_of, refuse
 from ..web.forms import FilterForm
 from ..web.htmx import render
+from ..web.inputs import page_number
 from ..workflow import Lock, actors
 from . import queries
 from .forms import ApproveForm, BulkApproveForm, UnapproveForm, return_form
@@ -45,7 +46,8 @@ def index():
     form = _filters()
     query = queries.inbox(current_user, form.chosen("period"), form.chosen("form"),
                           form.chosen("state"), form.chosen("village"))
-    results = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    results = db.paginate(query, per_page=PER_PAGE, page=page_number(),
+                          error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("review/index.html", "review/_rows.html", filters=form, results=results,
                   args=args, labels=messages.status_labels(),

@@ -46,6 +46,9 @@ class Problem:
 CATALOGUE: dict[str, Problem] = {p.code: p for p in (
     Problem("bad_request", 400, _l("Bad request"),
             _l("The request could not be understood. Please check what you entered.")),
+    Problem("bad_characters", 400, _l("Characters not allowed"),
+            _l("What you sent contains control characters (such as NUL) that cannot be "
+               "stored. Please remove them, or type the text again, and resend.")),
     Problem("csrf", 400, _l("Form expired"),
             _l("Your form expired. Please reload the page and try again.")),
     Problem("bad_cursor", 400, _l("Bad page link"),
@@ -87,13 +90,16 @@ CATALOGUE: dict[str, Problem] = {p.code: p for p in (
             _l("Nothing was submitted: some units below are not approved yet.")),
     Problem("too_many_requests", 429, _l("Too many attempts"),
             _l("Too many attempts. Please wait a little and try again.")),
+    Problem("throttle_unavailable", 503, _l("Temporarily unavailable"),
+            _l("Signing in is temporarily unavailable: the server cannot count attempts right "
+               "now. Please try again in a few minutes.")),
     Problem("server_error", 500, _l("Server error"),
             _l("Something went wrong on our side. Nothing was saved; please try again.")),
 )}
 #: The code of an HTTP error raised outside a refusal (``abort(404)``, a routing error).
 BY_STATUS = {400: "bad_request", 401: "signed_out", 403: "no_authority", 404: "not_found",
              405: "method_not_allowed", 409: "stale", 413: "too_large", 422: "invalid",
-             429: "too_many_requests", 500: "server_error"}
+             429: "too_many_requests", 500: "server_error", 503: "throttle_unavailable"}
 
 
 def status_of(code: str) -> int:

@@ -15,7 +15,7 @@ built from, so that each server process can keep the forms it built (issue 17 it
 ``dantoc.submissions.spec_cache``).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 import uuid
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from ...extensions import db
 from ...web.htmx import render
+from ...web.inputs import page_number
 from .. import devices, queries, services
 from ..forms import ActionForm, UserForm, UserSearchForm
 from ..models import Device, User
@@ -71,7 +72,8 @@ def users():
     form = UserSearchForm(request.args)
     form.validate()
     page = db.paginate(queries.managed_users(current_user, form.q.data),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+                       per_page=current_app.config["PAGE_SIZE"], page=page_number(),
+                       error_out=False)
     return render("accounts/users.html", "accounts/_user_rows.html", form=form, results=page,
                   q=form.q.data or "")
 

@@ -13,6 +13,7 @@ from ...accounts.permissions import authorize, can, require
 from ...extensions import db
 from ...web.forms import submitted
 from ...web.htmx import render
+from ...web.inputs import page_number
 from .. import queries, services
 from ..forms import (
     FIELD_ALIASES,
@@ -37,7 +38,8 @@ def units():
     form.validate()
     stmt = queries.units_query(on=None if form.on.errors else form.on.data,
                                level=form.level.data or None, q=form.q.data)
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], page=page_number(),
+                       error_out=False)
     args = {"q": form.q.data or "", "level": form.level.data or "",
             "on": form.on.data.isoformat() if form.on.data else ""}
     return render("catalogs/units.html", "catalogs/_unit_rows.html", form=form, results=page,
@@ -63,7 +65,10 @@ def unit_detail(unit_id: int):
 
 
 def _next_day(unit: AdminUnit) -> date | None:
-    return unit.valid_to + timedelta(days=1) if unit.valid_to else None
+    """The day after the unit's last day (the default start of its successor), if any."""
+    if unit.valid_to is None or unit.valid_to >= date.max:
+        return None
+    return unit.valid_to + timedelta(days=1)
 
 
 def _detail(unit: AdminUnit, close_form=None, lineage_form=None):

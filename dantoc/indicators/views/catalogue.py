@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from ...accounts.permissions import authorize, require
 from ...extensions import db
 from ...web.htmx import render
+from ...web.inputs import db_int
 from .. import services
 from ..forms import NONE, CatalogueVersionForm, GroupForm
 from ..models import CatalogueVersion, IndicatorGroup
@@ -47,7 +48,7 @@ def catalogue_form(version_id: int | None = None):
 @require("form.manage")
 def groups():
     """Indicator groups, optionally of one catalogue version."""
-    version_id = request.args.get("version", type=int)
+    version_id = request.args.get("version", type=db_int)
     query = sa.select(IndicatorGroup).join(CatalogueVersion).order_by(
         CatalogueVersion.code, IndicatorGroup.position, IndicatorGroup.code)
     if version_id:
@@ -63,7 +64,7 @@ def group_form(group_id: int | None = None):
     """Add an indicator group, or change one (of the user's department, if they have one)."""
     group = db.get_or_404(IndicatorGroup, group_id) if group_id else None
     if group is None:
-        form = GroupForm(catalogue_version=request.args.get("version", type=int))
+        form = GroupForm(catalogue_version=request.args.get("version", type=db_int))
         form.catalogue_version.choices = version_choices()
         form.department.choices = department_choices()
         return edit_page(form, lambda: _write_group(form), "indicators.groups",

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from ...accounts.permissions import authorize, require
 from ...extensions import db
 from ...web.htmx import render
+from ...web.inputs import db_int, page_number
 from .. import services
 from ..forms import NONE, IndicatorForm, IndicatorSearchForm, options
 from ..models import (
@@ -51,7 +52,7 @@ def indicator_list():
     filters = {"q": form.q.data or None, "version": form.version.data or None,
                "group": form.group.data or None}
     results = db.paginate(_search_query(filters["q"], filters["version"], filters["group"]),
-                       per_page=PER_PAGE, error_out=False)
+                       per_page=PER_PAGE, page=page_number(), error_out=False)
     args = {k: v for k, v in filters.items() if v}
     return render("indicators/indicators.html", "indicators/_indicator_rows.html",
                   form=form, results=results, args=args)
@@ -83,7 +84,7 @@ def indicator_form(indicator_id: int | None = None):
     """Add an indicator to a group, or change one (of the user's department's groups, if
     they have a department)."""
     if indicator_id is None:
-        form = IndicatorForm(group=request.args.get("group", type=int))
+        form = IndicatorForm(group=request.args.get("group", type=db_int))
         _form_choices(form)
         return edit_page(form, lambda: _write(form), "indicators.indicator_list",
                          title=_("New indicator"), then=in_its_version)

@@ -11,6 +11,7 @@ from ...accounts.permissions import require
 from ...extensions import db
 from ...web.forms import submitted
 from ...web.htmx import render
+from ...web.inputs import db_int
 from .. import services
 from ..forms import GeneratePeriodsForm, PeriodForm
 from ..models import Period
@@ -19,7 +20,7 @@ from .common import edit_page
 
 
 def _list(generate: GeneratePeriodsForm | None = None):
-    year = request.args.get("year", type=int)
+    year = request.args.get("year", type=db_int)
     query = sa.select(Period).order_by(Period.start_date.desc(), Period.period_type)
     if year:
         query = query.where(sa.extract("year", Period.start_date) == year)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from ...accounts.permissions import require
 from ...extensions import db
 from ...web.htmx import render
+from ...web.inputs import db_int
 from .. import services
 from ..forms import RuleForm
 from ..models import CatalogueVersion, ValidationRule
@@ -21,7 +22,7 @@ from .common import edit_page, in_its_version, version_choices
 @require("form.manage")
 def rules():
     """The rules of one catalogue version (or all), with the indicators each concerns."""
-    version_id = request.args.get("version", type=int)
+    version_id = request.args.get("version", type=db_int)
     query = sa.select(ValidationRule).join(CatalogueVersion).order_by(
         CatalogueVersion.code, ValidationRule.code)
     if version_id:
@@ -46,7 +47,7 @@ def rule_form(rule_id: int | None = None):
     rule field."""
     rule = db.get_or_404(ValidationRule, rule_id) if rule_id else None
     if rule is None:
-        form = RuleForm(catalogue_version=request.args.get("version", type=int))
+        form = RuleForm(catalogue_version=request.args.get("version", type=db_int))
         form.catalogue_version.choices = version_choices()
         return edit_page(form, lambda: services.create_rule(
             catalogue_version=db.get_or_404(CatalogueVersion, form.catalogue_version.data),
