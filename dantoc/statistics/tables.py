@@ -76,9 +76,9 @@ def releases() -> list[ReleaseRef]:
 
 
 def find_release(form_code: str, period_code: str) -> tuple[Form, Period] | None:
-    return db.session.execute(
-        sa.select(Form, Period).where(Form.code == form_code, Period.code == period_code)
-    ).first()
+    form = db.session.scalar(sa.select(Form).where(Form.code == form_code))
+    period = db.session.scalar(sa.select(Period).where(Period.code == period_code))
+    return (form, period) if form is not None and period is not None else None
 
 
 def _published(form: Form, period: Period) -> list[tuple[UnitReport, ReportPublication]]:

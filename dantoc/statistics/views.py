@@ -140,8 +140,9 @@ def table_csv(form_code: str, period_code: str, table_code: str):
         writer.writerow([source.name, source.unit.code, *(_shown(table, i, c) for c in cols)])
     writer.writerow([_("Total of the published communes"), "",
                      *(_shown(table, suppression.TOTAL, c) for c in cols)])
-    writer.writerow([_("<%(n)s: fewer than %(n)s; x: hidden so that the totals do not reveal "
-                       "a small number", n=table.data.threshold)])
+    writer.writerow([_("%(small)s: fewer than %(n)s; x: hidden so that the totals do not "
+                       "reveal a small number", small=f"<{table.data.threshold}",
+                       n=table.data.threshold)])
     response = make_response("\ufeff" + out.getvalue())
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = (
