@@ -49,6 +49,18 @@ def test_public_pages_cache_publicly_with_an_etag(app, published):
     assert again.status_code == 304
 
 
+def test_compressed_answer_revalidates_with_304(app, published):
+    client = citizen(app)
+    headers = {"Accept-Encoding": "gzip"}
+    first = client.get(published.release_url, headers=headers)
+    assert first.headers["Content-Encoding"] == "gzip"
+    assert first.headers["ETag"].endswith(':gzip"')
+    again = client.get(published.release_url,
+                       headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+
 def test_unpublished_report_is_not_public(app):
     published = make_published(publish=False)
     assert citizen(app).get(published.commune_url()).status_code == 404

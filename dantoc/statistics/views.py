@@ -60,9 +60,14 @@ def _release_or_404(form_code: str, period_code: str):
 
 
 def _not_modified(tag: str):
-    """An early 304 before any figure is computed."""
-    if tag in request.if_none_match:
-        return _cached(make_response("", 304), tag)
+    """An early 304 before any figure is computed. Flask-Compress sends the ETag of a
+    compressed answer as ``<tag>:gzip`` (or ``:br``); the phone sends that one back."""
+    for sent in request.if_none_match.as_set():
+        if sent == tag or sent.startswith(tag + ":"):
+            response = make_response("", 304)
+            _cached(response, tag)
+            response.set_etag(sent)
+            return response
     return None
 
 
