@@ -116,3 +116,29 @@ def test_bad_input_is_refused_cleanly(app, approved, province):
     assert _withdraw(province, report, version=0).status_code == 409  # never published
     assert _withdraw(province, report, reason="x" * 2001).status_code == 422
     assert publication_of(report) is None
+
+
+def test_figures_approved_again_wait_to_be_published_again(app, approved, province):
+    from dantoc.reports import queries, services
+
+    report = approved.reports[COMMUNE]
+    _publish(province, report)
+    assert _publish(province, report, version=1).status_code == 409  # already public
+    services.decide(report, "reopen", approved.province, report.version, "Sai số hộ")
+    db.session.commit()
+    assert citizen(app).get(approved.commune_url(COMMUNE)).status_code == 404
+    officer = make_user("commune_officer", unit_code=COMMUNE)
+    t = queries.target_of(report)
+    services.submit(t, officer, report.version, {})
+    db.session.commit()
+    services.decide(report, "approve", approved.province, report.version)
+    db.session.commit()
+    # approved again: still not public, and the province is told so
+    assert citizen(app).get(approved.commune_url(COMMUNE)).status_code == 404
+    page = province.get("/thong-ke/cong-bo/").get_data(as_text=True)
+    assert "approved again since" in page
+    assert _publish(province, report, version=1).status_code == 303
+    row = publication_of(report)
+    assert row.state == states.PUBLISHED and row.report_version == report.version
+    assert citizen(app).get(approved.commune_url(COMMUNE)).status_code == 200
+    assert audit_actions() == ["publication.publish", "publication.publish"]

@@ -32,6 +32,9 @@ class ReportPublication(db.Model):
     version: so.Mapped[int] = so.mapped_column(default=0)
     #: Why it was withdrawn last.
     state_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: The report version whose figures were published: approving the report again (after a
+    #: reopening) makes a new version, which is not public until it is published again.
+    report_version: so.Mapped[int | None] = so.mapped_column()
     published_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     published_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     withdrawn_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
@@ -50,7 +53,8 @@ class ReportPublication(db.Model):
                            name="state"),
         sa.CheckConstraint("version >= 0", name="version_positive"),
         sa.CheckConstraint(f"state <> '{PUBLISHED}' OR (published_at IS NOT NULL "
-                           "AND published_by_id IS NOT NULL)", name="published_has_publisher"),
+                           "AND published_by_id IS NOT NULL AND report_version IS NOT NULL)",
+                           name="published_has_publisher"),
         sa.CheckConstraint(f"state <> '{WITHDRAWN}' OR (withdrawn_at IS NOT NULL "
                            "AND withdrawn_by_id IS NOT NULL AND state_reason IS NOT NULL)",
                            name="withdrawn_has_reason"),

@@ -59,10 +59,19 @@ def publish(report: UnitReport, user, version: int) -> ReportPublication:
     """
     current = publication_of(report)
     states.FLOW.check(current, "publish", version=version, lock=_lock(user, report, "publish"))
+    if is_current(current, report):
+        raise Refusal("invalid_transition", current)  # these very figures are public already
     row = _row(report)
     return states.FLOW.transition(row, "publish", user, version=version,
+                                  values={"report_version": report.version},
                                   details={"report_id": report.id,
                                            "report_version": report.version})
+
+
+def is_current(row: ReportPublication | None, report: UnitReport) -> bool:
+    """Whether ``report``'s figures as they are now approved are the public ones."""
+    return (row is not None and row.state == states.PUBLISHED
+            and report.state == report_states.APPROVED and row.report_version == report.version)
 
 
 def withdraw(report: UnitReport, user, version: int, reason: str | None) -> ReportPublication:

@@ -22,8 +22,10 @@ WITHDRAWN = "withdrawn"
 STATES = (UNPUBLISHED, PUBLISHED, WITHDRAWN)
 
 FLOW = Workflow("publication", STATES, (
-    Action("publish", {UNPUBLISHED: PUBLISHED, WITHDRAWN: PUBLISHED}, ABOVE,
-           stamps="published"),
+    # published → published: the report was reopened and approved again since; its new
+    # figures are public only once published again (see services.publish).
+    Action("publish", {UNPUBLISHED: PUBLISHED, WITHDRAWN: PUBLISHED, PUBLISHED: PUBLISHED},
+           ABOVE, stamps="published"),
     Action("withdraw", {PUBLISHED: WITHDRAWN}, ABOVE, needs_reason=True, stamps="withdrawn"),
 ), initial=UNPUBLISHED)
 ACTIONS = FLOW.names

@@ -45,13 +45,15 @@ def threshold() -> int:
 
 
 def public_reports() -> sa.Select:
-    """Commune reports that are published and still approved (a reopened report drops out)."""
+    """Commune reports that are published, still approved, at the version that was published
+    (a reopened report drops out; approved again, it waits to be published again)."""
     return (sa.select(UnitReport, ReportPublication)
             .join(ReportPublication, ReportPublication.report_id == UnitReport.id)
             .join(AdminUnit, UnitReport.unit_id == AdminUnit.id)
             .join(AdminLevel, AdminUnit.level_id == AdminLevel.id)
             .where(ReportPublication.state == states.PUBLISHED,
                    UnitReport.state == report_states.APPROVED,
+                   ReportPublication.report_version == UnitReport.version,
                    AdminLevel.code == "commune"))
 
 

@@ -175,7 +175,7 @@ def _approved_in_scope():
 
 def _manage_page(refusal: str | None = None, status: int = 200):
     return render("statistics/manage.html", rows=_approved_in_scope(), refusal=refusal,
-                  published=states.PUBLISHED), status
+                  published=states.PUBLISHED, is_current=services.is_current), status
 
 
 @bp.route("/cong-bo/")

@@ -25,6 +25,7 @@ def upgrade():
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("state_reason", sa.Text(), nullable=True),
+        sa.Column("report_version", sa.Integer(), nullable=True),
         sa.Column("published_by_id", sa.Integer(), nullable=True),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("withdrawn_by_id", sa.Integer(), nullable=True),
@@ -35,7 +36,7 @@ def upgrade():
                            name=op.f("ck_report_publications_state")),
         sa.CheckConstraint("version >= 0", name=op.f("ck_report_publications_version_positive")),
         sa.CheckConstraint("state <> 'published' OR (published_at IS NOT NULL "
-                           "AND published_by_id IS NOT NULL)",
+                           "AND published_by_id IS NOT NULL AND report_version IS NOT NULL)",
                            name=op.f("ck_report_publications_published_has_publisher")),
         sa.CheckConstraint("state <> 'withdrawn' OR (withdrawn_at IS NOT NULL "
                            "AND withdrawn_by_id IS NOT NULL AND state_reason IS NOT NULL)",
