@@ -104,3 +104,22 @@ def test_unknown_table_and_commune_are_404(app, published):
     client = citizen(app)
     assert client.get(published.csv_url("nope")).status_code == 404
     assert client.get(published.commune_url("99999")).status_code == 404
+
+
+def test_public_figures_are_the_approved_report_figures(app, published):
+    """The one-query sums agree with the report page's aggregation of the same report."""
+    from dantoc.reports import aggregate, queries
+    from dantoc.statistics import tables
+
+    w = published.world
+    with app.test_request_context():
+        release = tables.build(w.version.form, w.period)
+        for row, source in enumerate(release.sources):
+            computed = aggregate.compute(queries.target_of(source.report), source.report)
+            population = release.table("population")
+            keys = ["ethnic_group=01;sex=male", "ethnic_group=03;sex=female"]
+            assert [population.data.value(row, c) for c in range(2)] == [
+                int(computed.value("population", k)) for k in keys]
+            general = release.table("chung")
+            assert general.data.value(row, 0) == int(computed.value("households"))
+            assert general.data.value(row, 1) == int(computed.value("poor_households"))

@@ -28,10 +28,11 @@ from ..catalogs.models import AdminLevel, AdminUnit
 from ..extensions import db
 from ..i18n.content import tr
 from ..indicators.models import Form, Indicator, Period
-from ..reports import aggregate, queries
+from ..reports import queries
 from ..reports import states as report_states
-from ..reports.models import UnitReport
+from ..reports.models import UnitReport, UnitReportSource
 from ..submissions import formbuilder
+from ..submissions.models import SubmissionValue, SubmissionVersion
 from . import states, suppression
 from .models import ReportPublication
 
@@ -179,6 +180,32 @@ def _column_order(item: formbuilder.ItemSpec | None, key: str) -> tuple:
     return (*places, key)
 
 
+def _sums(report_ids: list[int]) -> dict[int, dict[tuple[int, str], int]]:
+    """report id → {(indicator id, disaggregation): sum} of the counts of the village
+    versions each commune report was submitted with (its frozen sources), in one query.
+
+    The same figures as :func:`dantoc.reports.aggregate.compute` gives for an approved
+    commune report (its ``sum`` of the source values; tests/test_statistics_public.py checks
+    they agree), without loading each commune's villages (docs/statistics.md, benchmark)."""
+    rows = db.session.execute(
+        sa.select(UnitReportSource.report_id, SubmissionValue.indicator_id,
+                  SubmissionValue.disaggregation, sa.func.sum(SubmissionValue.value_numeric))
+        .join(SubmissionVersion, sa.and_(
+            SubmissionVersion.submission_id == UnitReportSource.submission_id,
+            SubmissionVersion.number == UnitReportSource.version_number))
+        .join(SubmissionValue, SubmissionValue.version_id == SubmissionVersion.id)
+        .join(Indicator, Indicator.id == SubmissionValue.indicator_id)
+        .where(UnitReportSource.report_id.in_(report_ids),
+               Indicator.value_type == "integer", Indicator.aggregation == "sum",
+               SubmissionValue.value_numeric.is_not(None))
+        .group_by(UnitReportSource.report_id, SubmissionValue.indicator_id,
+                  SubmissionValue.disaggregation)).all()
+    found: dict[int, dict[tuple[int, str], int]] = {rid: {} for rid in report_ids}
+    for report_id, indicator_id, key, total in rows:
+        found[report_id][(indicator_id, key)] = int(total)
+    return found
+
+
 def build(form: Form, period: Period) -> Release | None:
     """The release of ``form`` for ``period``, or None when nothing of it is public."""
     published = _published(form, period)
@@ -186,20 +213,14 @@ def build(form: Form, period: Period) -> Release | None:
         return None
     sources = [Source(r.unit, r, p) for r, p in published]
     release = Release(form, period, sources)
-    figures: list[dict[tuple[int, str], int]] = []
-    indicators: dict[int, Indicator] = {}
-    target = None
-    for source in sources:
-        target = queries.target_of(source.report)
-        if target is None:
-            return None
-        computed = aggregate.compute(target, source.report)
-        mine = {}
-        for f in computed.figures:
-            if _counts(f.indicator):
-                indicators[f.indicator.id] = f.indicator
-                mine[(f.indicator.id, f.key)] = int(f.value)
-        figures.append(mine)
+    target = queries.target_of(sources[0].report)
+    if target is None:
+        return None
+    sums = _sums([s.report.id for s in sources])
+    figures = [sums[s.report.id] for s in sources]
+    ids = {iid for mine in figures for (iid, _key) in mine}
+    indicators = {i.id: i for i in db.session.scalars(
+        sa.select(Indicator).where(Indicator.id.in_(ids)))} if ids else {}
     spec = formbuilder.load_spec(target.form_version).by_code()
     order = {item.indicator.id: i for i, item in enumerate(spec.values())}
     limit = threshold()
