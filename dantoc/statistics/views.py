@@ -29,6 +29,7 @@ from ..refusal import Refusal
 from ..reports import queries as report_queries
 from ..reports import states as report_states
 from ..reports.models import UnitReport
+from ..web.downloads import CSV, attachment
 from ..web.errors import refuse
 from ..web.htmx import render
 from . import services, states, suppression, tables
@@ -148,10 +149,8 @@ def table_csv(form_code: str, period_code: str, table_code: str):
     writer.writerow([_("%(small)s: fewer than %(n)s; x: hidden so that the totals do not "
                        "reveal a small number", small=f"<{table.data.threshold}",
                        n=table.data.threshold)])
-    response = make_response("\ufeff" + out.getvalue())
-    response.mimetype = "text/csv"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="thong-ke-{form.code}-{period.code}-{table.code}.csv"')
+    response = attachment(("\ufeff" + out.getvalue()).encode(),
+                          f"thong-ke-{form.code}-{period.code}-{table.code}.csv", CSV)
     return _cached(response, tag)
 
 

@@ -2,14 +2,14 @@
 ``report.publish`` for the province officers and administrators
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0017 (0014 when written; re-chained after main gained 0017)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
