@@ -22,7 +22,7 @@ def test_commune_page_shows_labels_source_and_small_counts(app, published):
     html = response.get_data(as_text=True)
     assert "Thái – Nữ" in html and "Kinh (Việt) – Nam" in html
     assert "ethnic_group=" not in html
-    assert "Quý IV/2026" in html
+    assert "Quý 4/2026" in html
     assert "&lt;5" in html  # Thái – Nữ = 3 in this commune
     report = published.reports[COMMUNE]
     assert report.decided_by.full_name in html

@@ -74,7 +74,7 @@ def test_citizen_opens_a_commune_and_sees_small_counts_hidden(citizen_phone):
     page.wait_for_selector("h1:has-text('Số liệu thống kê công khai')")
     _no_sideways_scroll(page)
     page.click(f"a[href='/thong-ke/{seeded['form']}/{seeded['period']}/']")
-    page.wait_for_selector("h1:has-text('Quý IV/2026')")
+    page.wait_for_selector("h1:has-text('Quý 4/2026')")
     _no_sideways_scroll(page)
     _shot(page, js, "statistics-release-360.png")
     page.click("a:has-text('Phường Đoàn Kết')")
@@ -83,7 +83,7 @@ def test_citizen_opens_a_commune_and_sees_small_counts_hidden(citizen_phone):
     row = page.locator("tr", has=page.locator("th", has_text="Thái – Nữ"))
     assert row.locator("td").inner_text() == "<5"
     body = page.inner_text("main")
-    assert "Quý IV/2026" in body and "duyệt ngày" in body
+    assert "Quý 4/2026" in body and "duyệt ngày" in body
     assert "ethnic_group" not in body
     _shot(page, js, "statistics-commune-360.png")
     phone.assert_clean()
