@@ -133,6 +133,8 @@ def from_environment(instance_path: str) -> dict:
         "DOCUMENT_STORAGE": _env("DOCUMENT_STORAGE"),
         # Requests per API client (its token), e.g. "600 per minute" (docs/api.md).
         "API_LIMIT_CLIENT": _env("API_LIMIT_CLIENT", "600 per minute"),
+        # Public statistics (docs/statistics.md): a count below this shows as "<5".
+        "SUPPRESSION_THRESHOLD": _env_int("SUPPRESSION_THRESHOLD", 5),
     }
 
 

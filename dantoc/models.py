@@ -11,5 +11,6 @@ from .jobs import models as jobs_models  # noqa: F401
 from .pwa import models as pwa_models  # noqa: F401
 from .reminders import models as reminders_models  # noqa: F401
 from .reports import models as reports_models  # noqa: F401
+from .statistics import models as statistics_models  # noqa: F401
 from .submissions import models as submissions_models  # noqa: F401
 from .sync import models as sync_models  # noqa: F401

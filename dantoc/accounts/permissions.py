@@ -38,6 +38,7 @@ VERBS = (
     "announcement.manage",
     "report.view",
     "report.export",
+    "report.publish",
     "sync.run",
     "audit.view",
     "translation.manage",
@@ -59,8 +60,8 @@ DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "province_officer": (
         "Cán bộ tỉnh",
         ("submission.review", "submission.approve", "form.manage", "catalog.manage",
-         "catalog.view", "report.view", "report.export", "document.manage", "sync.run",
-         "translation.manage", "announcement.manage"),
+         "catalog.view", "report.view", "report.export", "report.publish", "document.manage",
+         "sync.run", "translation.manage", "announcement.manage"),
     ),
     "admin": ("Quản trị hệ thống", VERBS),
     "api_client": ("Hệ thống kết nối (API)",
