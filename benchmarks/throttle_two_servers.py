@@ -85,8 +85,6 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def build_database(admin_url: str) -> str:
     from dantoc import create_app
-    from dantoc.accounts import services as accounts
-    from dantoc.accounts.passwords import hash_password
     from dantoc.catalogs.reference import load_reference
     from dantoc.config import normalise_database_url
     from dantoc.extensions import db
@@ -106,13 +104,28 @@ def build_database(admin_url: str) -> str:
         from flask_migrate import upgrade
 
         upgrade(directory=str(ROOT / "migrations"))
-        accounts.seed_roles()
         load_reference()
+        db.engine.dispose()
+    seed_officer(url)
+    return url
+
+
+def seed_officer(url: str) -> None:
+    """The roles and the one officer whose account the guesses aim at, in a migrated
+    database (tests/test_two_servers.py uses it on the test's own database)."""
+    from dantoc import create_app
+    from dantoc.accounts import services as accounts
+    from dantoc.accounts.passwords import hash_password
+    from dantoc.extensions import db
+
+    os.environ.update(CHEAP_ARGON2)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ENV": "testing", "SECRET_KEY": "bench"})
+    with app.app_context():
+        accounts.seed_roles()
         user = accounts.create_user("officer-bench", "Cán bộ thử", "province_officer")
         user.password_hash = hash_password(PASSWORD)
         db.session.commit()
         db.engine.dispose()
-    return url
 
 
 def start(url: str, port: int, store: str, secret: str) -> subprocess.Popen:
@@ -176,6 +189,7 @@ def run(url: str, store: str, guesses: int, spray: int) -> dict:
             server.terminate()
         for server in servers:
             server.wait(timeout=30)
+            server.stderr.close()
     return {"store": store, "session_shared": signed_in and shared, "revoked": revoked,
             "account": account, "address": address}
 
