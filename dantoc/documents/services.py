@@ -85,18 +85,25 @@ def save_group(group: DocumentGroup | None, *, name: str, parent: DocumentGroup 
     values = {"name": _clean(name), "parent": parent, "department_id": department_id,
               "position": position or 0, "retired": bool(retired)}
     _check_group(values, group)
-    before = audit.snapshot(group) if group is not None else None
-    if group is None:
-        group = DocumentGroup(slug=_unique_slug(DocumentGroup, slugify(values["name"]), None))
-        db.session.add(group)
+    return _saved(group, lambda: DocumentGroup(
+        slug=_unique_slug(DocumentGroup, slugify(values["name"]), None)), values, "document.group")
+
+
+def _saved(row, new, values: dict, action: str):
+    """Create (``row`` None: ``new()``) or update ``row`` with ``values``, flushed; one audit
+    row (``<action>.create`` / ``.update``) when something changed."""
+    before = audit.snapshot(row) if row is not None else None
+    if row is None:
+        row = new()
+        db.session.add(row)
     for key, value in values.items():
-        setattr(group, key, value)
+        setattr(row, key, value)
     db.session.flush()
-    after = audit.snapshot(group)
+    after = audit.snapshot(row)
     if after != before:
-        audit.record("document.group.create" if before is None else "document.group.update",
-                     group, before=before, after=after)
-    return group
+        audit.record(f"{action}.create" if before is None else f"{action}.update", row,
+                     before=before, after=after)
+    return row
 
 
 def group_ids_under(group: DocumentGroup) -> list[int]:
@@ -277,18 +284,8 @@ def save_announcement(announcement: Announcement | None, *, unit: AdminUnit | No
             raise FieldError(_l("This field is required."), name)
     if len(values["title"]) > 200:
         raise FieldError(_l("At most %(n)s characters.", n=200), "title")
-    before = audit.snapshot(announcement) if announcement is not None else None
-    if announcement is None:
-        announcement = Announcement(state=AnnouncementState.DRAFT)
-        db.session.add(announcement)
-    for key, value in values.items():
-        setattr(announcement, key, value)
-    db.session.flush()
-    after = audit.snapshot(announcement)
-    if after != before:
-        audit.record("announcement.create" if before is None else "announcement.update",
-                     announcement, before=before, after=after)
-    return announcement
+    return _saved(announcement, lambda: Announcement(state=AnnouncementState.DRAFT), values,
+                  "announcement")
 
 
 ANNOUNCEMENT_ACTIONS = {"publish": AnnouncementState.PUBLISHED,

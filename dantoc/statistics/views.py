@@ -87,9 +87,8 @@ def index():
 @public
 def release(form_code: str, period_code: str):
     """Figures of one release: by ethnic group (column totals) and by commune (row totals)."""
-    form, period = _release_or_404(form_code, period_code)
-    tag = _tag(tables.etag(form, period))
-    if (early := _not_modified(tag)) is not None:
+    form, period, tag, early = _release(form_code, period_code)
+    if early is not None:
         return early
     data = tables.build(form, period)
     if data is None:
@@ -102,9 +101,8 @@ def release(form_code: str, period_code: str):
 @public
 def commune(form_code: str, period_code: str, unit_code: str):
     """One commune's row of every table of the release."""
-    form, period = _release_or_404(form_code, period_code)
-    tag = _tag(tables.etag(form, period, unit_code))
-    if (early := _not_modified(tag)) is not None:
+    form, period, tag, early = _release(form_code, period_code, unit_code)
+    if early is not None:
         return early
     data = tables.build(form, period)
     source = data.source(unit_code) if data else None
@@ -112,6 +110,14 @@ def commune(form_code: str, period_code: str, unit_code: str):
         abort(404)
     return _cached(make_response(render("statistics/commune.html", data=data, source=source,
                                         total=suppression.TOTAL, cell=_shown)), tag)
+
+
+def _release(form_code: str, period_code: str, *parts: str):
+    """(form, period, ETag, early 304 or None) of a published release's page: a client that
+    has this version of the page is answered before anything is computed."""
+    form, period = _release_or_404(form_code, period_code)
+    tag = _tag(tables.etag(form, period, *parts))
+    return form, period, tag, _not_modified(tag)
 
 
 def _shown(table: tables.Table, row: int, col: int) -> str:
@@ -127,9 +133,8 @@ def _shown(table: tables.Table, row: int, col: int) -> str:
 @public
 def table_csv(form_code: str, period_code: str, table_code: str):
     """One table as CSV, suppressed exactly as on the pages (UTF-8 with BOM for Excel)."""
-    form, period = _release_or_404(form_code, period_code)
-    tag = _tag(tables.etag(form, period, "csv", table_code))
-    if (early := _not_modified(tag)) is not None:
+    form, period, tag, early = _release(form_code, period_code, "csv", table_code)
+    if early is not None:
         return early
     data = tables.build(form, period)
     table = data.table(table_code) if data else None

@@ -127,17 +127,25 @@ def edit(document_id: int):
 def change_state(document_id: int):
     """Publish, unpublish, retire or restore."""
     document = _load(document_id)
+    return _state_change(lambda action: services.change_state(document, action),
+                         lambda: _("Status: %(state)s.", state=_state_labels()[document.state]),
+                         url_for(".edit", document_id=document.id))
+
+
+def _state_change(change, done, back: str):
+    """The action of a StateForm through ``change``: 400 for a bad form, the refusal (nothing
+    kept), or commit, say ``done()`` and go ``back``."""
     form = StateForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.change_state(document, form.action.data)
+        change(form.action.data)
     except Refusal as refusal:
         db.session.rollback()
         return refuse(refusal.code)
     db.session.commit()
-    flash(_("Status: %(state)s.", state=_state_labels()[document.state]))
-    return redirect(url_for(".edit", document_id=document.id), code=303)
+    flash(done())
+    return redirect(back, code=303)
 
 
 @bp.route("/documents/<int:document_id>/files", methods=("POST",))
@@ -291,14 +299,5 @@ def announcement_state(announcement_id: int):
     """Publish, withdraw or take back a notice."""
     notice = db.get_or_404(Announcement, announcement_id)
     authorize("announcement.manage", notice)
-    form = StateForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.change_announcement(notice, form.action.data)
-    except Refusal as refusal:
-        db.session.rollback()
-        return refuse(refusal.code)
-    db.session.commit()
-    flash(_("Notice updated."))
-    return redirect(url_for(".announcements"), code=303)
+    return _state_change(lambda action: services.change_announcement(notice, action),
+                         lambda: _("Notice updated."), url_for(".announcements"))
