@@ -61,11 +61,16 @@ def digest(previous: str, row: Any) -> str:
 def link(event: AuditEvent) -> None:
     """Give ``event`` the next sequence number and its hash, and move the head (in the
     current transaction, which holds the head's lock until it ends)."""
-    head = db.session.scalars(sa.select(AuditChainHead).where(AuditChainHead.id == 1)
-                              .with_for_update()).one()
-    event.seq, event.prev_hash = head.seq + 1, head.hash
-    event.hash = digest(head.hash, event)
-    head.seq, head.hash = event.seq, event.hash
+    # Read and moved by SQL, not through the session's copy: a caller that expires or
+    # refreshes objects before its next audit row must not see (or lose) a stale head.
+    seq, previous = db.session.execute(
+        sa.select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
+        .with_for_update()).one()
+    event.seq, event.prev_hash = seq + 1, previous
+    event.hash = digest(previous, event)
+    db.session.execute(sa.update(AuditChainHead).where(AuditChainHead.id == 1)
+                       .values(seq=event.seq, hash=event.hash)
+                       .execution_options(synchronize_session=False))
 
 
 @dataclass(frozen=True)

@@ -391,7 +391,8 @@ def review_server(tmp_path_factory, demo_database):
         assert done.returncode == 0, f"review seed failed:\n{done.stdout}\n{done.stderr}"
         seeded = json.loads(done.stdout.strip().splitlines()[-1])
         with _gunicorn(env, port, log) as url:
-            yield ReviewServer(url, sign_ins, log, database_url, seeded["province"],
-                               seeded["commune"], [tuple(v) for v in seeded["villages"]])
+            yield ReviewServer(url, sign_ins, log, env=env, database_url=database_url,
+                               province_id=seeded["province"], commune_id=seeded["commune"],
+                               villages=[tuple(v) for v in seeded["villages"]])
     finally:
         database.drop()

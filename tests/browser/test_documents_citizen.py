@@ -36,7 +36,7 @@ def _attach_file(browser, live_server, tmp_path: Path) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("form button[type=submit].primary")
-    page.wait_for_url(live_server.url + "/catalogs/")
+    page.wait_for_url(lambda url: "/accounts/login" not in url)  # on to their landing page
     page.goto(live_server.url + "/documents/")
     page.click("text=414/QĐ-TTg")
     page.wait_for_selector("h1:has-text('414/QĐ-TTg')")

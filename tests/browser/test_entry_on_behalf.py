@@ -61,8 +61,8 @@ def behalf_server(tmp_path_factory, demo_database):
         assert done.returncode == 0, f"seed failed:\n{done.stdout}\n{done.stderr}"
         seeded = json.loads(done.stdout.strip().splitlines()[-1])
         with _gunicorn(env, port, directory / "gunicorn.log") as url:
-            yield BehalfServer(url, sign_ins, directory / "gunicorn.log", database_url,
-                               commune_id=seeded["commune"],
+            yield BehalfServer(url, sign_ins, directory / "gunicorn.log", env=env,
+                               database_url=database_url, commune_id=seeded["commune"],
                                village=tuple(seeded["villages"][2]))  # no village head
     finally:
         database.drop()
