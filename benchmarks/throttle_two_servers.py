@@ -118,8 +118,11 @@ def seed_officer(url: str) -> None:
     from dantoc.accounts.passwords import hash_password
     from dantoc.extensions import db
 
-    os.environ.update(CHEAP_ARGON2)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ENV": "testing", "SECRET_KEY": "bench"})
+    # The cheap hash as the app's configuration, not the environment: a test imports this
+    # module, and its process must not leak the setting into other apps.
+    cheap = {key.removeprefix("DANTOC_"): int(value) for key, value in CHEAP_ARGON2.items()}
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ENV": "testing", "SECRET_KEY": "bench",
+                      **cheap})
     with app.app_context():
         accounts.seed_roles()
         user = accounts.create_user("officer-bench", "Cán bộ thử", "province_officer")
