@@ -35,6 +35,7 @@ from tests.factories_submissions import (
     make_village_head,
 )
 from tests.security_tree import fresh_client, make, sign_in
+from tests.test_security_matrix import without_fsync
 
 BIG_NUMBER = "99999999999999999999"
 #: name → value sent in every text place (path, query and form values).
@@ -184,15 +185,7 @@ def app(database_url):
         "pool_size": 2, "max_overflow": 0}})
     app.test_client_class = FreshClient
     with app.app_context():
-        statement = ("PRAGMA synchronous = OFF" if db.engine.dialect.name == "sqlite"
-                     else "SET synchronous_commit = off")
-
-        def _on_connect(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            cursor.execute(statement)
-            cursor.close()
-
-        sa.event.listen(db.engine, "connect", _on_connect)
+        without_fsync(db.engine)
         yield app
         db.session.remove()
         db.engine.dispose()

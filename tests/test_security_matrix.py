@@ -217,6 +217,20 @@ def run_cases(app, route: Route, world: World) -> tuple[int, int, list[str]]:
     return cells, requests, mismatches
 
 
+def without_fsync(engine) -> None:
+    """Commits without waiting for the disk on every new connection of ``engine`` (tests
+    of answers, not durability, that send thousands of writing requests)."""
+    statement = ("PRAGMA synchronous = OFF" if engine.dialect.name == "sqlite"
+                 else "SET synchronous_commit = off")
+
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(statement)
+        cursor.close()
+
+    sa.event.listen(engine, "connect", _on_connect)
+
+
 @pytest.fixture
 def matrix_app(database_url):
     """The app with pooled connections and no fsync per commit: the matrix tests
@@ -224,15 +238,7 @@ def matrix_app(database_url):
     app = create_app(base_config(database_url) | {"SQLALCHEMY_ENGINE_OPTIONS": {
         "pool_size": 2, "max_overflow": 0}})
     with app.app_context():
-        statement = ("PRAGMA synchronous = OFF" if db.engine.dialect.name == "sqlite"
-                     else "SET synchronous_commit = off")
-
-        def _on_connect(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            cursor.execute(statement)
-            cursor.close()
-
-        sa.event.listen(db.engine, "connect", _on_connect)
+        without_fsync(db.engine)
         yield app
         db.session.remove()
         db.engine.dispose()
