@@ -105,8 +105,9 @@ def measure_least(app, *args) -> dict[str, int]:
     """The fewer statements of two measurements, page by page. Under a loaded machine (CI
     runs both engines at once on 2 cores) one SQLite read of the village head's pages now and
     then ran one statement more than the same read a moment later (the form GET and the
-    submit of the small world, in two full runs of the suite, never alone); an N+1 adds one per village or commune on every read, which the least
-    of two still shows (see the test below it)."""
+    submit of the small world, in two full runs of the suite, never alone); an N+1 adds one
+    per village or commune on every read, which the least of two still shows (see the test
+    below it)."""
     first, second = measure(app, *args), measure(app, *args)
     return {page: min(first[page], second[page]) for page in first}
 
