@@ -85,6 +85,12 @@ def _request(form: LookupForm, offered: list[Indicator], periods: list[Period]):
     if not request.args.get("indicator"):
         return None  # the page as first opened: choices only
     ok = form.validate()
+    offered_ids = {str(i.id) for i in offered}
+    if any(v not in offered_ids for v in request.args.getlist("indicator")):
+        # unknown, not a number, or another department's: the same words, never the id
+        form.indicator.errors = [_("An indicator you chose does not exist or is not among "
+                                   "the indicators you may see. Choose from the list.")]
+        ok = False
     if not form.indicator.data:
         form.indicator.errors = [*form.indicator.errors, _("Choose at least one indicator.")]
         ok = False
