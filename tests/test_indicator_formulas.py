@@ -93,6 +93,18 @@ def test_a_formula_may_use_another_derived_indicator(world):
     assert table.totals[(world.rate.id, "")] == Decimal("12.25")
 
 
+def test_a_rate_beside_broken_down_figures_and_swapped(world):
+    population = next(i.indicator for s in world.version.sections for i in s.items
+                      if i.indicator.code == "population")
+    table = query.run(query.Request((population, world.rate), (world.period,), None,
+                                    ("sex",), swap=True))
+    labels = [r.label for r in table.rows]
+    assert labels[-1] == "Tỷ lệ hộ nghèo" and any("Nữ" in label for label in labels)
+    assert table.totals[(world.rate.id, "")] == Decimal("12.25")
+    commune = next(c for c in table.columns if c.label.startswith(world.commune.name))
+    assert table.cell(table.rows[-1], commune) == Decimal("19.00")
+
+
 def test_the_lookup_page_and_its_csv_show_the_rate_with_its_unit(app, world):
     _user, client = officer(app, "province_officer", "12")
     url = (f"/lookup/?indicator={world.rate.id}&period_from={world.period.id}"
