@@ -20,5 +20,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("indicators", schema=None) as batch_op:
-        batch_op.drop_column("formula")
+    # A plain DROP COLUMN on both engines (SQLite >= 3.35): a batch rebuild of "indicators"
+    # would drop a table that other tables' foreign keys name, which SQLite refuses.
+    op.execute("ALTER TABLE indicators DROP COLUMN formula")
