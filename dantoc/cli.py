@@ -74,8 +74,9 @@ def print_sign_ins(sign_ins: list[tuple[str, str, str]]) -> None:
     if not sign_ins:
         return
     click.echo("\nDemo sign-ins (sample accounts, never use in production):")
+    width = max(28, *(len(role) for role, _username, _password in sign_ins))
     for role, username, password in sign_ins:
-        click.echo(f"  {role:<28} {username:<22} {password}")
+        click.echo(f"  {role:<{width}} {username:<22} {password}")
 
 
 @click.command("import-catalog")

@@ -82,6 +82,12 @@ def test_village_questionnaire_covers_the_content_groups(content):
     assert by_code["road_hardened"].value_type == "yes_no"
     assert by_code["distance_to_commune_km"].value_type == "decimal"
     assert len(by_code["health_access"].choices) >= 3
+    # the poor-household rate is derived from the form's figures, never asked on it
+    rate = db.session.scalar(sa.select(Indicator).where(
+        Indicator.code == "poor_household_rate",
+        Indicator.catalogue_version_id == form.catalogue_version_id))
+    assert rate.formula == "poor_households / households * 100"
+    assert rate.unit_of_measure == "%" and "poor_household_rate" not in codes
 
 
 def test_quarterly_short_form(content):
@@ -162,6 +168,9 @@ def test_every_role_has_a_demo_account(demo):
     village = by_role["village_head"].unit
     assert village.is_sample and village.parent_id == by_role["commune_officer"].unit_id
     assert by_role["department_officer"].department.code == "demo-csdt"
+    label = next(label for label, username, _p in demo
+                 if users[username].role_code == "department_officer")
+    assert by_role["department_officer"].department.name in label
     assert by_role["province_officer"].unit.code == "12"
     for _label, username, password in demo:
         assert len(password) >= 12 and password_problems(password, username) == []

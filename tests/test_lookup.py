@@ -154,7 +154,7 @@ def test_bad_choices_get_a_clear_4xx(app, entry, data, province, monkeypatch, pr
     elif problem == "none":
         link = f"/lookup/?indicator=999999&period_from={entry.period.id}" \
                f"&period_to={entry.period.id}"
-        words = "not a valid choice"
+        words = "does not exist or is not among the indicators you may see"
     else:
         monkeypatch.setattr(query, "MAX_CELLS", 1)
         link = url(data, entry, "households")

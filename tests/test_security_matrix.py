@@ -10,6 +10,7 @@ belongs to department d1 ("same") or d2 ("other"); indicator groups belong to d1
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -300,3 +301,35 @@ def test_the_expectations_are_not_all_the_same(app):
     allowed = {key for key, ok in outcomes.items() if ok}
     assert allowed == {(role, rel, dept) for role in ("admin", "commune_officer")
                        for rel in ("own", "child") for dept in DEPARTMENTS}
+
+
+def test_the_department_dimension_reaches_the_figures(matrix_app):
+    """The matrix's department cells, for what a page *shows* rather than whether it
+    answers: every role that reads reports, of the group's department ("same") or another
+    ("other"), is offered the group's indicator by the lookup only when its department owns
+    it; a role without a department is offered it too. (Every page of figures filters
+    through :mod:`dantoc.indicators.visibility`: the page × scope matrix is
+    tests/test_department_scope.py.)"""
+    world = build_world()
+    indicator_id = world.objects[("indicator", "own")]
+    offered = re.compile(rf'<input[^>]*name="indicator"[^>]*value="{indicator_id}"')
+    cells = {}
+    for role in sorted(world.verbs):
+        if "report.view" not in world.verbs[role]:
+            continue
+        for department in DEPARTMENTS:
+            client = fresh_client(matrix_app)
+            actor = world.actors[(role, department)]
+            sign_in(client, actor)
+            response = client.get("/lookup/")
+            assert response.status_code == 200, (role, department)
+            shown = bool(offered.search(response.get_data(as_text=True)))
+            cells[(role, department)] = shown
+            assert shown == (department == "same"), (role, department)
+    assert {role for role, _dept in cells} >= {"province_officer", "department_officer",
+                                                "commune_officer", "admin"}
+    for role in ("province_officer", "commune_officer"):  # no department: every group
+        client = fresh_client(matrix_app)
+        sign_in(client, make(role, world.tree["B"], None, password=False,
+                             username=f"actor-{role}-none"))
+        assert offered.search(client.get("/lookup/").get_data(as_text=True)), role

@@ -49,7 +49,8 @@ def _scopes(villages: list[AdminUnit]) -> dict[str | None, AdminUnit | None]:
 def seed_accounts(departments: dict[str, Department],
                   villages: list[AdminUnit]) -> list[tuple[str, str, str]]:
     """Create the demo users that are missing; return (role label, username, password) for
-    every role."""
+    every role. The department's officer is labelled with the department whose indicator
+    groups are all they see ("Cán bộ phòng / ban — Phòng Chính sách dân tộc (mẫu)")."""
     scopes = _scopes(villages)
     sign_ins = []
     for role_code in DEFAULT_ROLES:
@@ -62,5 +63,8 @@ def seed_accounts(departments: dict[str, Department],
                                  unit_id=unit.id if unit else None,
                                  department_id=department.id if department else None)
         role = db.session.get(Role, role_code)
-        sign_ins.append((role.name if role else role_code, username, password))
+        label = role.name if role else role_code
+        if role_code == "department_officer":
+            label = f"{label} — {departments['demo-csdt'].name}"
+        sign_ins.append((label, username, password))
     return sign_ins

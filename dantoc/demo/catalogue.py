@@ -67,6 +67,14 @@ INDICATORS = (
     ("G02", "households_with_internet", "Số hộ có kết nối Internet", _HOUSEHOLDS),
     ("G03", "poor_households", "Số hộ nghèo", {**_HOUSEHOLDS, "required": True}),
     ("G03", "near_poor_households", "Số hộ cận nghèo", {**_HOUSEHOLDS, "required": True}),
+    # A derived indicator: computed from each unit's totals, never entered nor averaged.
+    ("G03", "poor_household_rate", "Tỷ lệ hộ nghèo",
+     {"value_type": "percent", "unit_of_measure": "%", "aggregation": "none",
+      "formula": "poor_households / households * 100",
+      "concept": "Tỷ lệ phần trăm số hộ nghèo trong tổng số hộ của địa bàn.",
+      "method": "Số hộ nghèo chia cho tổng số hộ, nhân 100, tính trên số liệu đã tổng hợp "
+                "của từng đơn vị (không lấy bình quân tỷ lệ của các thôn).",
+      "publication_period": "Năm"}),
     ("G04", "has_school", "Có trường hoặc điểm trường tại thôn", {"value_type": "yes_no"}),
     ("G05", "health_access", "Tiếp cận cơ sở y tế gần nhất",
      {"value_type": "choice", "choices": (

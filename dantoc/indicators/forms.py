@@ -102,6 +102,12 @@ class IndicatorForm(FlaskForm):
     max_value = DecimalField(_l("Maximum"), places=None, validators=[Optional()])
     required = BooleanField(_l("An answer is required"))
     help_text = TextAreaField(_l("Help text"), validators=[Length(max=2000)])
+    formula = TextAreaField(
+        _l("Formula (derived indicator)"), validators=[Length(max=500)],
+        description=_l("Leave empty for an indicator that is entered. A derived indicator is "
+                       "computed from the totals of each unit, never entered: indicator codes, "
+                       "numbers, + - * / and brackets. Example: "
+                       "poor_households / households * 100"))
     choices = TextAreaField(_l("Choices, one per line"), validators=[Length(max=5000)],
                             description=_l("Write “code | label” or just the label."))
     disaggregations = SelectMultipleField(_l("Disaggregations"), coerce=db_int,
@@ -124,6 +130,7 @@ class IndicatorForm(FlaskForm):
             "aggregation": self.aggregation.data, "unit_of_measure": self.unit_of_measure.data,
             "min_value": self.min_value.data, "max_value": self.max_value.data,
             "required": self.required.data, "help_text": self.help_text.data,
+            "formula": self.formula.data,
             "choices": parse_choices(self.choices.data),
             "disaggregations": [d for d in chosen if d is not None],
             **{name: getattr(self, name).data for name in DESCRIPTION_FIELDS},

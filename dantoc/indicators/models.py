@@ -162,6 +162,11 @@ class Indicator(db.Model):
     data_source: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     #: Cơ quan chịu trách nhiệm thu thập, tổng hợp.
     responsible_agency: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    #: A derived indicator (chỉ tiêu tính toán): an arithmetic formula over the codes of other
+    #: indicators of its catalogue version, e.g. ``poor_households / households * 100``,
+    #: evaluated by :mod:`dantoc.indicators.formulas` on the aggregated figures of each unit
+    #: (never entered, never averaged from village rates). None: an entered indicator.
+    formula: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
     group: so.Mapped[IndicatorGroup] = so.relationship(back_populates="indicators")
     choices: so.Mapped[list[IndicatorChoice]] = so.relationship(

@@ -17,6 +17,7 @@ import sqlalchemy.orm as so
 from ..catalogs.models import AdminLevel, AdminUnit
 from ..extensions import db
 from ..i18n.formatting import format_period
+from ..indicators import visibility
 from ..indicators.models import FormVersion, Indicator, Period
 from ..submissions import queries as entry_queries
 from ..submissions import states
@@ -104,17 +105,27 @@ def completeness(scope: AdminUnit | None, day: date) -> list[Completeness]:
     return result
 
 
-def key_indicators(chosen: list[Indicator] | None = None) -> list[Indicator]:
+def key_indicators(user=None, chosen: list[Indicator] | None = None) -> list[Indicator]:
     """The indicators a dashboard follows: those asked for, else the first numbers summed
-    on the newest village form."""
+    on the newest indicator catalogue and its derived rates; of ``user``'s department's
+    groups when they have one."""
     if chosen:
         return chosen
-    rows = db.session.scalars(
+    seen = visibility.only_visible(Indicator.id, user)
+    newest = sa.select(sa.func.max(Indicator.catalogue_version_id)).where(
+        Indicator.formula.is_(None), Indicator.aggregation == "sum",
+        Indicator.value_type.in_(("integer", "decimal")), seen).scalar_subquery()
+    order = (Indicator.catalogue_version_id.desc(), Indicator.group_id, Indicator.id)
+    summed = db.session.scalars(
         sa.select(Indicator).where(Indicator.value_type.in_(("integer", "decimal")),
-                                   Indicator.aggregation == "sum")
-        .order_by(Indicator.catalogue_version_id.desc(), Indicator.group_id, Indicator.id)
-        .limit(KEY_INDICATORS))
-    return list(rows)
+                                   Indicator.aggregation == "sum",
+                                   Indicator.formula.is_(None), seen)
+        .order_by(*order).limit(KEY_INDICATORS)).all()
+    rates = db.session.scalars(
+        sa.select(Indicator).where(Indicator.formula.is_not(None), seen,
+                                   Indicator.catalogue_version_id == newest)
+        .order_by(*order).limit(KEY_INDICATORS)).all()
+    return [*summed, *rates]
 
 
 def trends(scope: AdminUnit | None, indicators: list[Indicator],
@@ -131,12 +142,7 @@ def trends(scope: AdminUnit | None, indicators: list[Indicator],
         .order_by(Period.start_date.desc()).limit(TREND_PERIODS)).all()))
     if not periods:
         return []
-    table = query.run(query.Request(tuple(indicators), tuple(periods), scope))
-    by_period: dict[tuple[int, int], Decimal] = {}
-    for ((_bucket, period_id), (indicator_id, _key)), value in table.cells.items():
-        if value is not None:
-            by_period[(indicator_id, period_id)] = by_period.get(
-                (indicator_id, period_id), Decimal(0)) + value
+    by_period = query.series(query.Request(tuple(indicators), tuple(periods), scope))
     return [Trend(i, [(p, by_period.get((i.id, p.id))) for p in periods]) for i in indicators]
 
 

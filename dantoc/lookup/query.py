@@ -8,6 +8,10 @@ only merges those few aggregated rows into the breakdowns asked for (a key
 applies each indicator's aggregation (sum, average, min, max; yes/no counts the yes). The
 bucket is the village for a commune's table and the village's commune for the province's, so
 the statement never carries a list of villages, whatever their number.
+
+A derived indicator (a formula, :mod:`dantoc.indicators.formulas`) is computed from the
+aggregated figures of the indicators it names, for each row (a commune's rate from the
+commune's totals) and for the total (from the totals): never an average of village rates.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..i18n.content import tr
 from ..i18n.formatting import format_period
+from ..indicators import formulas
 from ..indicators.models import Indicator, Period
 from ..submissions import formbuilder, states
 from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
@@ -165,6 +170,45 @@ class TooLarge(Exception):
     """The table would exceed :data:`MAX_CELLS` cells; nothing was read."""
 
 
+def usable(indicator: Indicator) -> bool:
+    """Whether the lookup can show ``indicator``: an aggregated number or a derived one."""
+    return bool(indicator.formula) or (indicator.value_type in AGGREGATED_TYPES
+                                       and indicator.aggregation != "none")
+
+
+def _accumulate(request: Request, indicators: list[Indicator], by: tuple[str, ...],
+                seen: set[int]) -> dict[tuple, _Acc]:
+    """(row, column) → the merged aggregates of ``indicators`` (one GROUP BY)."""
+    accs: dict[tuple, _Acc] = {}
+    if not indicators:
+        return accs
+    for indicator_id, period_id, bucket, key, total, count, low, high in \
+            db.session.execute(_statement(request, indicators)):
+        seen.add(bucket)
+        accs.setdefault(((bucket, period_id), (indicator_id, _project(key, by))),
+                        _Acc()).merge(total, count, low, high)
+    return accs
+
+
+def _regroup(accs: dict[tuple, _Acc], row_of) -> dict[tuple, _Acc]:
+    """The same aggregates merged along ``row_of(row)`` (the total, a period's)."""
+    out: dict[tuple, _Acc] = {}
+    for (row, column), acc in accs.items():
+        out.setdefault((row_of(row), column), _Acc()).merge(acc.total, acc.count, acc.low,
+                                                            acc.high)
+    return out
+
+
+def _derive(plan: formulas.Plan, parts: dict[tuple, _Acc],
+            by_id: dict[int, Indicator]) -> dict[tuple, Decimal | None]:
+    """(row, (derived id, "")) → the derived value, from the inputs' figures of each row."""
+    figures: dict[tuple, dict[int, Decimal | None]] = {}
+    for (row, (indicator_id, _key)), acc in parts.items():
+        figures.setdefault(row, {})[indicator_id] = acc.value(by_id[indicator_id].aggregation)
+    return {(row, (derived_id, "")): value for row, known in figures.items()
+            for derived_id, value in plan.evaluate(known).items()}
+
+
 def run(request: Request) -> Table:
     """The table of ``request``.
 
@@ -172,34 +216,51 @@ def run(request: Request) -> Table:
     """
     if estimate(request) > MAX_CELLS:
         raise TooLarge(MAX_CELLS)
-    usable = [i for i in request.indicators
-              if i.value_type in AGGREGATED_TYPES and i.aggregation != "none"]
-    skipped = [i for i in request.indicators if i not in usable]
-    accs: dict[tuple, _Acc] = {}
-    totals: dict[tuple, _Acc] = {}
+    shown = [i for i in request.indicators if usable(i)]
+    skipped = [i for i in request.indicators if i not in shown]
+    entered, derived = formulas.derived_of(shown)
     seen_buckets: set[int] = set()
-    if usable:
-        for indicator_id, period_id, bucket, key, total, count, low, high in \
-                db.session.execute(_statement(request, usable)):
-            column = (indicator_id, _project(key, request.by))
-            row = (bucket, period_id)
-            seen_buckets.add(bucket)
-            accs.setdefault((row, column), _Acc()).merge(total, count, low, high)
-            totals.setdefault(column, _Acc()).merge(total, count, low, high)
-    by_id = {i.id: i for i in usable}
-    columns = _columns(usable, accs, request.by)
-    rows = _rows(request, seen_buckets)
+    accs = _accumulate(request, entered, request.by, seen_buckets)
+    by_id = {i.id: i for i in entered}
     cells = {(r, c): acc.value(by_id[c[0]].aggregation) for (r, c), acc in accs.items()}
-    column_totals = {c: acc.value(by_id[c[0]].aggregation) for c, acc in totals.items()}
+    column_totals = {c: acc.value(by_id[c[0]].aggregation)
+                     for ((), c), acc in _regroup(accs, lambda _row: ()).items()}
+    if derived:
+        plan = formulas.plan(derived)
+        parts = _accumulate(request, list(plan.inputs), (), seen_buckets)
+        inputs = {i.id: i for i in plan.inputs}
+        wanted = {i.id for i in derived}
+        cells |= {k: v for k, v in _derive(plan, parts, inputs).items() if k[1][0] in wanted}
+        column_totals |= {c: v for ((), c), v in _derive(
+            plan, _regroup(parts, lambda _row: ()), inputs).items() if c[0] in wanted}
+    columns = _columns(shown, cells, request.by)
+    rows = _rows(request, seen_buckets)
     if request.swap:
         cells = {(c, r): v for (r, c), v in cells.items()}
         rows, columns = columns, rows
     return Table(rows, columns, cells, column_totals, request.swap, skipped)
 
 
-def _columns(indicators: list[Indicator], accs: dict, by: tuple[str, ...]) -> list[Header]:
+def series(request: Request) -> dict[tuple[int, int], Decimal | None]:
+    """(indicator id, period id) → the figure of the whole scope in that period: sums
+    summed, averages over every village, derived indicators from those totals."""
+    shown = [i for i in request.indicators if usable(i)]
+    entered, derived = formulas.derived_of(shown)
+    plan = formulas.plan(derived)
+    every = {i.id: i for i in (*entered, *plan.inputs)}
+    accs = _regroup(_accumulate(request, list(every.values()), (), set()),
+                    lambda row: row[1])
+    out = {(c[0], period_id): acc.value(every[c[0]].aggregation)
+           for (period_id, c), acc in accs.items() if c[0] in {i.id for i in entered}}
+    if derived:
+        out |= {(c[0], period_id): v for (period_id, c), v in _derive(plan, accs, every).items()
+                if c[0] in {i.id for i in derived}}
+    return out
+
+
+def _columns(indicators: list[Indicator], cells: dict, by: tuple[str, ...]) -> list[Header]:
     keys_by_indicator: dict[int, set[str]] = {}
-    for _row, (indicator_id, key) in accs:
+    for _row, (indicator_id, key) in cells:
         keys_by_indicator.setdefault(indicator_id, set()).add(key)
     headers = []
     for indicator in indicators:

@@ -20,7 +20,7 @@ from ..catalogs.queries import units_on
 from ..extensions import db
 from ..i18n.content import tr
 from ..i18n.formatting import format_number, format_period
-from ..indicators import descriptions
+from ..indicators import descriptions, visibility
 from ..indicators.models import Indicator, Period
 from ..submissions.messages import status_labels
 from ..web.downloads import CSV, attachment
@@ -39,10 +39,14 @@ DIMENSION_LABELS = {"ethnic_group": _l("Ethnic group"), "sex": _l("Sex"),
 
 
 def _indicator_choices(q: str | None) -> list[Indicator]:
+    """The indicators the lookup offers: aggregated numbers and derived ones, of the
+    officer's department's groups when they have a department."""
+    aggregated = sa.and_(Indicator.value_type.in_(query.AGGREGATED_TYPES),
+                         Indicator.aggregation != "none")
     rows = db.session.scalars(sa.select(Indicator).where(
-        Indicator.value_type.in_(query.AGGREGATED_TYPES), Indicator.aggregation != "none")
+        sa.or_(aggregated, Indicator.formula.is_not(None)),
+        visibility.only_visible(Indicator.id, current_user))
         .order_by(Indicator.group_id, Indicator.code)).all()
-    rows = [i for i in rows if can(current_user, "report.view", i)]  # department scope
     if q:
         words = fold(q).split()
         rows = [i for i in rows if all(w in fold(f"{i.code} {i.name}") for w in words)]
@@ -81,6 +85,12 @@ def _request(form: LookupForm, offered: list[Indicator], periods: list[Period]):
     if not request.args.get("indicator"):
         return None  # the page as first opened: choices only
     ok = form.validate()
+    offered_ids = {str(i.id) for i in offered}
+    if any(v not in offered_ids for v in request.args.getlist("indicator")):
+        # unknown, not a number, or another department's: the same words, never the id
+        form.indicator.errors = [_("An indicator you chose does not exist or is not among "
+                                   "the indicators you may see. Choose from the list.")]
+        ok = False
     if not form.indicator.data:
         form.indicator.errors = [*form.indicator.errors, _("Choose at least one indicator.")]
         ok = False
@@ -156,7 +166,7 @@ def dashboard():
     day = clock.today()
     return render("lookup/dashboard.html", scope=scope, units=_unit_choices(),
                   completeness=dashboard_.completeness(scope, day),
-                  trends=dashboard_.trends(scope, dashboard_.key_indicators(), day),
+                  trends=dashboard_.trends(scope, dashboard_.key_indicators(current_user), day),
                   labels=status_labels(), chart=dashboard_, described=descriptions.described)
 
 

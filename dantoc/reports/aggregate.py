@@ -28,6 +28,7 @@ import sqlalchemy.orm as so
 from ..catalogs.models import AdminLevel, AdminUnit
 from ..catalogs.queries import valid_on
 from ..extensions import db
+from ..indicators import visibility
 from ..indicators.models import Indicator
 from ..submissions import states as entry_states
 from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
@@ -158,8 +159,10 @@ def _values_of(sources) -> tuple:
             SubmissionValue.version_id == SubmissionVersion.id)
 
 
-def _cells(sources) -> dict[tuple[int, str], tuple[Indicator, _Cell]]:
-    """(indicator id, disaggregation) → the aggregated cell, computed by one GROUP BY."""
+def _cells(sources, indicators: sa.Select | None = None,
+           ) -> dict[tuple[int, str], tuple[Indicator, _Cell]]:
+    """(indicator id, disaggregation) → the aggregated cell, computed by one GROUP BY (of
+    ``indicators`` only, when given: a subquery of the ids a department sees)."""
     src, version, value, on_version, on_value = _values_of(sources)
     answer = sa.case((Indicator.value_type == "choice", value.value_text), else_=None)
     written = sa.and_(value.value_text.is_not(None), value.value_text != "")
@@ -171,6 +174,7 @@ def _cells(sources) -> dict[tuple[int, str], tuple[Indicator, _Cell]]:
                   sa.func.sum(sa.case((written, 1), else_=0)))
         .select_from(src).join(version, on_version).join(value, on_value)
         .join(Indicator, Indicator.id == value.indicator_id)
+        .where(visibility.restrict(value.indicator_id, indicators))
         .group_by(Indicator.id, value.disaggregation, answer))
     cells: dict[tuple[int, str], tuple[Indicator, _Cell]] = {}
     for indicator, key, choice, count, total, low, high, yes, texts in rows:
@@ -226,12 +230,15 @@ def _counted_through(through: sa.Select) -> dict[int, int]:
                                    .group_by(src.c.via)).tuples().all())
 
 
-def compute(t: Target, report: UnitReport | None = None) -> Aggregate:
+def compute(t: Target, report: UnitReport | None = None,
+            indicators: sa.Select | None = None) -> Aggregate:
     """The figures of ``t``: approved village values below it, aggregated in the database
-    (a fixed number of statements, whatever the number of villages and communes)."""
+    (a fixed number of statements, whatever the number of villages and communes); of
+    ``indicators`` only when given (:func:`dantoc.indicators.visibility.visible_indicators`:
+    what a department's officer sees)."""
     direct, through = _direct(t, report), _through(t)
     sources = sa.union_all(direct, through)
-    cells = _cells(sources.subquery("sources"))
+    cells = _cells(sources.subquery("sources"), indicators)
     order = _order(t)
     figures, skipped = [], {}
     for (indicator_id, key), (indicator, cell) in sorted(

@@ -30,7 +30,7 @@ from .. import clock
 from ..extensions import db
 from ..i18n.content import tr
 from ..i18n.formatting import format_period
-from ..indicators import descriptions
+from ..indicators import descriptions, visibility
 from ..submissions import formbuilder
 from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
 from . import aggregate, queries
@@ -95,8 +95,10 @@ def _values(agg: Aggregate) -> dict[tuple[int, str], Decimal | int | None]:
             if not isinstance(f.value, dict)}
 
 
-def _village_rows(t: Target, report: UnitReport, total: Aggregate) -> dict[int, dict]:
-    """unit id → figures, for the villages a commune report counted (their own values)."""
+def _village_rows(t: Target, report: UnitReport, total: Aggregate,
+                  indicators: sa.Select | None = None) -> dict[int, dict]:
+    """unit id → figures, for the villages a commune report counted (their own values, of
+    ``indicators`` only when given)."""
     versions = {s.submission_id: s.version for s in total.sources if s.via is None}
     if not versions:
         return {}
@@ -105,7 +107,8 @@ def _village_rows(t: Target, report: UnitReport, total: Aggregate) -> dict[int, 
                   SubmissionValue)
         .join(SubmissionVersion, SubmissionValue.version_id == SubmissionVersion.id)
         .join(Submission, SubmissionVersion.submission_id == Submission.id)
-        .where(SubmissionVersion.submission_id.in_(sorted(versions))))
+        .where(SubmissionVersion.submission_id.in_(sorted(versions)),
+               visibility.restrict(SubmissionValue.indicator_id, indicators)))
     found: dict[int, dict] = defaultdict(dict)
     for unit_id, submission_id, number, value in rows:
         if versions.get(submission_id) != number:
@@ -116,19 +119,21 @@ def _village_rows(t: Target, report: UnitReport, total: Aggregate) -> dict[int, 
     return found
 
 
-def build(report: UnitReport) -> Bieu:
-    """The biểu of ``report`` (the caller checked that it is approved and may be exported)."""
+def build(report: UnitReport, user=None) -> Bieu:
+    """The biểu of ``report`` (the caller checked that it is approved and may be exported),
+    with the indicators ``user`` sees (a department's officer: their groups')."""
     t = queries.target_of(report)
-    total = aggregate.compute(t, report)
+    indicators = visibility.visible_indicators(user)
+    total = aggregate.compute(t, report, indicators)
     columns = _columns(total)
     rows = []
-    villages = _village_rows(t, report, total)
+    villages = _village_rows(t, report, total, indicators)
     for child in queries.child_states(t):
         if child.is_village:
             values = villages.get(child.unit.id, {})
         elif child.approved:
             below = Target(t.form, t.form_version, t.period, child.unit)
-            values = _values(aggregate.compute(below, child.report))
+            values = _values(aggregate.compute(below, child.report, indicators))
         else:
             values = {}
         rows.append(Row(tr(child.unit, "name"), values))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..indicators import visibility
 from ..workflow import Lock, actors
 from . import aggregate, queries, services, states
 from .models import UnitReport
@@ -92,7 +93,8 @@ def build(t: Target, user, report: UnitReport | None = None) -> ReportPage:
     """Everything the report page shows, for ``user``."""
     report = report or queries.report_for(t)
     children = queries.child_states(t)
-    page = ReportPage(t, report, children, aggregate.compute(t, report),
+    figures = aggregate.compute(t, report, visibility.visible_indicators(user))
+    page = ReportPage(t, report, children, figures,
                       changed=_changed(report, children))
     if t.unit.parent_id is None:
         page.lock(Lock.TOP_LEVEL)

@@ -270,7 +270,7 @@ def _exportable(report_id: int) -> UnitReport:
 def bieu_xlsx(report_id: int):
     """The official biểu of an approved report as XLSX (the regulation's layout)."""
     report = _exportable(report_id)
-    return attachment(bieu_.to_xlsx(bieu_.build(report)),
+    return attachment(bieu_.to_xlsx(bieu_.build(report, current_user)),
                       f"{report.form.code}-{report.period.code}-{report.unit.code}.xlsx")
 
 
@@ -279,6 +279,6 @@ def bieu_xlsx(report_id: int):
 def bieu_page(report_id: int):
     """The same biểu as a page that prints on A4 landscape."""
     report = _exportable(report_id)
-    return render("reports/bieu.html", bieu=bieu_.build(report), today=clock.today(),
-                  describe=described, nation=bieu_.NATION, motto=bieu_.MOTTO,
+    return render("reports/bieu.html", bieu=bieu_.build(report, current_user),
+                  today=clock.today(), describe=described, nation=bieu_.NATION, motto=bieu_.MOTTO,
                   letters=bieu_.COLUMN_LETTERS)

@@ -14,6 +14,7 @@ from ..accounts.scope import subtree
 from ..audit.models import AuditEvent
 from ..catalogs.models import AdminUnit
 from ..extensions import db
+from ..indicators import visibility
 from ..indicators.models import Form, Indicator, Period
 from ..submissions import comments, labels, services, states
 from ..submissions import queries as entry_queries
@@ -108,6 +109,8 @@ class Review:
     rows: list[Row]
     previous_approved: bool
     violations: list[tuple[str, bool]]  # (message, is an error)
+    #: The indicators the reviewer sees (:mod:`dantoc.indicators.visibility`); None: all.
+    visible: frozenset[int] | None = None
 
     @property
     def clean(self) -> bool:
@@ -128,10 +131,13 @@ def big_change(value, previous, threshold: Decimal) -> bool:
     return abs(value - previous) / abs(previous) > threshold
 
 
-def _values(version: SubmissionVersion) -> list[tuple[Indicator, SubmissionValue]]:
+def _values(version: SubmissionVersion,
+            indicators: sa.Select | None = None) -> list[tuple[Indicator, SubmissionValue]]:
+    """The values of ``version`` (of ``indicators`` only, a department's: a subquery)."""
     return list(db.session.execute(
         sa.select(Indicator, SubmissionValue).join(SubmissionValue.indicator)
-        .where(SubmissionValue.version_id == version.id)
+        .where(SubmissionValue.version_id == version.id,
+               visibility.restrict(SubmissionValue.indicator_id, indicators))
         .order_by(Indicator.code, SubmissionValue.disaggregation)).tuples())
 
 
@@ -161,21 +167,23 @@ def _label(indicator: Indicator, key: str) -> str:
     return labels.breakdown(indicator, key)
 
 
-def review(submission: Submission, version: SubmissionVersion) -> Review:
-    """Each value of ``version`` with last period's, big changes and rule violations."""
+def review(submission: Submission, version: SubmissionVersion, user=None) -> Review:
+    """Each value of ``version`` with last period's, big changes and rule violations; with
+    ``user``, only the indicators they see (a rule over a hidden value is not evaluated)."""
     previous = entry_queries.previous_values(submission.form, submission.unit,
                                              submission.period)
     threshold = _threshold()
     spec = spec_of(submission)
     rows = []
-    for indicator, cell in _values(version):
+    for indicator, cell in _values(version, visibility.visible_indicators(user)):
         before = previous.values.get((indicator.code, cell.disaggregation))
         rows.append(Row(indicator, cell.disaggregation, cell.value, before,
                         big_change(cell.value, before, threshold),
                         _label(indicator, cell.disaggregation)))
     order = {item.indicator.id: n for n, item in enumerate(spec.items)}
     rows.sort(key=lambda r: (order.get(r.indicator.id, len(order)), r.key))
-    return Review(rows, previous.approved, _violations(submission, rows))
+    return Review(rows, previous.approved, _violations(submission, rows),
+                  visibility.visible_ids(user))
 
 
 @dataclass
@@ -202,6 +210,8 @@ def comment_targets(submission: Submission, review_: Review) -> list[Target]:
             cells.setdefault(row.indicator.id, []).append(row)
     targets = []
     for item in spec.items:
+        if not visibility.shown(review_.visible, item.indicator.id):
+            continue
         targets.append(Target(item.indicator, "", ""))
         targets += [Target(r.indicator, r.key, r.label) for r in cells.get(item.indicator.id,
                                                                              [])]
@@ -253,17 +263,20 @@ class History:
     reason: str | None
 
 
-def _by_field(version: SubmissionVersion) -> dict[tuple[int, str], tuple[Indicator, object]]:
+def _by_field(version: SubmissionVersion, indicators: sa.Select | None = None,
+              ) -> dict[tuple[int, str], tuple[Indicator, object]]:
     return {(indicator.id, cell.disaggregation): (indicator, cell.value)
-            for indicator, cell in _values(version)}
+            for indicator, cell in _values(version, indicators)}
 
 
 def changes(submission: Submission, old: SubmissionVersion,
-            new: SubmissionVersion) -> list[Change]:
-    """The fields whose value differs (added, removed or changed), in form order."""
+            new: SubmissionVersion, user=None) -> list[Change]:
+    """The fields whose value differs (added, removed or changed), in form order (of the
+    indicators ``user`` sees, when given)."""
     spec = spec_of(submission)
     order = {item.indicator.id: n for n, item in enumerate(spec.items)}
-    before, after = _by_field(old), _by_field(new)
+    indicators = visibility.visible_indicators(user)
+    before, after = _by_field(old, indicators), _by_field(new, indicators)
     result = []
     for field in sorted(set(before) | set(after), key=lambda f: (order.get(f[0], 1 << 30),
                                                                    f[1])):
@@ -288,12 +301,15 @@ def _return_reason(submission: Submission, number: int) -> str | None:
     return None
 
 
-def history(submission: Submission, version: SubmissionVersion) -> History | None:
+def history(submission: Submission, version: SubmissionVersion,
+            user=None) -> History | None:
     """The diff against the previous submitted version and its comments; None for v1."""
     number = version.base_version
     previous = services.version_of(submission, number) if number else None
     if previous is None or previous.submitted_at is None:
         return None
-    notes = comments.labelled(submission, comments.on_version(submission.id, number))
-    return History(number, changes(submission, previous, version), notes,
+    ids = visibility.visible_ids(user)
+    notes = comments.labelled(submission, [c for c in comments.on_version(submission.id, number)
+                                           if visibility.shown(ids, c.indicator_id)])
+    return History(number, changes(submission, previous, version, user), notes,
                    _return_reason(submission, number))

@@ -79,7 +79,7 @@ def _decidable(key):
 def _page(submission, approve=None, give_back=None, unapprove=None, refusal=None):
     version = services.version_of(submission, submission.current_version)
     number = submission.current_version
-    review = queries.review(submission, version)
+    review = queries.review(submission, version, current_user)
     may_decide = actors.decides_village_report(current_user, submission)
     lock = states.review_lock_reason(submission.state,
                                      period_open=submission.period.is_open(clock.today()),
@@ -89,7 +89,7 @@ def _page(submission, approve=None, give_back=None, unapprove=None, refusal=None
     if give_back is None:
         give_back = return_form(targets, version=number)
     return render("review/detail.html", submission=submission, version=version,
-                  review=review, history=queries.history(submission, version),
+                  review=review, history=queries.history(submission, version, current_user),
                   lines=queries.lines(submission, review, targets,
                                       None if lock else give_back),
                   approve=approve or ApproveForm(version=number), give_back=give_back,
@@ -155,7 +155,8 @@ def give_back(key):
     transaction with its audit row (audited by the service)."""
     submission = _decidable(key)
     version = services.version_of(submission, submission.current_version)
-    targets = queries.comment_targets(submission, queries.review(submission, version))
+    targets = queries.comment_targets(submission, queries.review(submission, version,
+                                                                 current_user))
     form = return_form(targets)
     if not form.validate():
         if form.version.errors:

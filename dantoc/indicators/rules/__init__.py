@@ -40,7 +40,7 @@ from .tokens import (
 )
 
 __all__ = ["FUNCTIONS", "KEYWORDS", "MAX_DEPTH", "MAX_LENGTH", "RESERVED", "RULE_VALUE_TYPES",
-           "Rule", "RuleError", "parse"]
+           "Formula", "Rule", "RuleError", "parse", "parse_formula"]
 
 
 def _value_kinds(known_codes: Collection[str] | Mapping[str, str]) -> dict[str, str]:
@@ -70,6 +70,27 @@ class Rule:
             return None
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A parsed arithmetic formula (a derived indicator's); same grammar as a rule, but it
+    computes a number."""
+
+    expression: str
+    codes: tuple[str, ...]
+    tree: object
+
+    def evaluate(self, values: Mapping[str, Decimal | int | float | None]) -> Decimal | None:
+        """The number, or None when a value it needs is missing or it divides by zero."""
+        clean = {code: _clean(values.get(code)) for code in self.codes}
+        try:
+            result = self.tree.evaluate(clean)
+        except (InvalidOperation, ArithmeticError):
+            return None
+        if result is None or isinstance(result, bool):
+            return None
+        return result
+
+
 def _clean(value) -> Value:
     if value is None or isinstance(value, bool | Decimal):
         return value
@@ -94,3 +115,18 @@ def parse(expression: str, known_codes: Collection[str] | Mapping[str, str]) -> 
     parser = Parser(tokenize(expression), _value_kinds(known_codes))
     tree = parser.rule()
     return Rule(expression, tuple(parser.codes), tree)
+
+
+def parse_formula(expression: str, known_codes: Collection[str] | Mapping[str, str]) -> Formula:
+    """Parse a derived indicator's formula over ``known_codes`` (as :func:`parse`).
+
+    :raise RuleError: with a localised message and the position of the problem.
+    """
+    if not expression or not expression.strip():
+        raise RuleError(_("Enter a formula."), 0)
+    if len(expression) > MAX_LENGTH:
+        raise RuleError(_("The formula is too long (at most %(n)s characters).", n=MAX_LENGTH),
+                        MAX_LENGTH)
+    parser = Parser(tokenize(expression), _value_kinds(known_codes))
+    tree = parser.formula()
+    return Formula(expression, tuple(parser.codes), tree)

@@ -66,6 +66,18 @@ class Parser:
             self.fail(_("A rule must be a condition, for example “a <= b”."), start)
         return node
 
+    def formula(self):
+        """A derived indicator's formula: an arithmetic expression, not a condition."""
+        start = self.token
+        node = self.logic("or", self.conjunction)
+        if self.token.kind != "end":
+            self.fail(_("Unexpected “%(text)s” at position %(pos)s.", text=self.token.text,
+                        pos=self.token.position + 1))
+        if node.type == "bool":
+            self.fail(_("A formula must compute a number, for example "
+                        "“poor_households / households * 100”."), start)
+        return node
+
     def logic(self, op: str, operand: Callable[[], object]):
         starts, nodes = [self.token], [operand()]
         while self.take(op):

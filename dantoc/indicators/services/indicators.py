@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from ...audit import services as audit
 from ...extensions import db
 from ...refusal import FieldError
+from .. import formulas
 from ..models import (
     AGGREGATIONS,
     DESCRIPTION_FIELDS,
@@ -29,12 +30,12 @@ from ..models import (
     ValidationRule,
     indicator_disaggregations,
 )
-from ..rules import RuleError, parse
+from ..rules import RuleError, parse, parse_formula
 from .common import changed, check_identifier, clean_text, unique_in_version
 
 NUMERIC_TYPES = frozenset({"integer", "decimal", "percent"})
 _FIELDS = ("catalogue_version_id", "group_id", "code", "name", "unit_of_measure", "value_type",
-           "aggregation", "min_value", "max_value", "required", "help_text",
+           "aggregation", "min_value", "max_value", "required", "help_text", "formula",
            *DESCRIPTION_FIELDS)
 
 
@@ -89,7 +90,31 @@ def _check_kind(value_type: str, aggregation: str, min_value, max_value, choices
         raise FieldError(_("Only numbers can be disaggregated."), "disaggregations")
 
 
-def _values(group: IndicatorGroup | None, data: dict) -> dict:
+def _formula(group: IndicatorGroup, data: dict, indicator: Indicator | None) -> str | None:
+    """The checked formula of a derived indicator (None: an entered one).
+
+    :raise FieldError: a formula the parser refuses, naming an unknown code or a text, or
+        making a cycle; a derived indicator that is not a number, is required, or has
+        disaggregations.
+    """
+    expression = clean_text(data.get("formula"), "formula", required=False, max_length=500)
+    if not expression:
+        return None
+    if data["value_type"] not in NUMERIC_TYPES:
+        raise FieldError(_("A derived indicator is a number: choose integer, decimal or "
+                           "percent."), "value_type")
+    if data.get("disaggregations"):
+        raise FieldError(_("A derived indicator has no disaggregations."), "disaggregations")
+    if data.get("required"):
+        raise FieldError(_("A derived indicator is computed, never entered: it cannot be "
+                           "required."), "required")
+    formulas.check(expression, code=check_identifier(data["code"]),
+                   catalogue_version_id=group.catalogue_version_id,
+                   current_code=indicator.code if indicator else None)
+    return expression
+
+
+def _values(group: IndicatorGroup | None, data: dict, indicator: Indicator | None = None) -> dict:
     if group is None:
         raise FieldError(_("This field is required."), "group")
     _check_kind(data["value_type"], data["aggregation"], data.get("min_value"),
@@ -106,6 +131,7 @@ def _values(group: IndicatorGroup | None, data: dict) -> dict:
                                 max_length=2000),
         **{name: clean_text(data.get(name), name, required=False, max_length=limit or 5000)
            for name, limit in DESCRIPTION_FIELDS.items()},
+        "formula": _formula(group, data, indicator),
     }
 
 
@@ -144,7 +170,8 @@ def update_indicator(indicator: Indicator, *, group: IndicatorGroup,
     """
     if group is not None and group.catalogue_version_id != indicator.catalogue_version_id:
         raise FieldError(_("Choose a group of the same catalogue version."), "group")
-    values = _values(group, {**data, "choices": choices, "disaggregations": disaggregations})
+    values = _values(group, {**data, "choices": choices, "disaggregations": disaggregations},
+                     indicator)
     unique_in_version(Indicator, values, indicator)
     _check_frozen(indicator, values)
     before = _snapshot(indicator)
@@ -164,6 +191,13 @@ def _check_frozen(indicator: Indicator, values: dict) -> None:
         for rule in rules_of(indicator.catalogue_version_id):
             if indicator.code in _rule_codes(rule):
                 raise FieldError(_("Rule “%(rule)s” uses this code.", rule=rule.code), "code")
+        for other in _derived_using(indicator):
+            raise FieldError(_("The formula of “%(code)s” uses this code.", code=other.code),
+                             "code")
+    if values["formula"] and indicator.formula is None and db.session.scalar(
+            sa.select(FormItem.id).where(FormItem.indicator_id == indicator.id).limit(1)):
+        raise FieldError(_("A form asks for this indicator: it cannot become derived."),
+                         "formula")
     if values["code"] == indicator.code and values["value_type"] == indicator.value_type:
         return
     published = db.session.scalar(
@@ -208,6 +242,21 @@ def _snapshot(indicator: Indicator) -> dict:
         "choices": [[c.code, c.label] for c in indicator.choices],
         "disaggregations": [d.code for d in indicator.disaggregations],
     }
+
+
+def _derived_using(indicator: Indicator) -> list[Indicator]:
+    """The other derived indicators of the version whose formula names ``indicator``."""
+    known = formulas.known_codes(indicator.catalogue_version_id)
+    found = []
+    for other in db.session.scalars(sa.select(Indicator).where(
+            Indicator.catalogue_version_id == indicator.catalogue_version_id,
+            Indicator.formula.is_not(None), Indicator.id != indicator.id)):
+        try:
+            if indicator.code in parse_formula(other.formula, known).codes:
+                found.append(other)
+        except RuleError:
+            continue
+    return found
 
 
 # --- validation rules ---

@@ -191,6 +191,9 @@ def add_item(section: FormSection, indicator: Indicator | None) -> FormItem:
     if indicator is None or indicator.catalogue_version_id != form.catalogue_version_id:
         raise FieldError(_("Choose an indicator of this form's catalogue version."),
                          "indicator")
+    if indicator.formula:
+        raise FieldError(_("A derived indicator is computed from the others: it is not asked "
+                           "on a form."), "indicator")
     if db.session.scalar(sa.select(FormItem.id).where(
             FormItem.form_version_id == version.id, FormItem.indicator_id == indicator.id)):
         raise FieldError(_("This indicator is already in this version."), "indicator")

@@ -26,7 +26,8 @@ def _item_form(version: FormVersion, form: ItemForm | None = None) -> ItemForm:
     used = {i.indicator_id for s in version.sections for i in s.items}
     choices = []
     for indicator in db.session.scalars(sa.select(Indicator).join(IndicatorGroup).where(
-            Indicator.catalogue_version_id == version.form.catalogue_version_id).order_by(
+            Indicator.catalogue_version_id == version.form.catalogue_version_id,
+            Indicator.formula.is_(None)).order_by(
             IndicatorGroup.position, IndicatorGroup.code, Indicator.code)):
         if indicator.id not in used:
             choices += options([(indicator.id, f"{indicator.code} — {indicator.name}")],

@@ -67,7 +67,7 @@ def _form_choices(form: IndicatorForm, version_id: int | None = None) -> None:
 def _initial(indicator: Indicator) -> dict:
     """The form's starting values; the relationships become ids and text."""
     plain = ("code", "name", "value_type", "aggregation", "unit_of_measure", "min_value",
-             "max_value", "required", "help_text", *DESCRIPTION_FIELDS)
+             "max_value", "required", "help_text", "formula", *DESCRIPTION_FIELDS)
     values = {name: getattr(indicator, name) for name in plain}
     for name in ("min_value", "max_value"):
         if values[name] is not None:  # 100.0000 from the database reads as 100
