@@ -116,14 +116,22 @@ def _village_rows(t: Target, report: UnitReport, total: Aggregate) -> dict[int, 
     return found
 
 
-def build(report: UnitReport) -> Bieu:
-    """The biểu of ``report`` (the caller checked that it is approved and may be exported)."""
+def size(report: UnitReport) -> int:
+    """The biểu's rows (units directly below), known before anything is computed: what
+    decides whether its XLSX is made in the request or as a background job."""
+    return len(queries.child_states(queries.target_of(report)))
+
+
+def build(report: UnitReport, progress=None) -> Bieu:
+    """The biểu of ``report`` (the caller checked that it is approved and may be exported);
+    ``progress(done, total)`` is told after each unit below."""
     t = queries.target_of(report)
     total = aggregate.compute(t, report)
     columns = _columns(total)
     rows = []
     villages = _village_rows(t, report, total)
-    for child in queries.child_states(t):
+    children = queries.child_states(t)
+    for number, child in enumerate(children, start=1):
         if child.is_village:
             values = villages.get(child.unit.id, {})
         elif child.approved:
@@ -132,6 +140,8 @@ def build(report: UnitReport) -> Bieu:
         else:
             values = {}
         rows.append(Row(tr(child.unit, "name"), values))
+        if progress is not None:
+            progress(number, len(children))
     receiver = tr(t.unit.parent, "name") if t.unit.parent else _("Ministry of Ethnic and "
                                                                  "Religious Affairs")
     skipped = sorted({tr(f.indicator, "name") for f in total.figures
