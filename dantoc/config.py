@@ -125,6 +125,9 @@ def from_environment(instance_path: str) -> dict:
         # eSMS refuses a RequestId it accepted in the last 24 h: the codes it answers then
         # (from the account's error table) mean "already sent", not a failure.
         "SMS_ALREADY_SENT_CODES": _env("SMS_ALREADY_SENT_CODES", ""),
+        # eSMS remembers a RequestId for 24 hours: a message handed over longer ago than this
+        # by a worker that died is not sent again (docs/reminders.md).
+        "SMS_DEDUPE_HOURS": _env_int("SMS_DEDUPE_HOURS", 23),
         # E-mail to officers over SMTP; no host: e-mail is not sent (kept as pending).
         "SMTP_HOST": _env("SMTP_HOST", ""),
         "SMTP_PORT": _env_int("SMTP_PORT", 25),
