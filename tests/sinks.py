@@ -82,8 +82,8 @@ class MailSink:
         self.messages: list = []
         #: Seconds to wait before answering the final dot (a lost answer: RFC 1047).
         self.delay = 0.0
-        #: Refuse every recipient (550).
-        self.refuse = False
+        #: Refuse every recipient (550), or every message at the final dot (554).
+        self.refuse = self.refuse_data = False
         sink = self
 
         class Handler:
@@ -100,6 +100,9 @@ class MailSink:
 
                 sink.messages.append((envelope.rcpt_tos, email.message_from_bytes(
                     envelope.content, policy=policy.default)))
+                if sink.refuse_data:
+                    sink.messages.pop()
+                    return "554 5.6.0 message refused"
                 if sink.delay:
                     await asyncio.sleep(sink.delay)
                 return "250 OK"

@@ -311,6 +311,20 @@ def test_a_mail_server_that_refuses_the_recipient_is_retried(app, province, mail
     assert len(mail.messages) == 1
 
 
+def test_a_mail_server_that_refuses_the_message_after_data_is_retried(app, province, mail):
+    """A 5xx answer to the final dot is an answer: the server did not take the message, so
+    it is sent again later (and not left unsure)."""
+    mail.refuse_data = True
+    planner.plan(at(9))
+    sender.send_due(WORKER, at(9))
+    row = next(m for m in messages() if m.channel == EMAIL)
+    assert row.state == PENDING and row.handed_over_at is None and "554" in row.last_error
+    mail.refuse_data = False
+    assert sender.send_due(WORKER, at(11)) == 1
+    assert len(mail.messages) == 1
+    assert next(m for m in messages() if m.channel == EMAIL).state == SENT
+
+
 def sms_states() -> list[str]:
     """The SMS messages' states, the transaction ended (on SQLite every transaction outside
     a request takes the write lock: an open one would stop the worker)."""

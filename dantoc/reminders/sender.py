@@ -122,8 +122,9 @@ def send_due(worker: str, now: datetime | None = None, limit: int = 100) -> int:
         except gateways.SendFailed as error:
             if error.maybe_sent and message.channel == EMAIL:
                 _unsure(message, worker, str(error))  # RFC 1047: no answer after DATA
-            else:
-                _failed_attempt(message, worker, str(error), now)
+            else:  # a clear refusal of a first hand-over: it did not leave
+                forget = not (error.maybe_sent or outgoing.handed_before)
+                _failed_attempt(message, worker, str(error), now, forget)
         else:
             if _finish(message_id, worker, state=SENT, sent_at=clock.now(),
                        provider_id=provider_id[:100], last_error=None):
@@ -144,20 +145,23 @@ def _unsure(message: ReminderMessage, worker: str, error: str) -> None:
 
 
 def _retry(message: ReminderMessage, worker: str, error: str, when: datetime,
-           count: bool = True) -> None:
+           count: bool = True, forget: bool = False) -> None:
     values = {"state": PENDING, "next_try_at": quiet.next_allowed(when),
               "last_error": error[:500]}
+    if forget:
+        values["handed_over_at"] = None
     if not count:
         values["attempts"] = ReminderMessage.attempts - 1
     _finish(message.id, worker, **values)
     db.session.commit()
 
 
-def _failed_attempt(message: ReminderMessage, worker: str, error: str, now: datetime) -> None:
+def _failed_attempt(message: ReminderMessage, worker: str, error: str, now: datetime,
+                    forget: bool = False) -> None:
     config = current_app.config
     if message.attempts < config["REMINDER_MAX_ATTEMPTS"]:
         delay = timedelta(seconds=config["REMINDER_BACKOFF_SECONDS"] * 2 ** (message.attempts - 1))
-        _retry(message, worker, error, now + delay)
+        _retry(message, worker, error, now + delay, forget=forget)
         return
     if _finish(message.id, worker, state=FAILED, last_error=error[:500]):
         audit.record("reminder.failed", message, actor=None, after={
