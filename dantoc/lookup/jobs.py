@@ -12,6 +12,7 @@ from .. import clock
 from ..accounts.permissions import authorize, can, deny
 from ..catalogs.models import AdminUnit
 from ..extensions import db
+from ..i18n.content import tr
 from ..indicators.models import Indicator, Period
 from ..jobs.models import Job
 from ..jobs.queue import File, JobRefused, Progress, enqueue, register, unfinished_same
@@ -39,8 +40,10 @@ def start(wanted: query.Request, kind: str, owner) -> Job:
               "periods": [p.id for p in wanted.periods],
               "scope": wanted.scope.id if wanted.scope else None, "by": list(wanted.by),
               "swap": wanted.swap, "pending": wanted.pending}
-    return unfinished_same(KIND, owner, params) or enqueue(
-        KIND, _("Data lookup (%(format)s)", format=kind.upper()), owner=owner, params=params)
+    title = _("Data lookup (%(format)s): %(indicators)s", format=kind.upper(),
+              indicators=", ".join(tr(i, "name") for i in wanted.indicators))
+    return unfinished_same(KIND, owner, params) or enqueue(KIND, title, owner=owner,
+                                                           params=params)
 
 
 def _whole_province_allowed(user) -> bool:
