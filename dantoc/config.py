@@ -98,9 +98,10 @@ def from_environment(instance_path: str) -> dict:
         # taken for dead and its job is run again by another worker.
         "JOB_LEASE_SECONDS": _env_int("JOB_LEASE_SECONDS", 600),
         # Exports larger than these run as background jobs (docs/jobs.md): a biểu with more
-        # units (rows) than EXPORT_BACKGROUND_UNITS, a lookup table with more cells than
+        # units below that have their own report (a province's communes) than
+        # EXPORT_BACKGROUND_UNITS, a lookup table with more cells than
         # EXPORT_BACKGROUND_CELLS. The file is kept EXPORT_KEEP_DAYS days for its owner.
-        "EXPORT_BACKGROUND_UNITS": _env_int("EXPORT_BACKGROUND_UNITS", 50),
+        "EXPORT_BACKGROUND_UNITS": _env_int("EXPORT_BACKGROUND_UNITS", 20),
         "EXPORT_BACKGROUND_CELLS": _env_int("EXPORT_BACKGROUND_CELLS", 20_000),
         "EXPORT_KEEP_DAYS": _env_int("EXPORT_KEEP_DAYS", 7),
         # Reminders (docs/reminders.md).

@@ -116,10 +116,16 @@ def _village_rows(t: Target, report: UnitReport, total: Aggregate) -> dict[int, 
     return found
 
 
-def size(report: UnitReport) -> int:
-    """The biểu's rows (units directly below), known before anything is computed: what
-    decides whether its XLSX is made in the request or as a background job."""
-    return len(queries.child_states(queries.target_of(report)))
+def size(children) -> int:
+    """The biểu's cost in units computed one by one: the units below with their own report
+    (a province's communes), each an aggregation; villages cost nothing here, their values
+    come in one query whatever their number. What decides whether its XLSX is made in the
+    request or as a background job (known before anything is computed)."""
+    return sum(1 for child in children if not child.is_village)
+
+
+def size_of(report: UnitReport) -> int:
+    return size(queries.child_states(queries.target_of(report)))
 
 
 def build(report: UnitReport, progress=None) -> Bieu:

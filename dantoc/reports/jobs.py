@@ -21,7 +21,8 @@ KIND = "reports.bieu"
 
 
 def in_background(units: int) -> bool:
-    """Whether a biểu of ``units`` rows is made by a job rather than in the request."""
+    """Whether a biểu computing ``units`` reports below (:func:`bieu.size`) is made by a job
+    rather than in the request."""
     return units > current_app.config["EXPORT_BACKGROUND_UNITS"]
 
 

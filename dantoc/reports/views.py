@@ -139,7 +139,7 @@ def _render_page(t: Target, report: UnitReport | None = None, *, refusal: str | 
                   reopening=reopening or ReasonForm(version=page.version, formdata=None),
                   labels=messages.village_labels(), report_labels=messages.report_labels(),
                   lock_message=messages.lock_message,
-                  bieu_in_background=report_jobs.in_background(len(page.children)))
+                  bieu_in_background=report_jobs.in_background(bieu_.size(page.children)))
 
 
 def _target_or_404(form_code: str, period_code: str, unit_id: int) -> Target:
@@ -275,7 +275,7 @@ def bieu_xlsx(report_id: int):
     """The official biểu of an approved report as XLSX (the regulation's layout); one with
     many units below is made in the background: this page offers to start it."""
     report = _exportable(report_id)
-    units = bieu_.size(report)
+    units = bieu_.size_of(report)
     if report_jobs.in_background(units):
         return render("jobs/start_export.html", title=_("Official biểu (XLSX)"),
                       what=tr(report.unit, "name") + " · " + format_period(report.period),
