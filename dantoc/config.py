@@ -97,6 +97,13 @@ def from_environment(instance_path: str) -> dict:
         # Background jobs (docs/jobs.md): a worker that has not reported for this long is
         # taken for dead and its job is run again by another worker.
         "JOB_LEASE_SECONDS": _env_int("JOB_LEASE_SECONDS", 600),
+        # Exports larger than these run as background jobs (docs/jobs.md): a biểu with more
+        # units below that have their own report (a province's communes) than
+        # EXPORT_BACKGROUND_UNITS, a lookup table with more cells than
+        # EXPORT_BACKGROUND_CELLS. The file is kept EXPORT_KEEP_DAYS days for its owner.
+        "EXPORT_BACKGROUND_UNITS": _env_int("EXPORT_BACKGROUND_UNITS", 20),
+        "EXPORT_BACKGROUND_CELLS": _env_int("EXPORT_BACKGROUND_CELLS", 20_000),
+        "EXPORT_KEEP_DAYS": _env_int("EXPORT_KEEP_DAYS", 7),
         # Reminders (docs/reminders.md).
         "REMINDERS_ENABLED": _env_bool("REMINDERS_ENABLED", True),
         "REMINDER_DAYS_BEFORE": _env_int("REMINDER_DAYS_BEFORE", 3),
@@ -119,6 +126,9 @@ def from_environment(instance_path: str) -> dict:
         # eSMS refuses a RequestId it accepted in the last 24 h: the codes it answers then
         # (from the account's error table) mean "already sent", not a failure.
         "SMS_ALREADY_SENT_CODES": _env("SMS_ALREADY_SENT_CODES", ""),
+        # eSMS remembers a RequestId for 24 hours: a message handed over longer ago than this
+        # by a worker that died is not sent again (docs/reminders.md).
+        "SMS_DEDUPE_HOURS": _env_int("SMS_DEDUPE_HOURS", 23),
         # E-mail to officers over SMTP; no host: e-mail is not sent (kept as pending).
         "SMTP_HOST": _env("SMTP_HOST", ""),
         "SMTP_PORT": _env_int("SMTP_PORT", 25),

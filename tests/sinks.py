@@ -73,21 +73,38 @@ class SmsSink:
 
 
 class MailSink:
-    """An SMTP server on a free local port that keeps what it receives."""
+    """An SMTP server on a free local port that keeps what it receives; it can refuse the
+    recipients (``refuse``) or answer the end of DATA late (``delay``)."""
 
     def __init__(self):
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
+        #: Seconds to wait before answering the final dot (a lost answer: RFC 1047).
+        self.delay = 0.0
+        #: Refuse every recipient (550), or every message at the final dot (554).
+        self.refuse = self.refuse_data = False
         sink = self
 
         class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if sink.refuse:
+                    return "550 5.1.1 no such mailbox"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server, session, envelope):
+                import asyncio
                 import email
                 from email import policy
 
                 sink.messages.append((envelope.rcpt_tos, email.message_from_bytes(
                     envelope.content, policy=policy.default)))
+                if sink.refuse_data:
+                    sink.messages.pop()
+                    return "554 5.6.0 message refused"
+                if sink.delay:
+                    await asyncio.sleep(sink.delay)
                 return "250 OK"
 
         import socket

@@ -28,6 +28,7 @@ from dantoc.reminders.models import (
     SENDING,
     SENT,
     SMS,
+    UNSURE,
     Reminder,
     ReminderMessage,
 )
@@ -210,13 +211,118 @@ def test_a_message_claimed_by_a_dead_worker_is_sent_once(app, province, sms):
     stale = clock.now() - timedelta(seconds=app.config["REMINDER_CLAIM_SECONDS"] + 1)
     db.session.execute(sa.update(ReminderMessage).where(ReminderMessage.id == target.id)
                        .values(state=SENDING, claimed_by="dead", claimed_at=stale,
-                               attempts=1))
+                               handed_over_at=stale, attempts=1))
     db.session.commit()
     sms.accepted.append({"RequestId": target.key[:50], "Phone": target.recipient})
     assert sender.send_due(WORKER, at(9)) == 2
+    # Given again with the same RequestId, answered "duplicate" (DUPLICATE): counted as sent.
+    assert [m["RequestId"] for m in sms.requests].count(target.key[:50]) == 1
     assert [m["RequestId"] for m in sms.accepted].count(target.key[:50]) == 1
     assert len(sms.accepted) == 2
     assert all(m.state == SENT for m in messages() if m.channel == SMS)
+    assert next(m for m in messages() if m.id == target.id).provider_id == target.key
+
+
+def test_a_duplicate_answer_to_a_first_request_is_not_taken_for_sent(app, province, sms):
+    """The RequestId was used by another message (another installation on the account):
+    eSMS drops ours; counting it as sent would hide a reminder that never left."""
+    planner.plan(at(9))
+    target = next(m for m in messages() if m.channel == SMS)
+    sms.accepted.append({"RequestId": target.key[:50], "Phone": "0999999999"})
+    sender.send_due(WORKER, at(9))
+    row = next(m for m in messages() if m.id == target.id)
+    assert row.state == PENDING and "used before by another message" in row.last_error
+    keys = [m.key for m in messages()]
+    assert len(set(keys)) == len(keys) and all(len(k) == 32 for k in keys)  # random, unique
+
+
+def test_an_sms_handed_over_too_long_ago_is_not_sent_again(app, province, sms):
+    """eSMS forgets a RequestId after 24 hours: past SMS_DEDUPE_HOURS a second request
+    could be a second SMS, so the message is marked unsure instead."""
+    planner.plan(at(9))
+    target = next(m for m in messages() if m.channel == SMS)
+    long_ago = clock.now() - timedelta(hours=app.config["SMS_DEDUPE_HOURS"], minutes=1)
+    db.session.execute(sa.update(ReminderMessage).where(ReminderMessage.id == target.id)
+                       .values(state=SENDING, claimed_by="dead", claimed_at=long_ago,
+                               handed_over_at=long_ago, attempts=1))
+    db.session.commit()
+    assert sender.send_due(WORKER, at(9)) == 1  # the other village's SMS only
+    assert target.key[:50] not in [m["RequestId"] for m in sms.requests]
+    assert next(m for m in messages() if m.id == target.id).state == UNSURE
+    assert audit("reminder.unsure") == 1
+
+
+def _dead_mail_worker(app, handed: bool) -> ReminderMessage:
+    planner.plan(at(9))
+    target = next(m for m in messages() if m.channel == EMAIL)
+    stale = clock.now() - timedelta(seconds=app.config["REMINDER_CLAIM_SECONDS"] + 1)
+    db.session.execute(sa.update(ReminderMessage).where(ReminderMessage.id == target.id)
+                       .values(state=SENDING, claimed_by="dead", claimed_at=stale, attempts=1,
+                               handed_over_at=stale if handed else None))
+    db.session.commit()
+    return target
+
+
+def test_an_email_handed_over_by_a_dead_worker_is_not_sent_again(app, province, mail, login):
+    target = _dead_mail_worker(app, handed=True)
+    sender.send_due(WORKER, at(9))
+    assert mail.messages == []  # not resent: the server may have it already
+    row = next(m for m in messages() if m.id == target.id)
+    assert row.state == UNSURE and row.attempts == 2 and row.sent_at is None
+    assert audit("reminder.unsure") == 1
+    sender.send_due(WORKER, at(9, 30))
+    assert mail.messages == []  # and never later either
+    page = login(province.officer).get("/reminders/", headers={"Accept-Language": "en"})
+    assert "May have been sent" in page.get_data(as_text=True)
+
+
+def test_an_email_whose_worker_died_before_handing_it_over_is_sent_once(app, province, mail):
+    target = _dead_mail_worker(app, handed=False)
+    assert sender.send_due(WORKER, at(9)) == 1
+    [(_to, message)] = mail.messages
+    assert message["Message-ID"] == f"<{target.key}@laichau.example>"  # stable per message
+    row = next(m for m in messages() if m.id == target.id)
+    assert row.state == SENT and row.handed_over_at is not None
+
+
+def test_no_answer_after_the_mail_data_leaves_it_unsure_not_resent(app, province, mail):
+    """RFC 1047: the server got the message but its answer never came (timeout). A retry
+    would be a second e-mail; the message is marked unsure instead."""
+    mail.delay = 3  # the server answers the final dot after the client's 1 s timeout
+    app.config["REMINDER_SEND_TIMEOUT"] = 1
+    planner.plan(at(9))
+    sender.send_due(WORKER, at(9))
+    assert len(mail.messages) == 1  # it did arrive
+    row = next(m for m in messages() if m.channel == EMAIL)
+    assert row.state == UNSURE and "SMTP" in row.last_error
+    mail.delay = 0
+    sender.send_due(WORKER, at(11))
+    assert len(mail.messages) == 1
+
+
+def test_a_mail_server_that_refuses_the_recipient_is_retried(app, province, mail):
+    mail.refuse = True  # 550 to RCPT: an answer, nothing handed over
+    planner.plan(at(9))
+    sender.send_due(WORKER, at(9))
+    row = next(m for m in messages() if m.channel == EMAIL)
+    assert row.state == PENDING and row.handed_over_at is None and "550" in row.last_error
+    mail.refuse = False
+    sender.send_due(WORKER, at(11))
+    assert len(mail.messages) == 1
+
+
+def test_a_mail_server_that_refuses_the_message_after_data_is_retried(app, province, mail):
+    """A 5xx answer to the final dot is an answer: the server did not take the message, so
+    it is sent again later (and not left unsure)."""
+    mail.refuse_data = True
+    planner.plan(at(9))
+    sender.send_due(WORKER, at(9))
+    row = next(m for m in messages() if m.channel == EMAIL)
+    assert row.state == PENDING and row.handed_over_at is None and "554" in row.last_error
+    mail.refuse_data = False
+    assert sender.send_due(WORKER, at(11)) == 1
+    assert len(mail.messages) == 1
+    assert next(m for m in messages() if m.channel == EMAIL).state == SENT
 
 
 def sms_states() -> list[str]:

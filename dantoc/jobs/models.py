@@ -39,6 +39,9 @@ class Job(db.Model):
     state: so.Mapped[str] = so.mapped_column(sa.String(10), default=QUEUED)
     params: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
     data: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary, deferred=True)
+    #: The file an export produced, committed with ``state = 'done'`` (never half written);
+    #: its name and type are in ``result`` (``file``, ``media_type``).
+    output: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary, deferred=True)
     progress_done: so.Mapped[int] = so.mapped_column(default=0)
     progress_total: so.Mapped[int] = so.mapped_column(default=0)
     result: so.Mapped[dict | None] = so.mapped_column(sa.JSON)

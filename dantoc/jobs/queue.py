@@ -30,8 +30,22 @@ from .models import DONE, FAILED, QUEUED, RUNNING, Job
 
 log = logging.getLogger(__name__)
 
-#: kind → function(job, progress) -> result dict. Filled by :func:`register`.
-KINDS: dict[str, Callable[[Job, Progress], dict]] = {}
+#: kind → function(job, progress) -> result dict (or a :class:`File`). Filled by
+#: :func:`register`.
+KINDS: dict[str, Callable[[Job, Progress], dict | File]] = {}
+#: kind → function(job) that aborts (403) when the signed-in person may no longer have the
+#: job's file: the authorization of the export, checked again at download.
+DOWNLOADS: dict[str, Callable[[Job], None]] = {}
+
+
+@dataclass(frozen=True)
+class File:
+    """What an export job returns: stored in ``jobs.output`` with the ``done`` state, in one
+    commit, and downloaded by its owner only (``/jobs/<id>/download``)."""
+
+    body: bytes
+    filename: str
+    media_type: str
 
 
 class JobRefused(Exception):
@@ -42,10 +56,13 @@ class JobRefused(Exception):
         self.errors = errors
 
 
-def register(kind: str):
-    """Decorator: make ``function`` runnable as jobs of ``kind``."""
+def register(kind: str, *, may_download: Callable[[Job], None] | None = None):
+    """Decorator: make ``function`` runnable as jobs of ``kind``; an export also gives the
+    check that its file may still be downloaded by the signed-in person."""
     def decorator(function):
         KINDS[kind] = function
+        if may_download is not None:
+            DOWNLOADS[kind] = may_download
         return function
     return decorator
 
@@ -68,6 +85,28 @@ def enqueue(kind: str, title: str, *, owner=None, params: dict | None = None,
     db.session.add(job)
     db.session.flush()
     return job
+
+
+def unfinished_same(kind: str, owner, params: dict) -> Job | None:
+    """The owner's job of ``kind`` with these very ``params`` that has not finished (a second
+    click on "prepare the file" shows the first job instead of starting another)."""
+    candidates = db.session.scalars(sa.select(Job).where(
+        Job.kind == kind, Job.owner_id == owner.id, Job.state.in_((QUEUED, RUNNING)))
+        .order_by(Job.id.desc()).limit(20))
+    return next((job for job in candidates if job.params == params), None)
+
+
+def forget_old_files(now=None) -> int:
+    """Drop the files of exports finished more than ``EXPORT_KEEP_DAYS`` days ago (the job
+    stays in its owner's list, without its file); the number of files dropped."""
+    now = now or clock.now()
+    keep = timedelta(days=current_app.config["EXPORT_KEEP_DAYS"])
+    dropped = db.session.execute(
+        sa.update(Job).where(Job.kind.in_(sorted(DOWNLOADS)), Job.state == DONE,
+                             Job.finished_at < now - keep, Job.output.is_not(None))
+        .values(output=None).execution_options(synchronize_session=False))
+    db.session.commit()
+    return dropped.rowcount
 
 
 def _claimable(now):
@@ -199,8 +238,13 @@ def run(job: Job, worker: str) -> str:
             db.session.commit()
             return QUEUED
         return _fail(job_id, worker, [{"message": _stopped_message(job)}])
+    output = None
+    if isinstance(result, File):
+        output, result = result.body, {"file": result.filename,
+                                       "media_type": result.media_type,
+                                       "size": len(result.body)}
     if not _end(job_id, worker, state=DONE, result=result, finished_at=clock.now(),
-                progress_done=progress.total or progress.done,
+                output=output, progress_done=progress.total or progress.done,
                 progress_total=progress.total or progress.done):
         db.session.rollback()  # another worker owns it now: our writes must not count
         log.warning("job %s: lease lost, its writes were rolled back", job_id)

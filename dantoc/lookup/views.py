@@ -8,7 +8,7 @@ table is computed (:mod:`.query`) and shown, or sent as CSV or XLSX.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -30,6 +30,7 @@ from ..web.inputs import MAX_INT, db_int
 from ..workflow import actors
 from . import dashboard as dashboard_
 from . import export, query
+from . import jobs as lookup_jobs
 from .forms import LookupForm
 
 bp = Blueprint("lookup", __name__, url_prefix="/lookup")
@@ -129,7 +130,13 @@ def index():
     table = None
     # Choices that were sent but do not make a table (none, backwards, unknown): 422.
     status = 422 if wanted is None and request.args.get("indicator") else 200
+    background = False
     if wanted is not None:
+        cells = query.estimate(wanted)
+        background = lookup_jobs.in_background(cells) and cells <= query.MAX_CELLS
+        kind = request.args.get("format")
+        if background and kind in lookup_jobs.FORMATS:
+            return _offer_job(wanted, kind, cells)
         try:
             table = query.run(wanted)
         except query.TooLarge:
@@ -139,13 +146,37 @@ def index():
             return refuse("invalid", message, html=lambda: render(
                 "lookup/index.html", form=form, table=None, problem=message,
                 sees_pending=actors.sees_pending(current_user), export_url=_export_url))
-        kind = request.args.get("format")
-        if kind in ("csv", "xlsx"):
+        if kind in lookup_jobs.FORMATS:
             return _download(table, kind, wanted.indicators)
     return render("lookup/index.html", "lookup/_table.html", form=form, table=table,
                   problem=None, sees_pending=actors.sees_pending(current_user),
-                  export_url=_export_url, indicators=wanted.indicators if wanted else (),
+                  export_url=_export_url, job_url=_job_url, background=background,
+                  indicators=wanted.indicators if wanted else (),
                   described=descriptions.described), status
+
+
+def _offer_job(wanted: query.Request, kind: str, cells: int):
+    """The page that starts a large export in the background (a GET starts nothing)."""
+    return render("jobs/start_export.html", title=_("Data lookup (%(format)s)",
+                                                     format=kind.upper()),
+                  what=", ".join(tr(i, "name") for i in wanted.indicators),
+                  size=_("about %(n)s cells", n=format_number(cells)),
+                  action=_job_url(kind), back=_export_url(None))
+
+
+@bp.route("/export", methods=("POST",))
+@require("report.view")
+def export_job():
+    """Start the export of a large table (the choices are in the query string, checked as
+    for the page); the job's page shows its progress and, at the end, the file."""
+    kind = request.args.get("format")
+    form, offered, periods = _form()
+    wanted = _request(form, offered, periods)
+    if wanted is None or kind not in lookup_jobs.FORMATS:
+        abort(422)
+    job = lookup_jobs.start(wanted, kind, current_user)
+    db.session.commit()
+    return redirect(url_for("jobs.show", job_id=job.id), code=303)
 
 
 @bp.route("/dashboard")
@@ -170,14 +201,20 @@ def dashboard():
                   labels=status_labels(), chart=dashboard_, described=descriptions.described)
 
 
-def _export_url(kind: str) -> str:
+def _export_url(kind: str | None) -> str:
     args = request.args.to_dict(flat=False)
-    args["format"] = [kind]
+    args["format"] = [kind] if kind else []
     return url_for("lookup.index", **args)
 
 
+def _job_url(kind: str) -> str:
+    args = request.args.to_dict(flat=False)
+    args["format"] = [kind]
+    return url_for("lookup.export_job", **args)
+
+
 def _download(table: query.Table, kind: str, indicators=()):
-    name = f"tra-cuu-{clock.today().isoformat()}.{kind}"
+    name = lookup_jobs.filename(kind)
     if kind == "csv":
         return attachment(export.to_csv(table), name, CSV)
     return attachment(export.to_xlsx(table, _("Data lookup"), indicators), name)

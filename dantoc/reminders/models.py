@@ -13,9 +13,10 @@ from ..extensions import db
 SMS, EMAIL = "sms", "email"
 CHANNELS = (SMS, EMAIL)
 #: Outbox states: pending (waiting, maybe for a retry), sending (claimed by a worker), sent,
-#: failed (gave up; shown to the commune).
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-STATES = (PENDING, SENDING, SENT, FAILED)
+#: failed (gave up; shown to the commune), unsure (its worker died after handing it to the
+#: gateway, which cannot tell whether it went out: not sent again, shown to the commune).
+PENDING, SENDING, SENT, FAILED, UNSURE = "pending", "sending", "sent", "failed", "unsure"
+STATES = (PENDING, SENDING, SENT, FAILED, UNSURE)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -69,6 +70,9 @@ class ReminderMessage(db.Model):
                                                         default=clock.now)
     claimed_by: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     claimed_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    #: Committed just before the gateway is given the message (SMTP: before DATA); set on a
+    #: stale claim, the message may have left (docs/reminders.md).
+    handed_over_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     provider_id: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),

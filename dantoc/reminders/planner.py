@@ -11,6 +11,7 @@ on its behalf.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -123,7 +124,7 @@ def _decide(version, period: Period, village: AdminUnit, day: date,
                 subject, body = _email(version, period, village, day)
         message = ReminderMessage(reminder=reminder, user_id=user.id, channel=channel,
                                   recipient=address.strip(), locale=locale, subject=subject,
-                                  body=body, key=f"r{reminder.id}-u{user.id}-{channel}",
+                                  body=body, key=_key(),
                                   next_try_at=send_at)
         db.session.add(message)
         db.session.flush()
@@ -131,6 +132,14 @@ def _decide(version, period: Period, village: AdminUnit, day: date,
             "village": village.code, "form": version.form.code, "period": period.code,
             "channel": channel, "user_id": user.id})
     return reminder
+
+
+def _key() -> str:
+    """The message's idempotency key (eSMS RequestId, e-mail Message-ID): random, so that
+    no other message ever had it, on another installation sharing the eSMS account or after
+    a database is restored (numbered keys would repeat, and eSMS would take a new message
+    for a duplicate and drop it)."""
+    return uuid.uuid4().hex
 
 
 def plan(moment: datetime | None = None, *, commit: bool = True) -> int:

@@ -119,16 +119,30 @@ def _village_rows(t: Target, report: UnitReport, total: Aggregate,
     return found
 
 
-def build(report: UnitReport, user=None) -> Bieu:
+def size(children) -> int:
+    """The biểu's cost in units computed one by one: the units below with their own report
+    (a province's communes), each an aggregation; villages cost nothing here, their values
+    come in one query whatever their number. What decides whether its XLSX is made in the
+    request or as a background job (known before anything is computed)."""
+    return sum(1 for child in children if not child.is_village)
+
+
+def size_of(report: UnitReport) -> int:
+    return size(queries.child_states(queries.target_of(report)))
+
+
+def build(report: UnitReport, user=None, progress=None) -> Bieu:
     """The biểu of ``report`` (the caller checked that it is approved and may be exported),
-    with the indicators ``user`` sees (a department's officer: their groups')."""
+    with the indicators ``user`` sees (a department's officer: their groups');
+    ``progress(done, total)`` is told after each unit below."""
     t = queries.target_of(report)
     indicators = visibility.visible_indicators(user)
     total = aggregate.compute(t, report, indicators)
     columns = _columns(total)
     rows = []
     villages = _village_rows(t, report, total, indicators)
-    for child in queries.child_states(t):
+    children = queries.child_states(t)
+    for number, child in enumerate(children, start=1):
         if child.is_village:
             values = villages.get(child.unit.id, {})
         elif child.approved:
@@ -137,6 +151,8 @@ def build(report: UnitReport, user=None) -> Bieu:
         else:
             values = {}
         rows.append(Row(tr(child.unit, "name"), values))
+        if progress is not None:
+            progress(number, len(children))
     receiver = tr(t.unit.parent, "name") if t.unit.parent else _("Ministry of Ethnic and "
                                                                  "Religious Affairs")
     skipped = sorted({tr(f.indicator, "name") for f in total.figures

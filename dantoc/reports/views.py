@@ -18,6 +18,8 @@ from ..accounts.permissions import authorize, deny, require
 from ..catalogs.models import AdminUnit
 from ..catalogs.queries import predecessors_on
 from ..extensions import db
+from ..i18n.content import tr
+from ..i18n.formatting import format_period
 from ..indicators.descriptions import described
 from ..refusal import Refusal
 from ..submissions import queries as entry_queries
@@ -30,6 +32,7 @@ from ..web.inputs import page_number
 from ..workflow import actors
 from . import bieu as bieu_
 from . import completeness as completeness_
+from . import jobs as report_jobs
 from . import messages, queries, services, states
 from . import page as report_page
 from .forms import ActionForm, CompletenessForm, ReasonForm, missing_reasons
@@ -135,7 +138,8 @@ def _render_page(t: Target, report: UnitReport | None = None, *, refusal: str | 
                   decision=decision or ReasonForm(version=page.version, formdata=None),
                   reopening=reopening or ReasonForm(version=page.version, formdata=None),
                   labels=messages.village_labels(), report_labels=messages.report_labels(),
-                  lock_message=messages.lock_message)
+                  lock_message=messages.lock_message,
+                  bieu_in_background=report_jobs.in_background(bieu_.size(page.children)))
 
 
 def _target_or_404(form_code: str, period_code: str, unit_id: int) -> Target:
@@ -268,10 +272,29 @@ def _exportable(report_id: int) -> UnitReport:
 @bp.route("/<int:report_id>/bieu.xlsx")
 @require("report.export")
 def bieu_xlsx(report_id: int):
-    """The official biểu of an approved report as XLSX (the regulation's layout)."""
+    """The official biểu of an approved report as XLSX (the regulation's layout); one with
+    many units below is made in the background: this page offers to start it."""
     report = _exportable(report_id)
+    units = bieu_.size_of(report)
+    if report_jobs.in_background(units):
+        return render("jobs/start_export.html", title=_("Official biểu (XLSX)"),
+                      what=tr(report.unit, "name") + " · " + format_period(report.period),
+                      size=_("%(n)s units", n=units),
+                      action=url_for(".bieu_export", report_id=report.id),
+                      back=url_for(".detail", report_id=report.id))
     return attachment(bieu_.to_xlsx(bieu_.build(report, current_user)),
-                      f"{report.form.code}-{report.period.code}-{report.unit.code}.xlsx")
+                      report_jobs.filename(report))
+
+
+@bp.route("/<int:report_id>/bieu/export", methods=("POST",))
+@require("report.export")
+def bieu_export(report_id: int):
+    """Start making the biểu XLSX in the background; the job's page shows its progress and,
+    at the end, the file to download."""
+    report = _exportable(report_id)  # the CSRF token is checked by CSRFProtect
+    job = report_jobs.start(report, current_user)
+    db.session.commit()
+    return redirect(url_for("jobs.show", job_id=job.id), code=303)
 
 
 @bp.route("/<int:report_id>/bieu")
