@@ -23,8 +23,8 @@ from ..submissions import states
 from ..submissions.models import Submission
 from . import query
 
-#: How many periods a trend shows, and how many key indicators.
-TREND_PERIODS = 6
+#: How many periods a trend shows (two years of quarters), and how many key indicators.
+TREND_PERIODS = 8
 KEY_INDICATORS = 4
 #: The chart's drawing box (SVG user units); the SVG scales to the screen's width.
 WIDTH, HEIGHT, PAD = 320, 140, 24
@@ -59,6 +59,8 @@ class Trend:
 
     indicator: Indicator
     points: list[tuple[Period, Decimal | None]]
+    #: Periods whose figure was apportioned from a split unit (estimated).
+    estimated: frozenset[int] = frozenset()
 
     def line(self) -> tuple[str, list[tuple[float, float, Period, Decimal]]]:
         """The SVG polyline points and the dots (x, y, period, value)."""
@@ -131,13 +133,21 @@ def trends(scope: AdminUnit | None, indicators: list[Indicator],
         .order_by(Period.start_date.desc()).limit(TREND_PERIODS)).all()))
     if not periods:
         return []
-    table = query.run(query.Request(tuple(indicators), tuple(periods), scope))
+    # Re-based onto today's units: a series across the 2025 reform reads on today's communes.
+    table = query.run(query.Request(tuple(indicators), tuple(periods), scope, rebase=True,
+                                    day=day))
     by_period: dict[tuple[int, int], Decimal] = {}
+    estimated: set[tuple[int, int]] = set()
     for ((_bucket, period_id), (indicator_id, _key)), value in table.cells.items():
         if value is not None:
             by_period[(indicator_id, period_id)] = by_period.get(
                 (indicator_id, period_id), Decimal(0)) + value
-    return [Trend(i, [(p, by_period.get((i.id, p.id))) for p in periods]) for i in indicators]
+    for ((_bucket, period_id), (indicator_id, _key)), flag in table.flags.items():
+        if flag == query.ESTIMATED:
+            estimated.add((indicator_id, period_id))
+    return [Trend(i, [(p, by_period.get((i.id, p.id))) for p in periods],
+                  frozenset(p.id for p in periods if (i.id, p.id) in estimated))
+            for i in indicators]
 
 
 def period_label(period: Period) -> str:

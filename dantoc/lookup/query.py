@@ -8,21 +8,33 @@ only merges those few aggregated rows into the breakdowns asked for (a key
 applies each indicator's aggregation (sum, average, min, max; yes/no counts the yes). The
 bucket is the village for a commune's table and the village's commune for the province's, so
 the statement never carries a list of villages, whatever their number.
+
+**Re-based** (``Request.rebase``): the commune bucket is mapped onto the communes valid
+today through the lineage links (:func:`dantoc.catalogs.queries.rebase_map`, a recursive
+query joined into the same ``GROUP BY``): a merge sums, a split multiplies the figure by its
+share and marks the cell *estimated*. A figure that cannot be moved onto other units (an
+average, a minimum or a maximum of villages that now belong elsewhere) is *refused*: the cell
+says so instead of showing a number. Figures of periods after the reform map onto themselves
+and are shown as they are, so a series 2024 → 2026 reads on today's communes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..catalogs.models import AdminUnit
+from .. import clock
+from ..catalogs.models import AdminUnit, fold
+from ..catalogs.queries import rebase_map
 from ..extensions import db
 from ..i18n.content import tr
 from ..i18n.formatting import format_period
 from ..indicators.models import Indicator, Period
+from ..reports.queries import reference_day
 from ..submissions import formbuilder, states
 from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
 
@@ -33,6 +45,12 @@ MAX_CELLS = 200_000
 #: Value types a lookup aggregates (choices and texts are counted per answer elsewhere).
 AGGREGATED_TYPES = ("integer", "decimal", "percent", "yes_no")
 AVERAGE_PLACES = Decimal("0.01")
+#: An apportioned (estimated) figure is shown with this precision.
+ESTIMATE_PLACES = Decimal("0.01")
+#: Aggregations whose figures add up over units, so that they can be re-based.
+ADDITIVE = ("sum",)
+#: Cell flags: an apportioned figure, and a figure that cannot be re-based.
+ESTIMATED, REFUSED = "estimated", "refused"
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,9 @@ class Request:
     by: tuple[str, ...] = ()
     swap: bool = False
     pending: bool = False
+    #: Re-based onto the communes valid on ``day`` (today) through the lineage links.
+    rebase: bool = False
+    day: date | None = None
 
 
 @dataclass
@@ -53,18 +74,31 @@ class _Acc:
     count: int = 0
     low: Decimal | None = None
     high: Decimal | None = None
+    #: Some of the figure was apportioned by a split's share.
+    estimated: bool = False
+    #: Some of the figure comes from units that are not today's (re-based).
+    moved: bool = False
 
-    def merge(self, total, count, low, high) -> None:
-        self.total += Decimal(total or 0)
+    def merge(self, total, count, low, high, estimated=0, moved=0) -> None:
+        self.estimated = self.estimated or bool(estimated)
+        self.moved = self.moved or bool(moved)
+        self.total += Decimal(str(total or 0))
         self.count += int(count or 0)
         if low is not None:
             self.low = Decimal(low) if self.low is None else min(self.low, Decimal(low))
         if high is not None:
             self.high = Decimal(high) if self.high is None else max(self.high, Decimal(high))
 
+    def flag(self, aggregation: str) -> str | None:
+        if self.moved and aggregation not in ADDITIVE:
+            return REFUSED
+        return ESTIMATED if self.estimated else None
+
     def value(self, aggregation: str) -> Decimal | None:
-        if not self.count:
+        if not self.count or self.flag(aggregation) == REFUSED:
             return None
+        if self.estimated:
+            return self.total.quantize(ESTIMATE_PLACES)
         if aggregation == "average":
             return (self.total / self.count).quantize(AVERAGE_PLACES)
         if aggregation == "min":
@@ -93,9 +127,22 @@ class Table:
     swapped: bool
     #: Indicators that cannot be aggregated here (choices, texts, aggregation "none").
     skipped: list[Indicator] = field(default_factory=list)
+    #: (row key, column key) → :data:`ESTIMATED` or :data:`REFUSED` (re-based tables).
+    flags: dict[tuple[tuple, tuple], str] = field(default_factory=dict)
+    #: Total's key → its flag.
+    total_flags: dict[tuple, str] = field(default_factory=dict)
+    rebased: bool = False
+    ESTIMATED, REFUSED = ESTIMATED, REFUSED
 
     def cell(self, row: Header, column: Header) -> Decimal | None:
         return self.cells.get((row.key, column.key))
+
+    def flag(self, row: Header, column: Header) -> str | None:
+        return self.flags.get((row.key, column.key))
+
+    @property
+    def estimated(self) -> bool:
+        return ESTIMATED in self.flags.values()
 
     @property
     def size(self) -> int:
@@ -112,6 +159,15 @@ def _buckets(request: Request):
     if request.scope is None:
         return village, village.parent_id, sa.true()
     return village, village.id, village.parent_id == request.scope.id
+
+
+def _rebased(request: Request):
+    """Re-based: the village, the lineage map joined on its commune, the bucket (today's
+    commune) and the scope condition."""
+    village = _villages()
+    mapping = rebase_map(request.day or clock.today())
+    where = sa.true() if request.scope is None else mapping.c.target == request.scope.id
+    return village, mapping, mapping.c.target, where
 
 
 def _units_in_scope(request: Request) -> int:
@@ -135,20 +191,32 @@ def estimate(request: Request) -> int:
 
 
 def _statement(request: Request, indicators: list[Indicator]):
-    village, bucket, where = _buckets(request)
     numeric = SubmissionValue.value_numeric
-    yes = sa.case((SubmissionValue.value_bool.is_(True), 1), else_=0)
+    figure = sa.func.coalesce(numeric, sa.case((SubmissionValue.value_bool.is_(True), 1),
+                                               else_=0))
+    flags = [sa.literal(0), sa.literal(0)]
+    if request.rebase:
+        village, mapping, bucket, where = _rebased(request)
+        figure = figure * mapping.c.factor
+        flags = [sa.func.max(mapping.c.split),
+                 sa.func.max(sa.case((mapping.c.origin != mapping.c.target, 1), else_=0))]
+    else:
+        village, bucket, where = _buckets(request)
     allowed = (states.APPROVED, states.SUBMITTED) if request.pending else (states.APPROVED,)
-    return (
+    statement = (
         sa.select(SubmissionValue.indicator_id, Submission.period_id, bucket.label("bucket"),
                   SubmissionValue.disaggregation,
-                  sa.func.sum(sa.func.coalesce(numeric, yes)), sa.func.count(),
-                  sa.func.min(numeric), sa.func.max(numeric))
+                  sa.func.sum(figure), sa.func.count(),
+                  sa.func.min(numeric), sa.func.max(numeric), *flags)
         .select_from(SubmissionValue)
         .join(SubmissionVersion, SubmissionVersion.id == SubmissionValue.version_id)
         .join(Submission, sa.and_(Submission.id == SubmissionVersion.submission_id,
                                   SubmissionVersion.number == Submission.current_version))
-        .join(village, village.id == Submission.unit_id)
+        .join(village, village.id == Submission.unit_id))
+    if request.rebase:
+        statement = statement.join(mapping, mapping.c.origin == village.parent_id)
+    return (
+        statement
         .where(Submission.state.in_(allowed),
                SubmissionValue.indicator_id.in_([i.id for i in indicators]),
                Submission.period_id.in_([p.id for p in request.periods]), where)
@@ -179,22 +247,28 @@ def run(request: Request) -> Table:
     totals: dict[tuple, _Acc] = {}
     seen_buckets: set[int] = set()
     if usable:
-        for indicator_id, period_id, bucket, key, total, count, low, high in \
+        for indicator_id, period_id, bucket, key, *figures in \
                 db.session.execute(_statement(request, usable)):
             column = (indicator_id, _project(key, request.by))
             row = (bucket, period_id)
             seen_buckets.add(bucket)
-            accs.setdefault((row, column), _Acc()).merge(total, count, low, high)
-            totals.setdefault(column, _Acc()).merge(total, count, low, high)
+            accs.setdefault((row, column), _Acc()).merge(*figures)
+            totals.setdefault(column, _Acc()).merge(*figures)
     by_id = {i.id: i for i in usable}
     columns = _columns(usable, accs, request.by)
-    rows = _rows(request, seen_buckets)
+    rows = _rows(request, seen_buckets, {r for r, _c in accs})
     cells = {(r, c): acc.value(by_id[c[0]].aggregation) for (r, c), acc in accs.items()}
+    flags = {(r, c): flag for (r, c), acc in accs.items()
+             if (flag := acc.flag(by_id[c[0]].aggregation))}
     column_totals = {c: acc.value(by_id[c[0]].aggregation) for c, acc in totals.items()}
+    total_flags = {c: flag for c, acc in totals.items()
+                   if (flag := acc.flag(by_id[c[0]].aggregation))}
     if request.swap:
         cells = {(c, r): v for (r, c), v in cells.items()}
+        flags = {(c, r): v for (r, c), v in flags.items()}
         rows, columns = columns, rows
-    return Table(rows, columns, cells, column_totals, request.swap, skipped)
+    return Table(rows, columns, cells, column_totals, request.swap, skipped, flags,
+                 total_flags, request.rebase)
 
 
 def _columns(indicators: list[Indicator], accs: dict, by: tuple[str, ...]) -> list[Header]:
@@ -224,9 +298,23 @@ def _option_rank(item: formbuilder.ItemSpec, key: str) -> list[int]:
     return rank
 
 
-def _rows(request: Request, buckets: set[int]) -> list[Header]:
+def _rows(request: Request, buckets: set[int], seen: set[tuple] = frozenset()) -> list[Header]:
+    """A row per unit and period: the units valid on the period's reference day, and any
+    other with figures (as of then, the old communes carry their district's name)."""
     units = {u.id: u for u in db.session.scalars(
-        sa.select(AdminUnit).where(AdminUnit.id.in_(sorted(buckets))))} if buckets else {}
-    ordered = sorted(units.values(), key=lambda u: u.name)
-    return [Header((u.id, p.id), f"{tr(u, 'name')} · {format_period(p)}")
-            for u in ordered for p in request.periods]
+        sa.select(AdminUnit).where(AdminUnit.id.in_(sorted(buckets)))
+        .options(so.joinedload(AdminUnit.parent)))} if buckets else {}
+    ordered = sorted(units.values(), key=lambda u: (fold(_unit_label(u)), u.valid_from))
+    return [Header((u.id, p.id), f"{_unit_label(u)} · {format_period(p)}")
+            for u in ordered for p in request.periods
+            if (u.id, p.id) in seen or u.valid_on(reference_day(p))]
+
+
+def _unit_label(unit: AdminUnit) -> str:
+    """The unit's name; an old commune's with its district, "Phường Quyết Tiến (Thành phố
+    Lai Châu)", since names repeat across the reform."""
+    parent = unit.parent
+    if parent is not None and unit.valid_to is not None and parent.valid_to is not None \
+            and parent.parent_id is not None:
+        return f"{tr(unit, 'name')} ({tr(parent, 'name')})"
+    return tr(unit, "name")

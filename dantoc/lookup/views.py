@@ -107,7 +107,7 @@ def _request(form: LookupForm, offered: list[Indicator], periods: list[Period]):
             and first.start_date <= p.start_date <= last.start_date]
     pending = bool(form.pending.data) and actors.sees_pending(current_user)
     return query.Request(tuple(chosen), tuple(span), scope, tuple(form.by.data or ()),
-                         bool(form.swap.data), pending)
+                         bool(form.swap.data), pending, bool(form.rebase.data), clock.today())
 
 
 @bp.route("/")
