@@ -61,7 +61,7 @@ class _Village:
     id: int
     commune_id: int
     households: Decimal  # at the start of 2024
-    poverty: float  # the village's own factor on the province's poor-household rate
+    poverty: float  # its commune's factor on the province's poor-household rate
 
 
 def _window(period_type: str, code: str) -> tuple[date, date]:
@@ -105,7 +105,7 @@ def _successor(old_ids: list[int]) -> dict[int, int]:
 
 
 def _old_villages(rng: random.Random, olds: list[AdminUnit], successor: dict[int, int],
-                  households: dict[int, Decimal]) -> list[_Village]:
+                  households: dict[int, Decimal], poverty: dict[int, float]) -> list[_Village]:
     """Two sample villages under every old commune, sharing its new commune's households."""
     ban = db.session.scalar(sa.select(UnitType).where(UnitType.code == "ban"))
     weights = {o.id: Decimal(rng.randint(2, 5)) for o in olds}
@@ -126,13 +126,13 @@ def _old_villages(rng: random.Random, olds: list[AdminUnit], successor: dict[int
                          "aliases": None, "source": SOURCE,
                          "search_key": fold(f"{code} {name}")})
             villages.append(_Village(unit_id, old.id, (mine * share).quantize(Decimal(1)),
-                                     rng.uniform(0.7, 1.3)))
+                                     poverty[new_id] * rng.uniform(0.95, 1.05)))
     _insert(AdminUnit, rows)
     return villages
 
 
 def _new_villages(rng: random.Random, communes: list[AdminUnit],
-                  households: dict[int, Decimal]) -> list[_Village]:
+                  households: dict[int, Decimal], poverty: dict[int, float]) -> list[_Village]:
     """The demo's villages of today's communes (``seed_villages``), sharing its households."""
     children = db.session.execute(sa.select(AdminUnit.id, AdminUnit.parent_id).where(
         AdminUnit.parent_id.in_([c.id for c in communes]), AdminUnit.is_sample.is_(True),
@@ -143,7 +143,7 @@ def _new_villages(rng: random.Random, communes: list[AdminUnit],
         share = NEW_SHARES[n % len(NEW_SHARES)]
         found.append(_Village(unit_id, commune_id,
                               (households[commune_id] * share).quantize(Decimal(1)),
-                              rng.uniform(0.7, 1.3)))
+                              poverty[commune_id] * rng.uniform(0.95, 1.05)))
     return found
 
 
@@ -173,6 +173,9 @@ def _figures(rng: random.Random, indicators: list[Indicator], village: _Village,
                        None, None),
                       (indicator.id, f"ethnic_group={group};sex=male",
                        Decimal(people - people // 2), None, None)]
+        elif indicator.code == "security_incidents":
+            incidents = round(float(households) * rng.uniform(0, 0.004))  # by size: smooth
+            cells.append((indicator.id, "", Decimal(incidents), None, None))
         elif indicator.code == "religious_followers":
             cells.append((indicator.id, "", Decimal(rng.randint(0, int(households))), None,
                           None))
@@ -262,8 +265,9 @@ def seed_history() -> dict[str, int]:
     successor = _successor([o.id for o in olds])
     olds = [o for o in olds if o.id in successor]
     households = {c.id: Decimal(rng.randint(900, 2400)) for c in communes}
-    old_villages = _old_villages(rng, olds, successor, households)
-    new_villages = _new_villages(rng, communes, households)
+    poverty = {c.id: rng.uniform(0.6, 1.4) for c in communes}  # a commune's own poverty level
+    old_villages = _old_villages(rng, olds, successor, households, poverty)
+    new_villages = _new_villages(rng, communes, households, poverty)
     parents = {o.id: o.parent_id for o in olds}
     # The old districts (parents of the old communes) report too; they have no parent entry.
     parents.update({d: None for d in set(parents.values()) if d is not None})

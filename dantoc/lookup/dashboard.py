@@ -17,7 +17,7 @@ import sqlalchemy.orm as so
 from ..catalogs.models import AdminLevel, AdminUnit
 from ..extensions import db
 from ..i18n.formatting import format_period
-from ..indicators.models import FormVersion, Indicator, Period
+from ..indicators.models import FormItem, FormStatus, FormVersion, Indicator, Period
 from ..submissions import queries as entry_queries
 from ..submissions import states
 from ..submissions.models import Submission
@@ -106,15 +106,30 @@ def completeness(scope: AdminUnit | None, day: date) -> list[Completeness]:
     return result
 
 
-def key_indicators(chosen: list[Indicator] | None = None) -> list[Indicator]:
+def trend_type(day: date) -> str | None:
+    """The period type a trend follows: the one with the most periods begun by ``day``."""
+    return db.session.scalar(
+        sa.select(Period.period_type).where(Period.start_date <= day)
+        .group_by(Period.period_type).order_by(sa.func.count().desc()).limit(1))
+
+
+def key_indicators(chosen: list[Indicator] | None = None,
+                   period_type: str | None = None) -> list[Indicator]:
     """The indicators a dashboard follows: those asked for, else the first numbers summed
-    on the newest village form."""
+    of the newest catalogue (on a published form of ``period_type`` when given, so that the
+    trend has figures)."""
     if chosen:
         return chosen
+    query = sa.select(Indicator).where(Indicator.value_type.in_(("integer", "decimal")),
+                                       Indicator.aggregation == "sum")
+    if period_type is not None:
+        query = query.where(Indicator.id.in_(
+            sa.select(FormItem.indicator_id)
+            .join(FormVersion, FormVersion.id == FormItem.form_version_id)
+            .where(FormVersion.period_type == period_type,
+                   FormVersion.status == FormStatus.PUBLISHED)))
     rows = db.session.scalars(
-        sa.select(Indicator).where(Indicator.value_type.in_(("integer", "decimal")),
-                                   Indicator.aggregation == "sum")
-        .order_by(Indicator.catalogue_version_id.desc(), Indicator.group_id, Indicator.id)
+        query.order_by(Indicator.catalogue_version_id.desc(), Indicator.group_id, Indicator.id)
         .limit(KEY_INDICATORS))
     return list(rows)
 
@@ -125,9 +140,7 @@ def trends(scope: AdminUnit | None, indicators: list[Indicator],
     reported in (approved data)."""
     if not indicators:
         return []
-    period_type = db.session.scalar(
-        sa.select(Period.period_type).where(Period.start_date <= day)
-        .group_by(Period.period_type).order_by(sa.func.count().desc()).limit(1))
+    period_type = trend_type(day)
     periods = list(reversed(db.session.scalars(
         sa.select(Period).where(Period.period_type == period_type, Period.start_date <= day)
         .order_by(Period.start_date.desc()).limit(TREND_PERIODS)).all()))

@@ -156,7 +156,8 @@ def dashboard():
     day = clock.today()
     return render("lookup/dashboard.html", scope=scope, units=_unit_choices(),
                   completeness=dashboard_.completeness(scope, day),
-                  trends=dashboard_.trends(scope, dashboard_.key_indicators(), day),
+                  trends=dashboard_.trends(scope, dashboard_.key_indicators(
+                      period_type=dashboard_.trend_type(day)), day),
                   labels=status_labels(), chart=dashboard_, described=descriptions.described)
 
 
