@@ -5,6 +5,8 @@ share and marks them estimated, an average is refused with words, and the reused
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -177,3 +179,18 @@ def test_the_dashboard_trend_reads_on_todays_communes(world):
     kim, = dashboard.trends(world.muong_kim, [world.indicator("households")], TODAY)
     assert {p.code: v for p, v in kim.points}["2024"] == Decimal(60)
     assert kim.estimated == {world.y2024.id}
+
+
+def test_a_report_on_the_old_units_links_to_its_rebased_figures(app, world):
+    user = make_user("province_officer")
+    user.locale = "vi"
+    db.session.commit()
+    client = signed_in(app.test_client(), user)
+    form = world.version.form.code
+    old = client.get(f"/reports/{form}/2024/{unit('12').id}").get_data(as_text=True)
+    link = re.search(r'<p class="note" id="rebased">[^<]*<a\s+href="([^"]+)"', old)
+    assert link and "rebase=y" in link.group(1)
+    table = client.get(html.unescape(link.group(1))).get_data(as_text=True)
+    assert "Xã Mường Kim · Năm 2024" in table and "ước tính" in table
+    today = client.get(f"/reports/{form}/2026/{unit('12').id}").get_data(as_text=True)
+    assert 'id="rebased"' not in today
