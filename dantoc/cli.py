@@ -27,11 +27,13 @@ def seed_reference() -> None:
 
 @click.command("seed-demo")
 def seed_demo() -> None:
-    """Load clearly marked sample data (villages, questionnaire, periods, demo accounts)."""
-    from .demo import seed
+    """Load clearly marked sample data (villages, questionnaire, periods, demo accounts, and
+    approved figures of past periods)."""
+    from .demo import seed, seed_history
     from .demo.api_client import seed_api_client
 
     sign_ins = seed()
+    seed_history()  # past periods: approved figures on the old units and on today's
     name, token = seed_api_client()
     db.session.commit()
     print_sign_ins(sign_ins)

@@ -10,7 +10,7 @@ from dantoc.accounts.models import User
 from dantoc.accounts.passwords import password_problems
 from dantoc.accounts.permissions import DEFAULT_ROLES
 from dantoc.catalogs.models import AdminUnit, Department
-from dantoc.demo import seed, seed_content
+from dantoc.demo import seed, seed_content, seed_history
 from dantoc.demo.units import current_communes
 from dantoc.extensions import db
 from dantoc.indicators.models import (
@@ -190,3 +190,47 @@ def test_cli_prints_the_sign_ins(app, runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "demo-tinh" in result.output and "demo-tinh-2026" in result.output
+
+
+def test_past_periods_have_approved_figures_on_the_units_of_their_time(demo, app):
+    """2024 and the quarters up to 2025-Q2 on the old units, later periods on today's; the
+    re-based series has the same province total; a second run adds nothing."""
+    from dantoc.lookup import query
+    from dantoc.reports.models import UnitReport
+    from dantoc.submissions.models import Submission
+    from tests.factories import signed_in
+
+    counts = seed_history()
+    db.session.commit()
+    assert counts["villages"] == 212 and counts["submissions"] > 2000
+    assert seed_history() == {}
+    periods = {(p.period_type, p.code): p for p in db.session.scalars(sa.select(Period))}
+    old_end = date(2025, 6, 30)
+    for key, old in ((("year", "2024"), True), (("quarter", "2025-Q2"), True),
+                     (("quarter", "2025-Q3"), False), (("year", "2025"), False)):
+        units = db.session.scalars(sa.select(AdminUnit).join(
+            Submission, Submission.unit_id == AdminUnit.id).where(
+            Submission.period_id == periods[key].id, Submission.state == "approved")).all()
+        assert units and all(u.is_sample and u.name.endswith("(mẫu)") for u in units)
+        assert {u.valid_to == old_end for u in units} == {old}, key
+    reports = db.session.scalars(sa.select(UnitReport).where(
+        UnitReport.period_id == periods["quarter", "2024-Q4"].id)).all()
+    levels = {r.unit.level.code for r in reports}
+    assert levels == {"district", "commune"} and {r.state for r in reports} == {"approved"}
+    assert not db.session.scalar(sa.select(sa.func.count()).select_from(Submission).where(
+        Submission.period_id.in_([periods["year", "2026"].id, periods["quarter", "2026-Q4"].id])))
+    households = db.session.scalar(sa.select(Indicator).where(
+        Indicator.code == "households", Indicator.catalogue_version_id == db.session.scalar(
+            sa.select(CatalogueVersion.id).where(CatalogueVersion.code == "LC-DEMO"))))
+    span = tuple(p for (kind, _c), p in sorted(periods.items(), key=lambda i: i[1].start_date)
+                 if kind == "quarter" and p.end_date < date(2026, 10, 1))
+    as_of = query.run(query.Request((households,), span, None))
+    rebased = query.run(query.Request((households,), span, None, rebase=True,
+                                      day=date(2026, 12, 6)))
+    column = as_of.columns[0].key
+    assert as_of.totals[column] == rebased.totals[column] > 0
+    assert len({r.key[0] for r in rebased.rows}) == len(current_communes())
+    officer = db.session.scalar(sa.select(User).where(User.username == "demo-tinh"))
+    client = signed_in(app.test_client(), officer)
+    html = client.get("/lookup/dashboard").get_data(as_text=True)
+    assert "Quý 1/2025" in html and "Quý 3/2026" in html and "Tổng số hộ" in html

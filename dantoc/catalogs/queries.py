@@ -208,3 +208,42 @@ def predecessors_on(unit: AdminUnit, day: date) -> list[AdminUnit]:
     result = {step.unit.id: step.unit for step in predecessors(unit) if step.unit.valid_on(day)}
     return sorted(result.values(), key=lambda u: u.code)
 
+
+
+#: The factor of a re-based figure: a product of split shares (numeric(7, 6) each).
+FACTOR = sa.Numeric(12, 6)
+
+
+def rebase_map(day: date, level: str = "commune") -> sa.Subquery:
+    """SQL: every unit version of ``level`` → the unit(s) valid on ``day`` it went into.
+
+    Columns ``origin``, ``target`` (unit ids), ``factor`` (the product of the split shares on
+    the way; 1 through merges, renames and transfers) and ``split`` (1 when a split was met,
+    so the figure is an estimate). A unit still valid on ``day`` maps to itself with factor 1;
+    a unit with no successor valid on ``day`` has no row. One recursive query, joined by the
+    caller into its aggregation (the lookup's ``GROUP BY``), whatever the number of villages:
+    the figures are re-based per unit, never per village in Python.
+    """
+    level_id = sa.select(AdminLevel.id).where(AdminLevel.code == level).scalar_subquery()
+    start = (sa.select(AdminUnit.id.label("origin"), AdminUnit.id.label("target"),
+                       sa.cast(1, FACTOR).label("factor"), sa.literal(0).label("split"),
+                       sa.literal(0).label("depth"))
+             .where(AdminUnit.level_id == level_id)
+             .cte("rebase_walk", recursive=True))
+    here = so.aliased(AdminUnit, name="rebase_here")
+    step = (sa.select(start.c.origin, UnitLineage.to_unit_id,
+                      sa.cast(start.c.factor * sa.func.coalesce(UnitLineage.share, 1), FACTOR),
+                      sa.case((UnitLineage.kind == "split", 1), else_=start.c.split),
+                      start.c.depth + 1)
+            .join(UnitLineage, UnitLineage.from_unit_id == start.c.target)
+            .join(here, here.id == start.c.target)
+            .where(sa.not_(sa.and_(here.valid_from <= day,
+                                   sa.or_(here.valid_to.is_(None), here.valid_to >= day))),
+                   start.c.depth < MAX_LINEAGE_DEPTH))
+    walk = start.union_all(step)
+    target = so.aliased(AdminUnit, name="rebase_target")
+    return (sa.select(walk.c.origin, walk.c.target, walk.c.factor, walk.c.split)
+            .join(target, target.id == walk.c.target)
+            .where(target.valid_from <= day,
+                   sa.or_(target.valid_to.is_(None), target.valid_to >= day))
+            .subquery("rebase_map"))

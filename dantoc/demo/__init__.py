@@ -11,10 +11,11 @@ from __future__ import annotations
 from .accounts import seed_accounts
 from .catalogue import seed_catalogue
 from .documents import seed_documents
+from .history import seed_history
 from .questionnaires import seed_periods, seed_questionnaires
 from .units import DemoError, seed_departments, seed_villages
 
-__all__ = ["DemoError", "seed", "seed_content"]
+__all__ = ["DemoError", "seed", "seed_content", "seed_history"]
 
 
 def seed() -> list[tuple[str, str, str]]:

@@ -18,14 +18,14 @@ from ..catalogs.models import AdminLevel, AdminUnit
 from ..extensions import db
 from ..i18n.formatting import format_period
 from ..indicators import visibility
-from ..indicators.models import FormVersion, Indicator, Period
+from ..indicators.models import FormItem, FormStatus, FormVersion, Indicator, Period
 from ..submissions import queries as entry_queries
 from ..submissions import states
 from ..submissions.models import Submission
 from . import query
 
-#: How many periods a trend shows, and how many key indicators.
-TREND_PERIODS = 6
+#: How many periods a trend shows (two years of quarters), and how many key indicators.
+TREND_PERIODS = 8
 KEY_INDICATORS = 4
 #: The chart's drawing box (SVG user units); the SVG scales to the screen's width.
 WIDTH, HEIGHT, PAD = 320, 140, 24
@@ -60,6 +60,8 @@ class Trend:
 
     indicator: Indicator
     points: list[tuple[Period, Decimal | None]]
+    #: Periods whose figure was apportioned from a split unit (estimated).
+    estimated: frozenset[int] = frozenset()
 
     def line(self) -> tuple[str, list[tuple[float, float, Period, Decimal]]]:
         """The SVG polyline points and the dots (x, y, period, value)."""
@@ -105,22 +107,35 @@ def completeness(scope: AdminUnit | None, day: date) -> list[Completeness]:
     return result
 
 
-def key_indicators(user=None, chosen: list[Indicator] | None = None) -> list[Indicator]:
+def trend_type(day: date) -> str | None:
+    """The period type a trend follows: the one with the most periods begun by ``day``."""
+    return db.session.scalar(
+        sa.select(Period.period_type).where(Period.start_date <= day)
+        .group_by(Period.period_type).order_by(sa.func.count().desc()).limit(1))
+
+
+def key_indicators(user=None, chosen: list[Indicator] | None = None,
+                   period_type: str | None = None) -> list[Indicator]:
     """The indicators a dashboard follows: those asked for, else the first numbers summed
-    on the newest indicator catalogue and its derived rates; of ``user``'s department's
-    groups when they have one."""
+    on the newest indicator catalogue (on a published form of ``period_type`` when given, so
+    that the trend has figures) and its derived rates; of ``user``'s department's groups
+    when they have one."""
     if chosen:
         return chosen
     seen = visibility.only_visible(Indicator.id, user)
+    numbers = (Indicator.formula.is_(None), Indicator.aggregation == "sum",
+               Indicator.value_type.in_(("integer", "decimal")), seen)
+    if period_type is not None:
+        numbers += (Indicator.id.in_(
+            sa.select(FormItem.indicator_id)
+            .join(FormVersion, FormVersion.id == FormItem.form_version_id)
+            .where(FormVersion.period_type == period_type,
+                   FormVersion.status == FormStatus.PUBLISHED)),)
     newest = sa.select(sa.func.max(Indicator.catalogue_version_id)).where(
-        Indicator.formula.is_(None), Indicator.aggregation == "sum",
-        Indicator.value_type.in_(("integer", "decimal")), seen).scalar_subquery()
+        *numbers).scalar_subquery()
     order = (Indicator.catalogue_version_id.desc(), Indicator.group_id, Indicator.id)
     summed = db.session.scalars(
-        sa.select(Indicator).where(Indicator.value_type.in_(("integer", "decimal")),
-                                   Indicator.aggregation == "sum",
-                                   Indicator.formula.is_(None), seen)
-        .order_by(*order).limit(KEY_INDICATORS)).all()
+        sa.select(Indicator).where(*numbers).order_by(*order).limit(KEY_INDICATORS)).all()
     rates = db.session.scalars(
         sa.select(Indicator).where(Indicator.formula.is_not(None), seen,
                                    Indicator.catalogue_version_id == newest)
@@ -134,16 +149,18 @@ def trends(scope: AdminUnit | None, indicators: list[Indicator],
     reported in (approved data)."""
     if not indicators:
         return []
-    period_type = db.session.scalar(
-        sa.select(Period.period_type).where(Period.start_date <= day)
-        .group_by(Period.period_type).order_by(sa.func.count().desc()).limit(1))
+    period_type = trend_type(day)
     periods = list(reversed(db.session.scalars(
         sa.select(Period).where(Period.period_type == period_type, Period.start_date <= day)
         .order_by(Period.start_date.desc()).limit(TREND_PERIODS)).all()))
     if not periods:
         return []
-    by_period = query.series(query.Request(tuple(indicators), tuple(periods), scope))
-    return [Trend(i, [(p, by_period.get((i.id, p.id))) for p in periods]) for i in indicators]
+    # Re-based onto today's units: a series across the 2025 reform reads on today's communes.
+    by_period, estimated = query.series(query.Request(tuple(indicators), tuple(periods), scope,
+                                                      rebase=True, day=day))
+    return [Trend(i, [(p, by_period.get((i.id, p.id))) for p in periods],
+                  frozenset(p.id for p in periods if (i.id, p.id) in estimated))
+            for i in indicators]
 
 
 def period_label(period: Period) -> str:

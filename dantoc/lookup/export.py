@@ -12,7 +12,7 @@ from openpyxl.styles import Font
 
 from ..indicators import descriptions
 from ..submissions.forms import plain
-from .query import Table
+from .query import REFUSED, Table
 
 
 def _header(table: Table) -> list[str]:
@@ -21,14 +21,23 @@ def _header(table: Table) -> list[str]:
     return [corner, *columns, *([_("Total")] if table.swapped else [])]
 
 
+def _figure(value, flag):
+    """A figure, or the words saying it cannot be re-based (never a wrong number)."""
+    return _("cannot be re-based") if flag == REFUSED else value
+
+
 def _lines(table: Table):
     yield _header(table)
     for row in table.rows:
         label = f"{row.label} ({row.unit})" if row.unit else row.label
-        cells = [table.cell(row, c) for c in table.columns]
-        yield [label, *cells, *([table.totals.get(row.key)] if table.swapped else [])]
+        cells = [_figure(table.cell(row, c), table.flag(row, c)) for c in table.columns]
+        total = _figure(table.totals.get(row.key), table.total_flags.get(row.key))
+        yield [label, *cells, *([total] if table.swapped else [])]
     if not table.swapped:
-        yield [_("Total"), *(table.totals.get(c.key) for c in table.columns)]
+        yield [_("Total"), *(_figure(table.totals.get(c.key), table.total_flags.get(c.key))
+                             for c in table.columns)]
+    if table.estimated:
+        yield [_("Some figures are estimated: a split unit's sums apportioned by its share.")]
 
 
 def _told(lines, progress):

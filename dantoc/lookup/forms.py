@@ -31,3 +31,4 @@ class LookupForm(FlaskForm):
     by = CheckboxesField(_l("Break down by"))
     swap = BooleanField(_l("Indicators as rows (swap rows and columns)"))
     pending = BooleanField(_l("Include reports not approved yet"))
+    rebase = BooleanField(_l("Re-base onto today's units"))

@@ -12,22 +12,34 @@ the statement never carries a list of villages, whatever their number.
 A derived indicator (a formula, :mod:`dantoc.indicators.formulas`) is computed from the
 aggregated figures of the indicators it names, for each row (a commune's rate from the
 commune's totals) and for the total (from the totals): never an average of village rates.
+
+**Re-based** (``Request.rebase``): the commune bucket is mapped onto the communes valid
+today through the lineage links (:func:`dantoc.catalogs.queries.rebase_map`, a recursive
+query joined into the same ``GROUP BY``): a merge sums, a split multiplies the figure by its
+share and marks the cell *estimated*. A figure that cannot be moved onto other units (an
+average, a minimum or a maximum of villages that now belong elsewhere) is *refused*: the cell
+says so instead of showing a number. Figures of periods after the reform map onto themselves
+and are shown as they are, so a series 2024 → 2026 reads on today's communes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..catalogs.models import AdminUnit
+from .. import clock
+from ..catalogs.models import AdminUnit, fold
+from ..catalogs.queries import rebase_map
 from ..extensions import db
 from ..i18n.content import tr
 from ..i18n.formatting import format_period
 from ..indicators import formulas
 from ..indicators.models import Indicator, Period
+from ..reports.queries import reference_day
 from ..submissions import formbuilder, states
 from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
 
@@ -38,6 +50,12 @@ MAX_CELLS = 200_000
 #: Value types a lookup aggregates (choices and texts are counted per answer elsewhere).
 AGGREGATED_TYPES = ("integer", "decimal", "percent", "yes_no")
 AVERAGE_PLACES = Decimal("0.01")
+#: An apportioned (estimated) figure is shown with this precision.
+ESTIMATE_PLACES = Decimal("0.01")
+#: Aggregations whose figures add up over units, so that they can be re-based.
+ADDITIVE = ("sum",)
+#: Cell flags: an apportioned figure, and a figure that cannot be re-based.
+ESTIMATED, REFUSED = "estimated", "refused"
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,9 @@ class Request:
     by: tuple[str, ...] = ()
     swap: bool = False
     pending: bool = False
+    #: Re-based onto the communes valid on ``day`` (today) through the lineage links.
+    rebase: bool = False
+    day: date | None = None
 
 
 @dataclass
@@ -58,18 +79,31 @@ class _Acc:
     count: int = 0
     low: Decimal | None = None
     high: Decimal | None = None
+    #: Some of the figure was apportioned by a split's share.
+    estimated: bool = False
+    #: Some of the figure comes from units that are not today's (re-based).
+    moved: bool = False
 
-    def merge(self, total, count, low, high) -> None:
-        self.total += Decimal(total or 0)
+    def merge(self, total, count, low, high, estimated=0, moved=0) -> None:
+        self.estimated = self.estimated or bool(estimated)
+        self.moved = self.moved or bool(moved)
+        self.total += Decimal(str(total or 0))
         self.count += int(count or 0)
         if low is not None:
             self.low = Decimal(low) if self.low is None else min(self.low, Decimal(low))
         if high is not None:
             self.high = Decimal(high) if self.high is None else max(self.high, Decimal(high))
 
+    def flag(self, aggregation: str) -> str | None:
+        if self.moved and aggregation not in ADDITIVE:
+            return REFUSED
+        return ESTIMATED if self.estimated else None
+
     def value(self, aggregation: str) -> Decimal | None:
-        if not self.count:
+        if not self.count or self.flag(aggregation) == REFUSED:
             return None
+        if self.estimated:
+            return self.total.quantize(ESTIMATE_PLACES)
         if aggregation == "average":
             return (self.total / self.count).quantize(AVERAGE_PLACES)
         if aggregation == "min":
@@ -98,9 +132,22 @@ class Table:
     swapped: bool
     #: Indicators that cannot be aggregated here (choices, texts, aggregation "none").
     skipped: list[Indicator] = field(default_factory=list)
+    #: (row key, column key) → :data:`ESTIMATED` or :data:`REFUSED` (re-based tables).
+    flags: dict[tuple[tuple, tuple], str] = field(default_factory=dict)
+    #: Total's key → its flag.
+    total_flags: dict[tuple, str] = field(default_factory=dict)
+    rebased: bool = False
+    ESTIMATED, REFUSED = ESTIMATED, REFUSED
 
     def cell(self, row: Header, column: Header) -> Decimal | None:
         return self.cells.get((row.key, column.key))
+
+    def flag(self, row: Header, column: Header) -> str | None:
+        return self.flags.get((row.key, column.key))
+
+    @property
+    def estimated(self) -> bool:
+        return ESTIMATED in self.flags.values()
 
     @property
     def size(self) -> int:
@@ -117,6 +164,15 @@ def _buckets(request: Request):
     if request.scope is None:
         return village, village.parent_id, sa.true()
     return village, village.id, village.parent_id == request.scope.id
+
+
+def _rebased(request: Request):
+    """Re-based: the village, the lineage map joined on its commune, the bucket (today's
+    commune) and the scope condition."""
+    village = _villages()
+    mapping = rebase_map(request.day or clock.today())
+    where = sa.true() if request.scope is None else mapping.c.target == request.scope.id
+    return village, mapping, mapping.c.target, where
 
 
 def _units_in_scope(request: Request) -> int:
@@ -140,20 +196,32 @@ def estimate(request: Request) -> int:
 
 
 def _statement(request: Request, indicators: list[Indicator]):
-    village, bucket, where = _buckets(request)
     numeric = SubmissionValue.value_numeric
-    yes = sa.case((SubmissionValue.value_bool.is_(True), 1), else_=0)
+    figure = sa.func.coalesce(numeric, sa.case((SubmissionValue.value_bool.is_(True), 1),
+                                               else_=0))
+    flags = [sa.literal(0), sa.literal(0)]
+    if request.rebase:
+        village, mapping, bucket, where = _rebased(request)
+        figure = figure * mapping.c.factor
+        flags = [sa.func.max(mapping.c.split),
+                 sa.func.max(sa.case((mapping.c.origin != mapping.c.target, 1), else_=0))]
+    else:
+        village, bucket, where = _buckets(request)
     allowed = (states.APPROVED, states.SUBMITTED) if request.pending else (states.APPROVED,)
-    return (
+    statement = (
         sa.select(SubmissionValue.indicator_id, Submission.period_id, bucket.label("bucket"),
                   SubmissionValue.disaggregation,
-                  sa.func.sum(sa.func.coalesce(numeric, yes)), sa.func.count(),
-                  sa.func.min(numeric), sa.func.max(numeric))
+                  sa.func.sum(figure), sa.func.count(),
+                  sa.func.min(numeric), sa.func.max(numeric), *flags)
         .select_from(SubmissionValue)
         .join(SubmissionVersion, SubmissionVersion.id == SubmissionValue.version_id)
         .join(Submission, sa.and_(Submission.id == SubmissionVersion.submission_id,
                                   SubmissionVersion.number == Submission.current_version))
-        .join(village, village.id == Submission.unit_id)
+        .join(village, village.id == Submission.unit_id))
+    if request.rebase:
+        statement = statement.join(mapping, mapping.c.origin == village.parent_id)
+    return (
+        statement
         .where(Submission.state.in_(allowed),
                SubmissionValue.indicator_id.in_([i.id for i in indicators]),
                Submission.period_id.in_([p.id for p in request.periods]), where)
@@ -182,11 +250,11 @@ def _accumulate(request: Request, indicators: list[Indicator], by: tuple[str, ..
     accs: dict[tuple, _Acc] = {}
     if not indicators:
         return accs
-    for indicator_id, period_id, bucket, key, total, count, low, high in \
+    for indicator_id, period_id, bucket, key, *figures in \
             db.session.execute(_statement(request, indicators)):
         seen.add(bucket)
         accs.setdefault(((bucket, period_id), (indicator_id, _project(key, by))),
-                        _Acc()).merge(total, count, low, high)
+                        _Acc()).merge(*figures)
     return accs
 
 
@@ -194,8 +262,8 @@ def _regroup(accs: dict[tuple, _Acc], row_of) -> dict[tuple, _Acc]:
     """The same aggregates merged along ``row_of(row)`` (the total, a period's)."""
     out: dict[tuple, _Acc] = {}
     for (row, column), acc in accs.items():
-        out.setdefault((row_of(row), column), _Acc()).merge(acc.total, acc.count, acc.low,
-                                                            acc.high)
+        out.setdefault((row_of(row), column), _Acc()).merge(
+            acc.total, acc.count, acc.low, acc.high, acc.estimated, acc.moved)
     return out
 
 
@@ -222,9 +290,13 @@ def run(request: Request) -> Table:
     seen_buckets: set[int] = set()
     accs = _accumulate(request, entered, request.by, seen_buckets)
     by_id = {i.id: i for i in entered}
+    totals = _regroup(accs, lambda _row: ())
     cells = {(r, c): acc.value(by_id[c[0]].aggregation) for (r, c), acc in accs.items()}
-    column_totals = {c: acc.value(by_id[c[0]].aggregation)
-                     for ((), c), acc in _regroup(accs, lambda _row: ()).items()}
+    flags = {(r, c): flag for (r, c), acc in accs.items()
+             if (flag := acc.flag(by_id[c[0]].aggregation))}
+    column_totals = {c: acc.value(by_id[c[0]].aggregation) for ((), c), acc in totals.items()}
+    total_flags = {c: flag for ((), c), acc in totals.items()
+                   if (flag := acc.flag(by_id[c[0]].aggregation))}
     if derived:
         plan = formulas.plan(derived)
         parts = _accumulate(request, list(plan.inputs), (), seen_buckets)
@@ -234,28 +306,35 @@ def run(request: Request) -> Table:
         column_totals |= {c: v for ((), c), v in _derive(
             plan, _regroup(parts, lambda _row: ()), inputs).items() if c[0] in wanted}
     columns = _columns(shown, cells, request.by)
-    rows = _rows(request, seen_buckets)
+    rows = _rows(request, seen_buckets, {r for r, _c in cells})
     if request.swap:
         cells = {(c, r): v for (r, c), v in cells.items()}
+        flags = {(c, r): v for (r, c), v in flags.items()}
         rows, columns = columns, rows
-    return Table(rows, columns, cells, column_totals, request.swap, skipped)
+    return Table(rows, columns, cells, column_totals, request.swap, skipped, flags,
+                 total_flags, request.rebase)
 
 
-def series(request: Request) -> dict[tuple[int, int], Decimal | None]:
+def series(request: Request) -> tuple[dict[tuple[int, int], Decimal | None],
+                                      set[tuple[int, int]]]:
     """(indicator id, period id) → the figure of the whole scope in that period: sums
-    summed, averages over every village, derived indicators from those totals."""
+    summed, averages over every village, derived indicators from those totals; and the
+    (indicator id, period id) whose figure was apportioned from a split (re-based)."""
     shown = [i for i in request.indicators if usable(i)]
     entered, derived = formulas.derived_of(shown)
     plan = formulas.plan(derived)
     every = {i.id: i for i in (*entered, *plan.inputs)}
     accs = _regroup(_accumulate(request, list(every.values()), (), set()),
                     lambda row: row[1])
+    entered_ids = {i.id for i in entered}
     out = {(c[0], period_id): acc.value(every[c[0]].aggregation)
-           for (period_id, c), acc in accs.items() if c[0] in {i.id for i in entered}}
+           for (period_id, c), acc in accs.items() if c[0] in entered_ids}
+    estimated = {(c[0], period_id) for (period_id, c), acc in accs.items()
+                 if c[0] in entered_ids and acc.flag(every[c[0]].aggregation) == ESTIMATED}
     if derived:
         out |= {(c[0], period_id): v for (period_id, c), v in _derive(plan, accs, every).items()
                 if c[0] in {i.id for i in derived}}
-    return out
+    return out, estimated
 
 
 def _columns(indicators: list[Indicator], cells: dict, by: tuple[str, ...]) -> list[Header]:
@@ -285,9 +364,23 @@ def _option_rank(item: formbuilder.ItemSpec, key: str) -> list[int]:
     return rank
 
 
-def _rows(request: Request, buckets: set[int]) -> list[Header]:
+def _rows(request: Request, buckets: set[int], seen: set[tuple] = frozenset()) -> list[Header]:
+    """A row per unit and period: the units valid on the period's reference day, and any
+    other with figures (as of then, the old communes carry their district's name)."""
     units = {u.id: u for u in db.session.scalars(
-        sa.select(AdminUnit).where(AdminUnit.id.in_(sorted(buckets))))} if buckets else {}
-    ordered = sorted(units.values(), key=lambda u: u.name)
-    return [Header((u.id, p.id), f"{tr(u, 'name')} · {format_period(p)}")
-            for u in ordered for p in request.periods]
+        sa.select(AdminUnit).where(AdminUnit.id.in_(sorted(buckets)))
+        .options(so.joinedload(AdminUnit.parent)))} if buckets else {}
+    ordered = sorted(units.values(), key=lambda u: (fold(_unit_label(u)), u.valid_from))
+    return [Header((u.id, p.id), f"{_unit_label(u)} · {format_period(p)}")
+            for u in ordered for p in request.periods
+            if (u.id, p.id) in seen or u.valid_on(reference_day(p))]
+
+
+def _unit_label(unit: AdminUnit) -> str:
+    """The unit's name; an old commune's with its district, "Phường Quyết Tiến (Thành phố
+    Lai Châu)", since names repeat across the reform."""
+    parent = unit.parent
+    if parent is not None and unit.valid_to is not None and parent.valid_to is not None \
+            and parent.parent_id is not None:
+        return f"{tr(unit, 'name')} ({tr(parent, 'name')})"
+    return tr(unit, "name")

@@ -118,7 +118,7 @@ def _request(form: LookupForm, offered: list[Indicator], periods: list[Period]):
             and first.start_date <= p.start_date <= last.start_date]
     pending = bool(form.pending.data) and actors.sees_pending(current_user)
     return query.Request(tuple(chosen), tuple(span), scope, tuple(form.by.data or ()),
-                         bool(form.swap.data), pending)
+                         bool(form.swap.data), pending, bool(form.rebase.data), clock.today())
 
 
 @bp.route("/")
@@ -197,7 +197,8 @@ def dashboard():
     day = clock.today()
     return render("lookup/dashboard.html", scope=scope, units=_unit_choices(),
                   completeness=dashboard_.completeness(scope, day),
-                  trends=dashboard_.trends(scope, dashboard_.key_indicators(current_user), day),
+                  trends=dashboard_.trends(scope, dashboard_.key_indicators(
+                      current_user, period_type=dashboard_.trend_type(day)), day),
                   labels=status_labels(), chart=dashboard_, described=descriptions.described)
 
 

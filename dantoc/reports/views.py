@@ -21,6 +21,7 @@ from ..extensions import db
 from ..i18n.content import tr
 from ..i18n.formatting import format_period
 from ..indicators.descriptions import described
+from ..lookup.query import AGGREGATED_TYPES
 from ..refusal import Refusal
 from ..submissions import queries as entry_queries
 from ..submissions.labels import form_choices, period_choices
@@ -129,11 +130,25 @@ def own():
 
 # The report page -----------------------------------------------------------------------------
 
+def _rebased_url(page: report_page.ReportPage) -> str | None:
+    """For a report on units that no longer exist (before the 2025 reform): the data lookup of
+    its figures re-based onto today's communes (``docs/reports.md``)."""
+    today = clock.today()
+    if all(c.unit.valid_on(today) for c in page.children) and page.target.unit.valid_on(today):
+        return None
+    t = page.target
+    indicators = [item.indicator_id for section in t.form_version.sections
+                  for item in section.items if item.indicator.value_type in AGGREGATED_TYPES
+                  and item.indicator.aggregation != "none"]
+    return url_for("lookup.index", indicator=indicators, period_from=t.period.id,
+                   period_to=t.period.id, unit=0, rebase="y")
+
+
 def _render_page(t: Target, report: UnitReport | None = None, *, refusal: str | None = None,
                  reasons: dict | None = None, unnamed=(), decision: ReasonForm | None = None,
                  reopening: ReasonForm | None = None):
     page = report_page.build(t, current_user, report)
-    return render("reports/detail.html", view=page, refusal=refusal,
+    return render("reports/detail.html", view=page, refusal=refusal, rebased=_rebased_url(page),
                   reasons=reasons or {}, unnamed={c.unit.id for c in unnamed},
                   decision=decision or ReasonForm(version=page.version, formdata=None),
                   reopening=reopening or ReasonForm(version=page.version, formdata=None),
