@@ -113,7 +113,23 @@ def evaluate(spec: FormSpec, grids: Mapping[str, Grid], form: EntryForm) -> Chec
     if form.submitting():
         filled = {c.item.name for c in cells(spec, grids, form)}
         _required_grids(spec, checks, filled)
-    values = rule_values(spec, grids, form)
+    rule_errors = _rule_messages(spec, rule_values(spec, grids, form), checks)
+    field_errors = any(m.error for msgs in checks.messages.values() for m in msgs)
+    checks.blocking = field_errors or rule_errors
+    return checks
+
+
+def evaluate_untouched(spec: FormSpec) -> Checks:
+    """:func:`evaluate` of a form with nothing typed (a new form opened): no field has a
+    message (nothing is required before a submit), so only the rules are evaluated, on no
+    values."""
+    checks = Checks()
+    checks.blocking = _rule_messages(spec, {}, checks)
+    return checks
+
+
+def _rule_messages(spec: FormSpec, values: Mapping[str, object], checks: Checks) -> bool:
+    """Add the messages of the rules that fail on ``values``; True when one is an error."""
     by_code = spec.by_code()
     rule_errors = False
     for rule, parsed in spec.rules:
@@ -123,9 +139,7 @@ def evaluate(spec: FormSpec, grids: Mapping[str, Grid], form: EntryForm) -> Chec
             for code in parsed.codes:
                 if code in by_code:
                     checks.add(by_code[code].name, message)
-    field_errors = any(m.error for msgs in checks.messages.values() for m in msgs)
-    checks.blocking = field_errors or rule_errors
-    return checks
+    return rule_errors
 
 
 def raw_payload(spec: FormSpec, grids: Mapping[str, Grid], form: EntryForm) -> dict[str, str]:

@@ -79,6 +79,9 @@ class FormSpec:
     form_version: FormVersion
     sections: list[tuple[str, list[ItemSpec]]]
     rules: list[tuple[ValidationRule, rules_module.Rule]]
+    #: The definition stamp this copy was built under ("" for a draft, built per request):
+    #: what may be kept from it, such as its fields' markup, is keyed on it.
+    stamp: str = ""
 
     @property
     def items(self) -> list[ItemSpec]:
@@ -195,6 +198,7 @@ def load_spec(form_version: FormVersion) -> FormSpec:
         spec = _build_shared(form_version.id)
         if spec is None:
             return _build(form_version, db.session)
+        spec = replace(spec, stamp=current)
         spec_cache.put(key, current, spec)
     return replace(spec, form_version=form_version)
 
@@ -237,10 +241,22 @@ def _grid(item: ItemSpec, names, previous_keys, added: str | None,
         return Grid(item, row_dim.options, cols, [])
     present = _seen_rows(item, names, previous_keys) | ({added} if added else set())
     rows = [o for o in row_dim.options if o[0] in present]
-    near = {parse_key(k).get(row_dim.code) for k in nearby_keys}
-    addable = [o for o in row_dim.options if o[0] not in present]
-    addable.sort(key=lambda o: o[0] not in near)  # the commune's groups first, stable
-    return Grid(item, rows, cols, addable)
+    grid = Grid(item, rows, cols, [o for o in row_dim.options if o[0] not in present])
+    order_addable(grid, nearby_keys)
+    return grid
+
+
+def order_addable(grid: Grid, nearby_keys) -> None:
+    """Put the rows the commune reported (``nearby_keys``) first among the rows to add,
+    keeping the catalog's order otherwise (a stable sort: sorting again is harmless)."""
+    code = grid.item.dims[grid.item.row_dim].code
+    near = {parse_key(k).get(code) for k in nearby_keys}
+    grid.addable.sort(key=lambda o: o[0] not in near)
+
+
+def add_choices(grid: Grid) -> list:
+    """The choices of a grid's "add a row" select."""
+    return f.options([("", "—"), *grid.addable])
 
 
 def layout_item(item: ItemSpec) -> Grid:
@@ -330,7 +346,7 @@ def build(spec: FormSpec, grids: Mapping[str, Grid], formdata=None, **defaults) 
         if grid.addable:
             label = (_l("Add an ethnic group") if item.dims[item.row_dim].source ==
                      "ethnic_groups" else _l("Add a row"))
-            attrs[f"add_{item.name}"] = SelectField(
-                label, choices=f.options([("", "—"), *grid.addable]), validate_choice=False)
+            attrs[f"add_{item.name}"] = SelectField(label, choices=add_choices(grid),
+                                                    validate_choice=False)
     form_class = type("Entry", (f.EntryForm,), attrs)
     return form_class(formdata=formdata, data=defaults)

@@ -6,13 +6,24 @@ from decimal import Decimal
 
 from flask import url_for
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from ..i18n.content import tr
 from ..i18n.formatting import format_number
-from . import checks, formbuilder, queries, states
+from ..i18n.messages import FILE_ONLY
+from ..i18n.selection import current_tag
+from . import checks, formbuilder, queries, spec_cache, states
 from .comments import for_village
 from .formbuilder import Grid, ItemSpec, cell_label
+from .forms import EntryForm
 from .services import Target
+
+#: Where the page's own URL goes in a kept field (a control character never comes from data).
+URL_SLOT = "\x00url\x00"
+
+
+def _submitting(formdata) -> bool:
+    return bool(formdata) and (formdata.get("action") or "").partition(":")[0] == "submit"
 
 
 class Page:
@@ -27,27 +38,105 @@ class Page:
     def __init__(self, target: Target, submission, formdata=None, *, on_behalf: bool = False,
                  **defaults):
         self.target, self.submission = target, submission
+        self.typed = formdata is not None
         self.on_behalf = on_behalf
         self.source = states.COMMUNE if on_behalf else states.VILLAGE
         self.spec = formbuilder.load_spec(target.form_version)
         self.previous = queries.previous_values(target.form_version.form, target.unit,
                                                 target.period)
         names = list(formdata.keys()) if formdata else []
-        dynamic = [i.indicator.code for i in self.spec.items
-                   if i.grid and i.dims[i.row_dim].dynamic]
-        self.nearby = queries.keys_nearby(target.unit, dynamic)
+        self._dynamic = [i.indicator.code for i in self.spec.items
+                         if i.grid and i.dims[i.row_dim].dynamic]
+        #: The keys the commune reported (rows to add come first): a query that an accepted
+        #: submit, which shows no form, does without (None until :meth:`add_field` asks).
+        self.nearby = None if _submitting(formdata) else self._nearby()
         #: (item name, row code) of the row just added: its first cell takes the focus.
         self.added: tuple[str, str] | None = None
         self.grids = formbuilder.layout(self.spec, names, self.previous.values,
                                         nearby=self.nearby)
-        self.form = formbuilder.build(self.spec, self.grids, formdata, **defaults)
-        if self.form.verb() == "add":
-            self._add_row(formdata, names, defaults)
-        self.checks = checks.evaluate(self.spec, self.grids, self.form)
+        self._defaults = defaults
+        self._form: EntryForm | None = None
+        if self.typed:
+            self.form = formbuilder.build(self.spec, self.grids, formdata, **defaults)
+            if self.form.verb() == "add":
+                self._add_row(formdata, names, defaults)
+            self.checks = checks.evaluate(self.spec, self.grids, self.form)
+        else:  # nothing typed: no field has a message, only the form's rules may speak
+            self.checks = checks.evaluate_untouched(self.spec)
         self.lock = None
         self.refusal: str | None = None
         self.saved_at = None
         self._load_comments()
+
+    @property
+    def form(self) -> EntryForm:
+        """The WTForms form; on a page with nothing typed, built when a field is drawn
+        (most are drawn from :meth:`untouched` markup, without it)."""
+        if self._form is None:
+            self._form = formbuilder.build(self.spec, self.grids, None, **self._defaults)
+        return self._form
+
+    @form.setter
+    def form(self, form: EntryForm) -> None:
+        self._form = form
+
+    @property
+    def hidden(self) -> EntryForm:
+        """The form's hidden fields (CSRF token, UUID, base version): the form's own, or
+        those of a form without indicator fields when it is not built."""
+        if self._form is not None:
+            return self._form
+        if "_hidden" not in self.__dict__:
+            self._hidden = EntryForm(formdata=None, data=self._defaults)
+        return self._hidden
+
+    def _nearby(self) -> dict[str, set[str]]:
+        return queries.keys_nearby(self.target.unit, self._dynamic)
+
+    def add_field(self, item: ItemSpec):
+        """The select of a grid's rows to add (None when all are there), the commune's
+        rows first."""
+        select = self.form._fields.get(f"add_{item.name}")
+        if select is not None and self.nearby is None:
+            self.nearby = self._nearby()
+            for name, grid in self.grids.items():
+                formbuilder.order_addable(grid, self.nearby.get(grid.item.indicator.code, ()))
+                if f"add_{name}" in self.form._fields:
+                    self.form[f"add_{name}"].choices = formbuilder.add_choices(grid)
+        return select
+
+    def _untouched_key(self, item: ItemSpec) -> tuple | None:
+        """What an untouched field's markup depends on, or None when it shows something of
+        this request (a value, a message, last period's value, a comment, a row just added),
+        or comes from a definition or interface text that is not kept per process."""
+        tag = current_tag()
+        if (self.typed or self.added or self.comments or not self.spec.stamp
+                or tag not in FILE_ONLY or self.checks.messages.get(item.name)):
+            return None
+        code = item.indicator.code
+        if any(c == code for c, _key in self.previous.values):
+            return None
+        grid = self.grids.get(item.name)
+        rows = tuple(c for c, _label in grid.rows) if grid else ()
+        addable = tuple(c for c, _label in grid.addable) if grid else ()
+        return (self.spec.stamp, self.target.form_version.id, tag, item.name, rows, addable,
+                self.on_behalf)
+
+    def untouched(self, item: ItemSpec) -> Markup | None:
+        """The kept markup of an untouched field (:meth:`keep`), or None."""
+        key = self._untouched_key(item)
+        kept = spec_cache.kept_markup(key) if key is not None else None
+        if kept is None:
+            return None
+        return Markup(kept.replace(URL_SLOT, escape(self.url())))  # noqa: S704 (our markup)
+
+    def keep(self, item: ItemSpec, markup: Markup) -> Markup:
+        """Keep the markup of an untouched field for the next pages (rendering some 40 fields
+        with their WTForms widgets was half of a new form's server time); give it back."""
+        key = self._untouched_key(item)
+        if key is not None:
+            spec_cache.keep_markup(key, str(markup).replace(escape(self.url()), URL_SLOT))
+        return markup
 
     def _load_comments(self) -> None:
         """The reviewer's comments on the returned version, by (indicator id, cell key)."""
@@ -96,10 +185,13 @@ class Page:
         return checks.raw_payload(self.spec, self.grids, self.form)
 
     def url(self, kind: str = "entry") -> str:
-        """The URL of this page (``entry``) or of its checks (``check``)."""
-        t = self.target
-        return url_for(self.ENDPOINTS[self.on_behalf][kind], unit_id=t.unit.id,
-                       form_code=t.form_version.form.code, period_code=t.period.code)
+        """The URL of this page (``entry``) or of its checks (``check``), built once."""
+        urls = self.__dict__.setdefault("_urls", {})
+        if kind not in urls:
+            t = self.target
+            urls[kind] = url_for(self.ENDPOINTS[self.on_behalf][kind], unit_id=t.unit.id,
+                                 form_code=t.form_version.form.code, period_code=t.period.code)
+        return urls[kind]
 
     def back_url(self) -> str:
         """Back to the list this page was opened from."""

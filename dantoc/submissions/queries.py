@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from ..catalogs.models import AdminUnit
 from ..extensions import db
@@ -33,6 +34,21 @@ def latest_published(form: Form) -> FormVersion | None:
         sa.select(FormVersion).where(FormVersion.form_id == form.id,
                                      FormVersion.status == FormStatus.PUBLISHED)
         .order_by(FormVersion.number.desc()).limit(1))
+
+
+def published_target(form_code: str,
+                     period_code: str) -> tuple[FormVersion | None, Period | None]:
+    """The newest published version of the form with this code (its form loaded) and the
+    period of this code of the version's period type, in one statement: (None, None) when
+    the form has no published version, (version, None) when there is no such period."""
+    row = db.session.execute(
+        sa.select(FormVersion, Period).join(FormVersion.form)
+        .outerjoin(Period, sa.and_(Period.period_type == FormVersion.period_type,
+                                   Period.code == period_code))
+        .where(Form.code == form_code, FormVersion.status == FormStatus.PUBLISHED)
+        .options(so.contains_eager(FormVersion.form))
+        .order_by(FormVersion.number.desc()).limit(1)).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def published_for_level(level_id: int) -> list[FormVersion]:
@@ -88,12 +104,12 @@ class Previous:
 
 def previous_values(form: Form, unit: AdminUnit, period: Period) -> Previous:
     """The last period's submitted values of this form for the same unit code."""
-    before = previous_period(period)
-    if before is None:
-        return Previous({}, False)
-    submission = db.session.scalar(
+    before = (sa.select(Period.id).where(Period.period_type == period.period_type,
+                                         Period.end_date < period.start_date)
+              .order_by(Period.end_date.desc()).limit(1).scalar_subquery())
+    submission = db.session.scalar(  # the previous period's, found in the same statement
         sa.select(Submission).join(Submission.unit)
-        .where(Submission.form_id == form.id, Submission.period_id == before.id,
+        .where(Submission.form_id == form.id, Submission.period_id == before,
                AdminUnit.code == unit.code, Submission.current_version > 0)
         .order_by(Submission.id.desc()).limit(1))
     if submission is None:

@@ -139,14 +139,19 @@ def _check_editable(submission: Submission, base: int, period_open: bool) -> Non
         raise Refusal("stale", submission)
 
 
-def _draft_row(submission: Submission, number: int, payload: dict,
-               source: str) -> SubmissionVersion:
-    version = version_of(submission, number)
+def _draft_row(submission: Submission, number: int, payload: dict, source: str, *,
+               new: bool = False, **columns) -> SubmissionVersion:
+    """Write version ``number`` (the row in place when it exists: a draft), with ``columns``
+    besides the payload, in one statement. ``new``: the submission was created in this
+    transaction, so it has no version to look for."""
+    version = None if new else version_of(submission, number)
     if version is None:
         version = SubmissionVersion(submission_id=submission.id, number=number,
                                     base_version=number - 1, payload=payload)
         db.session.add(version)
     version.payload, version.updated_at, version.source = payload, clock.now(), source
+    for name, value in columns.items():
+        setattr(version, name, value)
     db.session.flush()
     return version
 
@@ -164,7 +169,8 @@ def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user, *
     period_open = target.period.is_open(clock.today())
     for _attempt in range(2):
         submission = _existing(target, key)
-        if submission is None:
+        new = submission is None
+        if new:
             submission = _new(target, key, states.DRAFT, period_open, user)
             if submission is None:
                 continue  # created concurrently: read it again
@@ -172,7 +178,7 @@ def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user, *
             _check_editable(submission, base, period_open)
             if not _claim(submission, base):
                 continue
-        version = _draft_row(submission, base + 1, payload, source)
+        version = _draft_row(submission, base + 1, payload, source, new=new)
         audit.record("submission.draft", submission,
                      after={"uuid": str(key), "state": submission.state, "draft": version.number,
                             "source": source})
@@ -194,13 +200,13 @@ def _replay(submission: Submission, base: int, digest: str) -> SubmissionVersion
 
 
 def _store(submission: Submission, base: int, payload: dict, cells: list[Cell], digest: str,
-           user, source: str) -> SubmissionVersion:
-    version = _draft_row(submission, base + 1, payload, source)
-    version.content_hash, version.submitted_at = digest, clock.now()
-    version.submitted_by_id = user.id
-    db.session.flush()
-    if cells:  # one multi-row INSERT, not one statement per value (nothing reads their ids)
-        db.session.execute(sa.insert(SubmissionValue), [
+           user, source: str, new: bool) -> SubmissionVersion:
+    version = _draft_row(submission, base + 1, payload, source, new=new,
+                         content_hash=digest, submitted_at=clock.now(),
+                         submitted_by_id=user.id)
+    if cells:  # one statement for all values, not one per value (nothing reads their ids);
+        # the table's own INSERT: the ORM's bulk insert splits the rows by the columns set
+        db.session.execute(SubmissionValue.__table__.insert(), [
             {"version_id": version.id, "indicator_id": c.item.indicator.id,
              "disaggregation": c.key, **_columns(c.value)} for c in cells])
     return version
@@ -234,7 +240,8 @@ def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list
     period_open = target.period.is_open(clock.today())
     for _attempt in range(3):
         submission = _existing(target, key)
-        if submission is None:
+        new = submission is None
+        if new:
             before = None
             submission = _new(target, key, states.SUBMITTED, period_open, user)
             if submission is None:
@@ -249,7 +256,7 @@ def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list
                           state_reason=None):
                 continue  # a concurrent request moved it on: read it again
             db.session.refresh(submission)
-        version = _store(submission, base, payload, cells, digest, user, source)
+        version = _store(submission, base, payload, cells, digest, user, source, new)
         audit.record("submission.submit", submission,
                      before={"state": before, "version": base},
                      after={"state": states.SUBMITTED, "version": base + 1, "uuid": str(key),

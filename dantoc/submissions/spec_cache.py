@@ -46,6 +46,11 @@ WATCHED = (Indicator, IndicatorChoice, Disaggregation, DisaggregationOption, Val
 
 #: (form version id, locale tag) → (stamp, built definition).
 _built: dict[tuple[int, str], tuple[str, Any]] = {}
+#: The markup of untouched entry fields (``Page.untouched``), by a key that starts with the
+#: stamp it was rendered under; at most :data:`MARKUP_SIZE` (the rows of a grid and the
+#: rows offered to add vary by village), then all are dropped.
+_markup: dict[tuple, str] = {}
+MARKUP_SIZE = 2048
 
 
 def stamp() -> str:
@@ -65,9 +70,20 @@ def put(key: tuple[int, str], current: str, value) -> None:
         _built[key] = (current, value)
 
 
+def kept_markup(key: tuple) -> str | None:
+    return _markup.get(key)
+
+
+def keep_markup(key: tuple, text: str) -> None:
+    if len(_markup) >= MARKUP_SIZE:
+        _markup.clear()
+    _markup[key] = text
+
+
 def clear() -> None:
-    """Forget every built definition (tests)."""
+    """Forget every built definition and kept markup (tests)."""
     _built.clear()
+    _markup.clear()
 
 
 def _raise(connection: sa.Connection) -> None:

@@ -9,6 +9,7 @@ and a submit answers with the receipt itself (one round trip instead of two).
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 import sqlalchemy as sa
 from flask import (
@@ -56,9 +57,7 @@ def _load(unit_id: int, form_code: str, period_code: str, verb: str = "submissio
     """Load the target of a form URL, then authorize the village (403 outside it): its own
     village head, or with ``submission.enter_for`` an officer of its commune."""
     unit = db.get_or_404(AdminUnit, unit_id)
-    form = db.first_or_404(sa.select(Form).where(Form.code == form_code))
-    version = queries.latest_published(form)
-    period = version and queries.period_by_code(version.period_type, period_code)
+    version, period = queries.published_target(form_code, period_code)
     if version is None or period is None or version.fill_level_id != unit.level_id:
         abort(404)
     authorize(verb, unit)
@@ -235,8 +234,8 @@ def _page_url(submission) -> str:
                    period_code=submission.period.code)
 
 
-def _receipt_context(submission, version) -> dict:
-    values, indicators = queries.value_counts(version)
+def _receipt_context(submission, version, counts: tuple[int, int] | None = None) -> dict:
+    values, indicators = counts or queries.value_counts(version)
     return {"submission": submission, "version": version, "values": values,
             "indicators": indicators, "labels": messages.status_labels()}
 
@@ -255,12 +254,20 @@ def _post(page: Page):
 
 def _write(page: Page, write, then):
     """Run a service write for the page: commit and answer ``then(result)``, or answer the
-    refusal (nothing of it is kept)."""
+    refusal (nothing of it is kept). The answer shows what this transaction wrote: the
+    commit keeps the objects as they are instead of expiring them, which re-read the
+    submission, its form, unit, period, version and the user (seven statements) for the
+    receipt."""
     try:
         result = write()
     except Refusal as error:
         return _refused(page, error)
-    db.session.commit()
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
     return then(result)
 
 
@@ -286,7 +293,8 @@ def _submit(page: Page, key: uuid.UUID, base: int):
                                                         current_user, source=page.source),
                       lambda _s: _invalid(page))
     cells = checks.cells(page.spec, page.grids, page.form)
-    received = _received_for_village if page.on_behalf else _received
+    received = (_received_for_village if page.on_behalf else partial(
+        _received, counts=(len(cells), len({c.item.indicator.id for c in cells}))))
     return _write(page, lambda: services.submit(page.target, key, base, page.payload(), cells,
                                                 current_user, source=page.source), received)
 
@@ -299,13 +307,17 @@ def _invalid(page: Page):
     return render("submissions/entry.html", entry=page)  # 200: the page shows the messages
 
 
-def _received(result: services.Result):
+def _received(result: services.Result, counts: tuple[int, int] | None = None):
     """The original result: 201/200 JSON; for htmx the receipt fragment (about 1 KB instead
     of a 5 KB page: 1 s less of airtime on 2G) with its URL pushed; without JavaScript a 303
-    to the receipt page."""
+    to the receipt page. ``counts``: (values, indicators) of what was submitted, which a new
+    version holds exactly (a replay's are read)."""
     submission, version = result.submission, result.version
+    if result.replayed:
+        counts = None
     if wants_json():
-        values, indicators = queries.value_counts(version)
+        values, indicators = counts or queries.value_counts(version)
+        db.session.expire(version, ["submitted_at"])  # as stored, and as a replay reads it
         response = jsonify(uuid=str(submission.client_uuid), version=version.number,
                            submitted_at=version.submitted_at.isoformat(), values=values,
                            indicators=indicators,
@@ -313,7 +325,8 @@ def _received(result: services.Result):
         response.status_code = 200 if result.replayed else 201
     elif request.htmx:  # the receipt itself, one round trip fewer, as a fragment
         response = make_response(render_template(
-            "submissions/_receipt.html", swap=True, **_receipt_context(submission, version)))
+            "submissions/_receipt.html", swap=True,
+            **_receipt_context(submission, version, counts)))
         # Whatever htmx aimed at (a boosted form targets the body): the receipt goes into
         # <main>, the header stays, the address becomes the receipt's.
         response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML show:window:top",
