@@ -2,14 +2,19 @@
 gunicorn as ``scripts/run`` sets it (``gunicorn.conf.py``, 3 sync workers, access log on).
 
     .venv/bin/python benchmarks/throughput.py [--engines sqlite,postgresql]
-        [--concurrency 1,2,4,8] [--duration 10] [--villages 500]
+        [--concurrency 1,2,4,8] [--duration 10] [--villages 500] [--reuse]
+        [--accept-encoding "br, gzip"]
 
 For each engine it builds its own database (demo data plus ``flask demo scale --villages N
 --heads --empty``: N villages with their heads, 12 open monthly periods), starts gunicorn,
 and for each kind and concurrency sends requests for ``--duration`` seconds from that many
 client threads, each request a new connection (sync workers close it). A form GET opens an
 unsubmitted form; a submit is a real first submit (new UUID, htmx, the receipt fragment) of
-a (village, period) pair never submitted before.
+a (village, period) pair never submitted before. ``--reuse`` keeps the prepared SQLite
+database in the temporary directory and starts each later run from a copy of it (repeated
+runs for medians without two minutes of preparation each). Requests ask for no compression
+(``Accept-Encoding: identity``, as ``http.client`` does) unless ``--accept-encoding`` says
+otherwise: a phone sends ``gzip, deflate, br``, and the server then compresses each page.
 
 Printed per row: requests, success share, requests/s, p50 and p95 latency, and the server's
 **CPU ms per request**: user + system time of the gunicorn master and workers (including
@@ -26,6 +31,7 @@ import argparse
 import http.client
 import itertools
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -158,7 +164,7 @@ def run_step(port: int, make, concurrency: int, duration: float) -> tuple[Step, 
     return step, time.perf_counter() - started
 
 
-def makers(target: support.Target):
+def makers(target: support.Target, encoding: str = "identity"):
     """Request factories: form GET on the newest period, submits on the others."""
     cookie = target.cookie_name
 
@@ -171,7 +177,7 @@ def makers(target: support.Target):
     def form_get():
         head = next(heads)
         return ("GET", support.form_path(head.unit_id, newest),
-                {"Cookie": f"{cookie}={head.cookie}"}, None, 200)
+                {"Cookie": f"{cookie}={head.cookie}", "Accept-Encoding": encoding}, None, 200)
 
     fresh = itertools.product(target.periods[:-1], target.heads)
 
@@ -183,6 +189,7 @@ def makers(target: support.Target):
         body = urllib.parse.urlencode(support.body(target, head)).encode()
         return ("POST", support.form_path(head.unit_id, period),
                 {"Cookie": f"{cookie}={head.cookie}", "HX-Request": "true",
+                 "Accept-Encoding": encoding,
                  "Content-Type": "application/x-www-form-urlencoded"}, body, 200)
 
     return {"form GET": form_get, "submit": submit}
@@ -197,16 +204,24 @@ def percentile(values: list[float], share: float) -> float:
 
 def measure(engine: str, args) -> list[tuple]:
     if engine == "sqlite":
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='dantoc-tp-')}/bench.sqlite3"
+        path = Path(tempfile.mkdtemp(prefix="dantoc-tp-"), "bench.sqlite3")
+        url = f"sqlite:///{path}"
+        kept = Path(tempfile.gettempdir(), f"dantoc-tp-{args.villages}-villages.sqlite3")
+        if args.reuse and kept.exists():
+            shutil.copyfile(kept, path)
+        else:
+            support.prepare(url, args.villages)
+            if args.reuse:
+                shutil.copyfile(path, kept)
     else:
         url = args.pg_url
         support.reset_postgresql(url)
-    support.prepare(url, args.villages)
+        support.prepare(url, args.villages)
     target = support.targets(url)
     rows = []
     with Server(url) as server:
         master = server.process.pid
-        for kind, make in makers(target).items():
+        for kind, make in makers(target, args.accept_encoding).items():
             run_step(server.port, make, 2, 2.0)  # warm up every worker
             for concurrency in args.concurrency:
                 before = server_cpu(master)
@@ -237,6 +252,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--villages", type=int, default=500)
     parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--reuse", action="store_true",
+                        help="SQLite: start from a copy of the database prepared by a "
+                             "previous --reuse run with as many villages")
+    parser.add_argument("--accept-encoding", default="identity",
+                        help='what the client accepts, e.g. "gzip, deflate, br" as a phone')
     args = parser.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     print(f"load average before: {os.getloadavg()}, {os.cpu_count()} CPUs", flush=True)
