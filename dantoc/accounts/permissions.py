@@ -11,7 +11,7 @@ set ``view._access`` (and ``@require`` also ``view._required_verb``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
@@ -74,27 +74,36 @@ DEFAULT_GRANTS: dict[str, tuple[str, ...]] = {
     "commune_officer": ("village_head",),
 }
 
-def _cached(name: str, key: str, query: sa.Select) -> frozenset[str]:
+def _cached(name: str, key: str, query: Callable[[], sa.Select]) -> frozenset[str]:
+    """``query``'s rows, read once per request (a page asks ``can()`` some 15 times: the
+    statement is only built when it runs)."""
     cache = g.setdefault(name, {})
     if key not in cache:
-        cache[key] = frozenset(db.session.scalars(query))
+        cache[key] = frozenset(db.session.scalars(query()))
     return cache[key]
+
+
+def remember_verbs(role_code: str, verbs: Iterable[str]) -> None:
+    """Keep, for this request, the verbs of a role read with its user (at sign-in check)."""
+    g.setdefault("_verbs", {})[role_code] = frozenset(verbs)
 
 
 def verbs_of(user: Any) -> frozenset[str]:
     """The verbs of the user's role, read once per request."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
-    return _cached("_verbs", user.role_code,
-                   sa.select(RoleVerb.verb).where(RoleVerb.role_code == user.role_code))
+    role = user.role_code
+    return _cached("_verbs", role,
+                   lambda: sa.select(RoleVerb.verb).where(RoleVerb.role_code == role))
 
 
 def grantable_roles(user: Any) -> frozenset[str]:
     """The roles ``user`` may assign to, and manage in, the people of their scope."""
     if "user.manage" not in verbs_of(user):
         return frozenset()
-    return _cached("_grants", user.role_code, sa.select(RoleGrant.grantable_code).where(
-        RoleGrant.role_code == user.role_code))
+    role = user.role_code
+    return _cached("_grants", role, lambda: sa.select(RoleGrant.grantable_code).where(
+        RoleGrant.role_code == role))
 
 
 def in_scope(user: Any, unit: AdminUnit | None) -> bool:

@@ -42,19 +42,31 @@ class Page:
         self.on_behalf = on_behalf
         self.source = states.COMMUNE if on_behalf else states.VILLAGE
         self.spec = formbuilder.load_spec(target.form_version)
-        self.previous = queries.previous_values(target.form_version.form, target.unit,
-                                                target.period)
-        names = list(formdata.keys()) if formdata else []
         self._dynamic = [i.indicator.code for i in self.spec.items
                          if i.grid and i.dims[i.row_dim].dynamic]
-        #: The keys the commune reported (rows to add come first): a query that an accepted
-        #: submit, which shows no form, does without (None until :meth:`add_field` asks).
-        self.nearby = None if _submitting(formdata) else self._nearby()
+        self._formdata, self._defaults = formdata, defaults
+        #: A submit checks and stores what was posted; what only a form on the screen needs
+        #: (last period's values and the rows they add, the commune's rows offered first:
+        #: three statements) waits for :meth:`shown`, as an accepted submit shows no form.
+        self.lean = _submitting(formdata)
+        self._prepare()
+        self.lock = None
+        self.refusal: str | None = None
+        self.saved_at = None
+        self._load_comments()
+
+    def _prepare(self) -> None:
+        """Last period's values, the grids' rows, the WTForms form and the checks."""
+        t, formdata, defaults = self.target, self._formdata, self._defaults
+        self.previous = (queries.Previous({}, False) if self.lean else
+                         queries.previous_values(t.form_version.form, t.unit, t.period))
+        names = list(formdata.keys()) if formdata else []
+        #: The keys the commune reported (rows to add come first): None until needed.
+        self.nearby = None if self.lean else self._nearby()
         #: (item name, row code) of the row just added: its first cell takes the focus.
         self.added: tuple[str, str] | None = None
         self.grids = formbuilder.layout(self.spec, names, self.previous.values,
                                         nearby=self.nearby)
-        self._defaults = defaults
         self._form: EntryForm | None = None
         if self.typed:
             self.form = formbuilder.build(self.spec, self.grids, formdata, **defaults)
@@ -63,10 +75,14 @@ class Page:
             self.checks = checks.evaluate(self.spec, self.grids, self.form)
         else:  # nothing typed: no field has a message, only the form's rules may speak
             self.checks = checks.evaluate_untouched(self.spec)
-        self.lock = None
-        self.refusal: str | None = None
-        self.saved_at = None
-        self._load_comments()
+
+    def shown(self) -> Page:
+        """This page, complete to be shown (a submit's page is prepared lean: its messages
+        are the same, its grids lack last period's rows)."""
+        if self.lean:
+            self.lean = False
+            self._prepare()
+        return self
 
     @property
     def form(self) -> EntryForm:

@@ -304,7 +304,7 @@ def _invalid(page: Page):
     if wants_json():
         return refuse("invalid", fields={name: [m.text for m in msgs]
                                          for name, msgs in page.checks.messages.items()})
-    return render("submissions/entry.html", entry=page)  # 200: the page shows the messages
+    return render("submissions/entry.html", entry=page.shown())  # 200: with the messages
 
 
 def _received(result: services.Result, counts: tuple[int, int] | None = None):
@@ -353,7 +353,7 @@ def _refused(page: Page, error: Refusal):
     page.refusal = messages.refusal(error, page.target.period)
     current = error.obj.current_version if error.obj is not None else None
     return refuse(error.code, page.refusal, html=lambda: render("submissions/entry.html",
-                                                                entry=page),
+                                                                entry=page.shown()),
                   current_version=current)
 
 
