@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -41,14 +42,35 @@ def published_target(form_code: str,
     """The newest published version of the form with this code (its form loaded) and the
     period of this code of the version's period type, in one statement: (None, None) when
     the form has no published version, (version, None) when there is no such period."""
-    row = db.session.execute(
-        sa.select(FormVersion, Period).join(FormVersion.form)
-        .outerjoin(Period, sa.and_(Period.period_type == FormVersion.period_type,
-                                   Period.code == period_code))
-        .where(Form.code == form_code, FormVersion.status == FormStatus.PUBLISHED)
-        .options(so.contains_eager(FormVersion.form))
-        .order_by(FormVersion.number.desc()).limit(1)).first()
+    row = db.session.execute(_published_target(), {"form_code": form_code,
+                                                   "period_code": period_code}).first()
     return (row[0], row[1]) if row is not None else (None, None)
+
+
+# The statements of every form page, built once (their parameters bound when they run):
+# building a statement's expressions costs more than running it on a small table.
+@cache
+def _published_target() -> sa.Select:
+    return (sa.select(FormVersion, Period).join(FormVersion.form)
+            .outerjoin(Period, sa.and_(Period.period_type == FormVersion.period_type,
+                                       Period.code == sa.bindparam("period_code")))
+            .where(Form.code == sa.bindparam("form_code"),
+                   FormVersion.status == FormStatus.PUBLISHED)
+            .options(so.contains_eager(FormVersion.form))
+            .order_by(FormVersion.number.desc()).limit(1))
+
+
+@cache
+def _previous_submission() -> sa.Select:
+    before = (sa.select(Period.id).where(Period.period_type == sa.bindparam("period_type"),
+                                         Period.end_date < sa.bindparam("start"))
+              .order_by(Period.end_date.desc()).limit(1).scalar_subquery())
+    return (sa.select(Submission).join(Submission.unit)
+            .where(Submission.form_id == sa.bindparam("form_id"),
+                   Submission.period_id == before,  # found in the same statement
+                   AdminUnit.code == sa.bindparam("unit_code"),
+                   Submission.current_version > 0)
+            .order_by(Submission.id.desc()).limit(1))
 
 
 def published_for_level(level_id: int) -> list[FormVersion]:
@@ -104,14 +126,9 @@ class Previous:
 
 def previous_values(form: Form, unit: AdminUnit, period: Period) -> Previous:
     """The last period's submitted values of this form for the same unit code."""
-    before = (sa.select(Period.id).where(Period.period_type == period.period_type,
-                                         Period.end_date < period.start_date)
-              .order_by(Period.end_date.desc()).limit(1).scalar_subquery())
-    submission = db.session.scalar(  # the previous period's, found in the same statement
-        sa.select(Submission).join(Submission.unit)
-        .where(Submission.form_id == form.id, Submission.period_id == before,
-               AdminUnit.code == unit.code, Submission.current_version > 0)
-        .order_by(Submission.id.desc()).limit(1))
+    submission = db.session.scalar(_previous_submission(), {
+        "period_type": period.period_type, "start": period.start_date, "form_id": form.id,
+        "unit_code": unit.code})
     if submission is None:
         return Previous({}, False)
     rows = db.session.execute(
