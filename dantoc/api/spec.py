@@ -16,6 +16,12 @@ from ..web.errors import refuse
 from .schemas import Problem
 
 BEARER = {"bearer": []}
+#: Open data: no token needed; a token sent must be valid (and may see more).
+OPEN = [{}, BEARER]
+#: What a document file's download can be (its real type, found from its bytes).
+FILE_TYPES = ("application/pdf", "application/msword",
+              "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def field_message(error: dict) -> str:
@@ -69,6 +75,11 @@ def document() -> dict:
                             "$ref": PROBLEM_REF}:
                         answer["content"] = {"application/problem+json": content.pop(
                             "application/json")}
+        files = spec["paths"].get("/api/v1/documents/{document_id}/files/{file_id}", {})
+        for operation in files.values():
+            operation["responses"]["200"]["content"] = {
+                media: {"schema": {"type": "string", "contentMediaType": media}}
+                for media in FILE_TYPES}
         spec["x-problem-media-type"] = True
     return spec
 
