@@ -10,7 +10,7 @@ token sent must be valid); unit reports need a token (``@require_token``).
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, current_app, jsonify, render_template, request
 from spectree import Response
 
 from ..accounts.permissions import public
@@ -219,11 +219,14 @@ def document_detail(document_id: int):
 def document_file(document_id: int, file_id: int):
     """A file of a document, as an attachment with a safe name and its real type."""
     row = documents.document_file(document_id, file_id)
-    response = send_file(stored_files.path_of(row.sha256),
-                         mimetype=stored_files.MEDIA_TYPES[row.kind], as_attachment=True,
-                         download_name=row.filename, etag=row.sha256, conditional=True)
+    # The bytes in memory (at most DOCUMENT_MAX_BYTES): spectree reads every answer's body,
+    # which a streamed file cannot give.
+    response = current_app.response_class(stored_files.path_of(row.sha256).read_bytes(),
+                                          mimetype=stored_files.MEDIA_TYPES[row.kind])
+    response.headers.set("Content-Disposition", "attachment", filename=row.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    response.set_etag(row.sha256)
+    return response.make_conditional(request)
 
 
 # -- approved unit reports (a token with api.reports, in its unit's subtree) ---------------
