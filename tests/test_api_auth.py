@@ -168,6 +168,9 @@ def test_the_demo_prints_a_working_sample_token(runner, client):
         assert f"Bearer {TOKEN}" in result.output
     assert client.get(URL, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
     assert db.session.scalar(sa.select(sa.func.count(ApiClient.id))) == 1
+    demo = db.session.scalar(sa.select(ApiClient))
+    assert demo.unit.code == "12"  # bound to the demo province: it reads its reports
+    assert client.get(TOKEN_URL, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
 
 
 @pytest.mark.parametrize("language, detail", [

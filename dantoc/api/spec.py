@@ -60,6 +60,27 @@ api = SpecTree(
 
 
 PROBLEM_REF = "#/components/schemas/Problem"
+DOCUMENT = "/api/v1/documents/{document_id}"
+FILE = "/api/v1/documents/{document_id}/files/{file_id}"
+#: OpenAPI links (a client, or schemathesis's stateful phase, follows an answer to the
+#: next read): (path, name) → (target path, its parameters from the answer).
+LINKS = {
+    ("/api/v1/documents", "document"): (DOCUMENT, {"document_id": "$response.body#/items/0/id"}),
+    ("/api/v1/documents", "file"): (FILE, {
+        "document_id": "$response.body#/items/0/id",
+        "file_id": "$response.body#/items/0/files/0/id"}),
+    (DOCUMENT, "file"): (FILE, {"document_id": "$response.body#/id",
+                                "file_id": "$response.body#/files/0/id"}),
+    ("/api/v1/reports", "report"): ("/api/v1/reports/{report_id}", {
+        "report_id": "$response.body#/items/0/id"}),
+    ("/api/v1/report-forms", "version"): ("/api/v1/report-forms/{form_code}/versions/{number}", {
+        "form_code": "$response.body#/items/0/code",
+        "number": "$response.body#/items/0/versions/0/number"}),
+    ("/api/v1/questionnaires", "version"): (
+        "/api/v1/questionnaires/{form_code}/versions/{number}", {
+            "form_code": "$response.body#/items/0/code",
+            "number": "$response.body#/items/0/versions/0/number"}),
+}
 
 
 def document() -> dict:
@@ -75,6 +96,11 @@ def document() -> dict:
                             "$ref": PROBLEM_REF}:
                         answer["content"] = {"application/problem+json": content.pop(
                             "application/json")}
+        for (path, name), (target, parameters) in LINKS.items():
+            answer = spec["paths"][path]["get"]["responses"]["200"]
+            answer.setdefault("links", {})[name] = {
+                "operationId": spec["paths"][target]["get"]["operationId"],
+                "parameters": parameters}
         files = spec["paths"].get("/api/v1/documents/{document_id}/files/{file_id}", {})
         for operation in files.values():
             operation["responses"]["200"]["content"] = {

@@ -27,13 +27,15 @@ client_limit(bp)
 
 #: Ids in URLs: bounded like an integer column (a larger one is a 404, not an overflow).
 ID = "int(min=1, max=2147483647)"
-REFUSALS = {"HTTP_401": schemas.Problem, "HTTP_403": schemas.Problem,
-            "HTTP_429": schemas.Problem}
+#: Every route may refuse: 400 (a cursor not given for this list; control characters in
+#: the address, refused for the whole application), 401, 403, 429.
+REFUSALS = {"HTTP_400": schemas.Problem, "HTTP_401": schemas.Problem,
+            "HTTP_403": schemas.Problem, "HTTP_429": schemas.Problem}
 
 
 def answers(page_model) -> Response:
-    """A list's answers: the page, or a refusal (400: a cursor not given for this list)."""
-    return Response(HTTP_200=page_model, HTTP_400=schemas.Problem, **REFUSALS)
+    """A list's answers: the page, or a refusal."""
+    return Response(HTTP_200=page_model, **REFUSALS)
 
 
 def _known_etag(etag: str) -> str | None:
