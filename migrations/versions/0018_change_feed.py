@@ -25,14 +25,39 @@ VERBS = ("api.documents", "api.reports")
 ROLES = ("admin", "api_client")
 
 
+def _sqlite_extras(table: str) -> list[tuple[str, str]]:
+    """(name, SQL) of the triggers and explicit indexes of ``table`` on SQLite: a batch
+    rebuild drops the triggers (admin_units' no-overlap guard of 0002), so they are put back
+    after it."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return []
+    return [tuple(row) for row in bind.execute(sa.text(
+        "SELECT name, sql FROM sqlite_master WHERE tbl_name = :table "
+        "AND type IN ('trigger', 'index') AND sql IS NOT NULL"), {"table": table})]
+
+
+def _restore(extras: list[tuple[str, str]]) -> None:
+    if not extras:
+        return
+    present = {name for (name,) in op.get_bind().execute(
+        sa.text("SELECT name FROM sqlite_master"))}
+    for name, sql in extras:
+        if name not in present:
+            op.execute(sql)
+
+
 def upgrade():
     # NOT NULL with a server default: existing rows get a value, on SQLite through a table
-    # rebuild (batch mode), on PostgreSQL in place.
+    # rebuild (batch mode: SQLite adds no column with a non-constant default), on
+    # PostgreSQL in place.
     for table in TABLES:
+        extras = _sqlite_extras(table)
         with op.batch_alter_table(table) as batch_op:
             batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True),
                                           server_default=sa.func.current_timestamp(),
                                           nullable=False))
+        _restore(extras)
     # The same moment for every existing row, written by SQLAlchemy so that SQLite stores it
     # in the format the application writes (CURRENT_TIMESTAMP has no microseconds, and the
     # feed compares timestamps as text there).
@@ -59,5 +84,7 @@ def downgrade():
         with op.batch_alter_table(table) as batch_op:
             batch_op.drop_index(f"ix_{table}_updated")
     for table in TABLES:
+        extras = _sqlite_extras(table)
         with op.batch_alter_table(table) as batch_op:
             batch_op.drop_column("updated_at")
+        _restore(extras)
