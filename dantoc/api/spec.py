@@ -138,7 +138,8 @@ def operations(spec: dict) -> list[dict]:
         for method, op in methods.items():
             found.append({
                 "method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                "description": op.get("description", ""), "secured": bool(op.get("security")),
+                "description": op.get("description", ""),
+                "secured": bool(op.get("security")) and {} not in op["security"],
                 "parameters": [{"name": p["name"], "in": p["in"], "required": p["required"],
                                 "type": type_of(p.get("schema", {})),
                                 "description": p.get("description", "")}
