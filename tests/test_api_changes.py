@@ -17,7 +17,7 @@ from dantoc.extensions import db
 from dantoc.indicators.models import Indicator
 from dantoc.indicators.services import indicators as indicator_services
 from tests.api_support import PROBLEM, make_client
-from tests.documents_support import new_document, new_group
+from tests.documents_support import make_pdf, new_document, new_group, use_storage
 from tests.factories import make_questionnaire, make_village, unit
 
 
@@ -202,3 +202,21 @@ def test_existing_rows_have_a_change_moment(app):
     missing = db.session.scalar(sa.select(sa.func.count(AdminUnit.id)).where(
         AdminUnit.updated_at.is_(None)))
     assert missing == 0 and db.session.scalar(sa.select(sa.func.count(AdminUnit.id))) > 100
+
+
+def test_a_new_file_or_link_changes_the_document(client, mark, app, tmp_path):
+    use_storage(app, tmp_path)
+    group = new_group("Nhóm tệp")
+    first = new_document(group, "1/QĐ-TEP", "Có tệp")
+    second = new_document(group, "2/QĐ-TEP", "Được hướng dẫn")
+    db.session.commit()
+    since = clock.now()
+    assert feed(client, "documents", since) == []
+    document_services.attach_file(first, make_pdf("tep"), "tep.pdf")
+    db.session.commit()
+    items = feed(client, "documents", since)
+    assert [(d["number"], len(d["files"])) for d in items] == [("1/QĐ-TEP", 1)]
+    since = clock.now()
+    document_services.add_link(second, first, "guides")
+    db.session.commit()
+    assert {d["number"] for d in feed(client, "documents", since)} == {"1/QĐ-TEP", "2/QĐ-TEP"}
