@@ -3,7 +3,7 @@ document groups), an index on every feed's (updated_at, id), and the api.documen
 api.reports verbs
 
 Revision ID: 0018
-Revises: 0017
+Revises: 0021
 """
 
 from datetime import UTC, datetime
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0017"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
@@ -23,51 +23,35 @@ FEEDS = (*TABLES, "documents")
 VERBS = ("api.documents", "api.reports")
 #: Existing roles that get the new verbs (new databases get them from ``seed_roles``).
 ROLES = ("admin", "api_client")
-
-
-def _sqlite_extras(table: str) -> list[tuple[str, str]]:
-    """(name, SQL) of the triggers and explicit indexes of ``table`` on SQLite: a batch
-    rebuild drops the triggers (admin_units' no-overlap guard of 0002), so they are put back
-    after it."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        return []
-    return [tuple(row) for row in bind.execute(sa.text(
-        "SELECT name, sql FROM sqlite_master WHERE tbl_name = :table "
-        "AND type IN ('trigger', 'index') AND sql IS NOT NULL"), {"table": table})]
-
-
-def _restore(extras: list[tuple[str, str]]) -> None:
-    if not extras:
-        return
-    present = {name for (name,) in op.get_bind().execute(
-        sa.text("SELECT name FROM sqlite_master"))}
-    for name, sql in extras:
-        if name not in present:
-            op.execute(sql)
+#: SQLite's constant default (see :func:`upgrade`), in the format SQLAlchemy writes there.
+SQLITE_DEFAULT = "1970-01-01 00:00:00.000000"
 
 
 def upgrade():
-    # NOT NULL with a server default: existing rows get a value, on SQLite through a table
-    # rebuild (batch mode: SQLite adds no column with a non-constant default), on
-    # PostgreSQL in place.
+    # NOT NULL with a server default, added in place on both engines. No table rebuild on
+    # SQLite (batch mode): other tables' foreign keys name these four tables, and SQLite
+    # refuses to drop a table whose rows are referenced (and a rebuild drops the 0002
+    # triggers). SQLite's ALTER TABLE adds a NOT NULL column only with a constant default,
+    # so there the default is a fixed old moment; the application always writes the moment
+    # itself (the models' ``default=clock.now``), and every existing row gets the moment of
+    # this migration just below.
+    sqlite = op.get_bind().dialect.name == "sqlite"
     for table in TABLES:
-        extras = _sqlite_extras(table)
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True),
-                                          server_default=sa.func.current_timestamp(),
-                                          nullable=False))
-        _restore(extras)
+        if sqlite:
+            op.execute(f"ALTER TABLE {table} ADD COLUMN updated_at DATETIME NOT NULL "
+                       f"DEFAULT '{SQLITE_DEFAULT}'")
+        else:
+            op.add_column(table, sa.Column("updated_at", sa.DateTime(timezone=True),
+                                           server_default=sa.func.current_timestamp(),
+                                           nullable=False))
     # The same moment for every existing row, written by SQLAlchemy so that SQLite stores it
-    # in the format the application writes (CURRENT_TIMESTAMP has no microseconds, and the
-    # feed compares timestamps as text there).
+    # in the format the application writes (the feed compares timestamps as text there).
     now = datetime.now(UTC)
     for table in TABLES:
         op.execute(sa.text(f"UPDATE {table} SET updated_at = :now").bindparams(
             sa.bindparam("now", now, type_=sa.DateTime(timezone=True))))
     for table in FEEDS:
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.create_index(f"ix_{table}_updated", ["updated_at", "id"], unique=False)
+        op.create_index(f"ix_{table}_updated", table, ["updated_at", "id"], unique=False)
     roles = ", ".join(f"'{code}'" for code in ROLES)
     for verb in VERBS:
         op.execute(sa.text(
@@ -81,10 +65,6 @@ def downgrade():
     for verb in VERBS:
         op.execute(sa.text("DELETE FROM role_verbs WHERE verb = :verb").bindparams(verb=verb))
     for table in FEEDS:
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.drop_index(f"ix_{table}_updated")
-    for table in TABLES:
-        extras = _sqlite_extras(table)
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.drop_column("updated_at")
-        _restore(extras)
+        op.drop_index(f"ix_{table}_updated", table_name=table)
+    for table in TABLES:  # a plain DROP COLUMN on both engines (SQLite >= 3.35), as 0021
+        op.execute(f"ALTER TABLE {table} DROP COLUMN updated_at")
