@@ -11,9 +11,11 @@ PROBLEM = "application/problem+json"
 _seq = itertools.count(1)
 
 
-def make_client(role: str = clients.DEFAULT_ROLE, name: str | None = None) -> tuple:
-    """A committed API client and its ``Authorization`` header."""
-    client, token = clients.create_client(name or f"client-{next(_seq)}", role)
+def make_client(role: str = clients.DEFAULT_ROLE, name: str | None = None,
+                unit=None) -> tuple:
+    """A committed API client (bound to ``unit`` if given) and its ``Authorization``
+    header."""
+    client, token = clients.create_client(name or f"client-{next(_seq)}", role, unit)
     db.session.commit()
     return client, {"Authorization": f"Bearer {token}"}
 

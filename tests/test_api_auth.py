@@ -16,7 +16,9 @@ from tests.api_support import PROBLEM, make_client
 from tests.conftest import base_config
 from tests.factories import make_user
 
-URL = "/api/v1/religions"
+URL = "/api/v1/religions"  # open data: no token needed, but one sent must be valid
+#: Unit reports: a token with api.reports is needed (an unscoped client: the admin role).
+TOKEN_URL = "/api/v1/reports"
 
 
 def _problem(response, status: int, code: str) -> dict:
@@ -40,15 +42,20 @@ def test_a_token_reads_and_is_stored_only_as_a_hash(client):
     assert created.object_id == str(api_client.id) and token not in str(created.after)
 
 
+@pytest.mark.parametrize("url", [URL, TOKEN_URL])
 @pytest.mark.parametrize("header, challenge", [
     (None, 'Bearer realm="dantoc-api"'),
     ("Bearer dtk_not-a-real-token", 'Bearer realm="dantoc-api", error="invalid_token"'),
     ("Bearer ", 'Bearer realm="dantoc-api"'),
     ("Basic dXNlcjpwYXNz", 'Bearer realm="dantoc-api"'),
 ])
-def test_no_token_or_a_bad_one_is_401_problem_json(client, header, challenge):
+def test_no_token_or_a_bad_one_is_401_problem_json(client, url, header, challenge):
+    """A bad token is refused everywhere; no token only where a token is needed."""
     make_client()
-    response = client.get(URL, headers={"Authorization": header} if header else {})
+    response = client.get(url, headers={"Authorization": header} if header else {})
+    if header is None and url == URL:
+        assert response.status_code == 200 and len(response.get_json()["items"]) > 10
+        return
     _problem(response, 401, "bad_token")
     assert response.headers["WWW-Authenticate"] == challenge
 
@@ -68,25 +75,25 @@ def test_a_revoked_token_stops_at_once(client, runner):
 
 def test_a_client_without_the_verb_is_403_and_logged(client):
     _api_client, headers = make_client(role="village_head", name="wrong-scope")
-    response = client.get(URL, headers=headers)
+    response = client.get(TOKEN_URL, headers=headers)
     _problem(response, 403, "no_authority")
     assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
     denial = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action ==
                                                             "authz.denied"))
     assert denial.actor_name == "api:wrong-scope" and denial.actor_id is None
-    assert denial.after["verb"] == "api.read"
+    assert denial.after["verb"] == "api.reports"
 
 
 def test_the_verb_comes_from_the_role_table(client):
-    """Roles are data: taking api.read from the role refuses its clients."""
+    """Roles are data: taking api.reports from the role refuses its clients."""
     from dantoc.accounts.models import RoleVerb
 
-    _api_client, headers = make_client()
-    assert client.get(URL, headers=headers).status_code == 200
-    db.session.execute(sa.delete(RoleVerb).where(RoleVerb.role_code == "api_client",
-                                                 RoleVerb.verb == "api.read"))
+    _api_client, headers = make_client(role="admin")
+    assert client.get(TOKEN_URL, headers=headers).status_code == 200
+    db.session.execute(sa.delete(RoleVerb).where(RoleVerb.role_code == "admin",
+                                                 RoleVerb.verb == "api.reports"))
     db.session.commit()
-    _problem(client.get(URL, headers=headers), 403, "no_authority")
+    _problem(client.get(TOKEN_URL, headers=headers), 403, "no_authority")
 
 
 def test_create_client_prints_the_token_once(runner, client):
@@ -111,7 +118,7 @@ def test_create_client_prints_the_token_once(runner, client):
 def test_a_browser_session_does_not_open_the_api(client, login):
     """Even an administrator's session: the API reads only tokens."""
     login(make_user("admin", unit_code=None))
-    _problem(client.get(URL), 401, "bad_token")
+    _problem(client.get(TOKEN_URL), 401, "bad_token")
 
 
 def test_a_token_does_not_open_html_pages(client):
@@ -121,18 +128,20 @@ def test_a_token_does_not_open_html_pages(client):
         "Location"]
 
 
-def test_every_api_route_needs_a_token_except_the_reference(app):
-    from dantoc.accounts.permissions import VERBS
-
+def test_only_unit_reports_need_a_token(app):
+    """Catalogs, form definitions and documents are open data; approved unit reports
+    (figures not yet published) need a token with api.reports."""
+    token_routes = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/"):
+        if not rule.rule.startswith("/api/") or not rule.methods & {"GET"}:
             continue
         view = app.view_functions[rule.endpoint]
-        assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule  # no writes yet: no CSRF
-        if rule.endpoint in ("api.openapi", "api.reference"):
-            assert view._access == "public"
+        if view._access == "token":
+            token_routes.add(rule.endpoint)
+            assert view._required_verb == "api.reports", rule
         else:
-            assert view._access == "token" and view._required_verb in VERBS, rule
+            assert view._access == "public", rule
+    assert token_routes == {"api.reports_list", "api.report_detail"}
 
 
 def test_each_client_has_its_own_rate_limit(database_url):
@@ -159,6 +168,9 @@ def test_the_demo_prints_a_working_sample_token(runner, client):
         assert f"Bearer {TOKEN}" in result.output
     assert client.get(URL, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
     assert db.session.scalar(sa.select(sa.func.count(ApiClient.id))) == 1
+    demo = db.session.scalar(sa.select(ApiClient))
+    assert demo.unit.code == "12"  # bound to the demo province: it reads its reports
+    assert client.get(TOKEN_URL, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
 
 
 @pytest.mark.parametrize("language, detail", [
@@ -168,5 +180,5 @@ def test_the_demo_prints_a_working_sample_token(runner, client):
 ])
 def test_refusals_are_vietnamese_by_default(client, language, detail):
     headers = {"Accept-Language": language} if language else {}
-    problem = _problem(client.get(URL, headers=headers), 401, "bad_token")
+    problem = _problem(client.get(TOKEN_URL, headers=headers), 401, "bad_token")
     assert problem["detail"].startswith(detail)

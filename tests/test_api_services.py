@@ -103,6 +103,7 @@ def test_indicators_with_their_catalogue_version(client, token, forms):
                               {"code": "female", "label": "Nữ"}]
     groups = client.get(f"/api/v1/indicator-groups?catalogue_version={code}",
                         headers=token).get_json()["items"]
+    assert groups[0].pop("updated_at").endswith("Z")
     assert groups == [{"code": "G1", "name": "Nhóm thử", "catalogue_version": code,
                        "department": None, "position": 0}]
     versions = client.get("/api/v1/catalogue-versions", headers=token).get_json()["items"]

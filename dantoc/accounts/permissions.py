@@ -43,6 +43,8 @@ VERBS = (
     "audit.view",
     "translation.manage",
     "api.read",
+    "api.documents",
+    "api.reports",
 )
 
 #: Default roles: code → (Vietnamese name, verbs).
@@ -65,7 +67,8 @@ DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "admin": ("Quản trị hệ thống", VERBS),
     "api_client": ("Hệ thống kết nối (API)",
-                   ("sync.run", "catalog.view", "report.view", "api.read")),
+                   ("sync.run", "catalog.view", "report.view", "api.read",
+                    "api.documents", "api.reports")),
 }
 
 #: Default role → roles it may assign and manage (with ``user.manage``, inside its scope).

@@ -102,6 +102,36 @@ def require_token(verb: str) -> Callable:
     return decorator
 
 
+def open_data(view: Callable) -> Callable:
+    """Decorator for the open-data reads: no token needed (the view is public for the
+    authorization matrix). A request that sends a token must send a valid one (401
+    otherwise, so that a client notices its revoked token); the view may then show more to
+    a client with the right verb (:func:`client_may`)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.headers.get("Authorization") is not None:
+            token = bearer_token()
+            client = client_for_token(token)
+            if client is None:
+                return _challenge(refuse("bad_token"), "invalid_token" if token else None)
+            g.api_client = client
+            _touch(client)
+        return view(*args, **kwargs)
+
+    wrapper._access = "public"
+    wrapper._required_verb = None
+    return wrapper
+
+
+def client_may(verb: str) -> bool:
+    """Whether this request's client (if it sent a valid token) has ``verb``."""
+    if verb not in VERBS:
+        raise ValueError(f"unknown verb {verb!r}")
+    client = current_client()
+    return client is not None and can(client, verb)
+
+
 def limit_key() -> str:
     """Rate-limit key: the token (so each client has its own budget), else the address."""
     token = bearer_token()

@@ -6,13 +6,15 @@ instead of silently returning the wrong rows. Rows never move between pages when
 are added (new ids come after every cursor), which is what makes a sync resumable: a
 client that stored the cursor of its last committed page continues from there.
 
-The catalog tables carry no change timestamp yet, so there is no ``updated_since``; a
-client that needs changes re-reads the resource (see docs/api.md).
+The change feed (``?changed_since=``) pages in ``(updated_at, id)`` order instead
+(:func:`changes_page`): a row changed while a client reads moves behind its cursor and
+comes again, so nothing changed is missed; its cursor names the feed, not the list.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -75,3 +77,36 @@ def page(resource: str, query: sa.Select, id_column, *, limit: int,
         return Page(rows, None)
     rows = rows[:limit]
     return Page(rows, encode(resource, rows[-1].id))
+
+
+def _moment(value: datetime) -> datetime:
+    """Stored moments are UTC; SQLite gives them back without their zone."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def changes_page(resource: str, query: sa.Select, model, *, since: datetime, limit: int,
+                 cursor: str | None) -> Page:
+    """One page of the rows of ``model`` changed at or after ``since``, in
+    ``(updated_at, id)`` order after the cursor (which names ``resource``'s feed)."""
+    feed = f"{resource}:changes"
+    after_moment, after_id = _moment(since), 0
+    if cursor:
+        try:
+            name, moment, last_id = _serializer().loads(cursor)
+            after_moment = datetime.fromisoformat(moment)
+        except (BadSignature, ValueError, TypeError):
+            raise Refusal("bad_cursor", field="cursor") from None
+        if name != feed or not isinstance(last_id, int) or after_moment.tzinfo is None:
+            raise Refusal("bad_cursor", field="cursor")
+        after_id = last_id
+    stamp, key = model.updated_at, model.id
+    rows = list(db.session.scalars(
+        query.where(sa.or_(stamp > after_moment, sa.and_(stamp == after_moment,
+                                                          key > after_id)))
+        .order_by(stamp, key).limit(limit + 1)))
+    if len(rows) <= limit:
+        return Page(rows, None)
+    rows = rows[:limit]
+    last = rows[-1]
+    return Page(rows, _serializer().dumps([feed, _moment(last.updated_at).isoformat(),
+                                           last.id]))

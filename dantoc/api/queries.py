@@ -27,7 +27,7 @@ from ..indicators.models import (
 )
 from ..refusal import Refusal
 from . import schemas
-from .pagination import page
+from .pagination import Page, changes_page, page
 
 #: Form versions the API shows: a draft is work in progress, not a definition to fill.
 SHOWN_STATUSES = (FormStatus.PUBLISHED, FormStatus.RETIRED)
@@ -39,6 +39,14 @@ def decimal_text(value: Decimal | None) -> str | None:
         return None
     text = format(value.normalize(), "f")
     return text
+
+
+def list_page(resource: str, query: sa.Select, model, *, limit: int, cursor: str | None,
+          since: datetime | None) -> Page:
+    """A page of the list, or of its change feed when ``since`` is given."""
+    if since is None:
+        return page(resource, query, model.id, limit=limit, cursor=cursor)
+    return changes_page(resource, query, model, since=since, limit=limit, cursor=cursor)
 
 
 def _version_filter(query: sa.Select, model, code: str | None) -> sa.Select:
@@ -59,15 +67,18 @@ def catalogue_versions(limit: int, cursor: str | None) -> dict:
     return {"items": items, **result.links}
 
 
-def indicator_groups(limit: int, cursor: str | None, catalogue_version: str | None) -> dict:
+def indicator_groups(limit: int, cursor: str | None, catalogue_version: str | None,
+                     changed_since: datetime | None = None) -> dict:
     query = _version_filter(sa.select(IndicatorGroup).options(
         so.joinedload(IndicatorGroup.catalogue_version), so.joinedload(IndicatorGroup.department)),
         IndicatorGroup, catalogue_version)
-    result = page("indicator-groups", query, IndicatorGroup.id, limit=limit, cursor=cursor)
+    result = list_page("indicator-groups", query, IndicatorGroup, limit=limit, cursor=cursor,
+                   since=changed_since)
     items = [schemas.IndicatorGroup(
         code=g.code, name=g.name, catalogue_version=g.catalogue_version.code,
         department=schemas.Department(code=g.department.code, name=g.department.name)
-        if g.department else None, position=g.position) for g in result.rows]
+        if g.department else None, position=g.position, updated_at=utc(g.updated_at))
+        for g in result.rows]
     return {"items": items, **result.links}
 
 
@@ -85,12 +96,14 @@ def _versions_by_id(ids) -> dict[int, str]:
         CatalogueVersion.id.in_(ids))).tuples().all())
 
 
-def indicators(limit: int, cursor: str | None, catalogue_version: str | None) -> dict:
+def indicators(limit: int, cursor: str | None, catalogue_version: str | None,
+               changed_since: datetime | None = None) -> dict:
     query = _version_filter(sa.select(Indicator).options(
         so.joinedload(Indicator.group), so.selectinload(Indicator.choices),
         so.selectinload(Indicator.disaggregations).selectinload(Disaggregation.options)),
         Indicator, catalogue_version)
-    result = page("indicators", query, Indicator.id, limit=limit, cursor=cursor)
+    result = list_page("indicators", query, Indicator, limit=limit, cursor=cursor,
+                   since=changed_since)
     versions = _versions_by_id(i.catalogue_version_id for i in result.rows)
     items = [schemas.Indicator(
         code=i.code, name=i.name, catalogue_version=versions[i.catalogue_version_id],
@@ -98,8 +111,8 @@ def indicators(limit: int, cursor: str | None, catalogue_version: str | None) ->
         aggregation=i.aggregation, min_value=decimal_text(i.min_value),
         max_value=decimal_text(i.max_value), required=i.required, help_text=i.help_text,
         choices=[schemas.Choice(code=c.code, label=c.label) for c in i.choices],
-        disaggregations=[_disaggregation(d) for d in i.disaggregations])
-        for i in result.rows]
+        disaggregations=[_disaggregation(d) for d in i.disaggregations],
+        updated_at=utc(i.updated_at)) for i in result.rows]
     return {"items": items, **result.links}
 
 
@@ -147,7 +160,8 @@ def _lineage(unit_ids: list[int]) -> tuple[dict, dict]:
     return before, after
 
 
-def admin_units(limit: int, cursor: str | None, on: date | None, level: str | None) -> dict:
+def admin_units(limit: int, cursor: str | None, on: date | None, level: str | None,
+                changed_since: datetime | None = None) -> dict:
     query = sa.select(AdminUnit).options(
         so.joinedload(AdminUnit.level), so.joinedload(AdminUnit.unit_type),
         so.joinedload(AdminUnit.parent))
@@ -157,21 +171,22 @@ def admin_units(limit: int, cursor: str | None, on: date | None, level: str | No
     if level is not None:
         query = query.where(AdminUnit.level_id.in_(
             sa.select(AdminLevel.id).where(AdminLevel.code == level)))
-    result = page("admin-units", query, AdminUnit.id, limit=limit, cursor=cursor)
+    result = list_page("admin-units", query, AdminUnit, limit=limit, cursor=cursor,
+                   since=changed_since)
     before, after = _lineage([u.id for u in result.rows])
     items = [schemas.AdminUnit(
         code=u.code, valid_from=u.valid_from, valid_to=u.valid_to, name=u.name,
         level=u.level.code, unit_type=u.unit_type.code,
         parent=schemas.UnitKey(code=u.parent.code, valid_from=u.parent.valid_from)
         if u.parent else None, is_sample=u.is_sample, aliases=u.aliases,
-        predecessors=before.get(u.id, []), successors=after.get(u.id, []))
-        for u in result.rows]
+        predecessors=before.get(u.id, []), successors=after.get(u.id, []),
+        updated_at=utc(u.updated_at)) for u in result.rows]
     return {"items": items, **result.links}
 
 
 # -- report forms and questionnaires --------------------------------------------------------
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
     """SQLite gives stored UTC moments back without their zone: say it in the answer."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -179,7 +194,7 @@ def _utc(moment: datetime) -> datetime:
 def _summary(version: FormVersion) -> dict:
     return {"number": version.number, "status": version.status,
             "fill_level": version.fill_level.code, "period_type": version.period_type,
-            "published_at": _utc(version.published_at)}
+            "published_at": utc(version.published_at)}
 
 
 def forms(kind: str, limit: int, cursor: str | None) -> dict:

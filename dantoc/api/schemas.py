@@ -9,18 +9,21 @@ after the 2025 merges. Names are the Vietnamese names as stored; dates are ISO 8
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..catalogs.models import LINEAGE_KINDS
+from ..documents.models import DOC_TYPES, LINK_KINDS, Validity, Visibility
 from ..indicators.models import AGGREGATIONS, DISAGGREGATION_SOURCES, PERIOD_TYPES, VALUE_TYPES
 
 #: Page sizes: what a client gets without asking, and the most it may ask for.
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+                        r"(Z|[+-]\d{2}:?\d{2})?", re.IGNORECASE)
 
 DecimalText = str  # decimals travel as strings ("12.5"): no binary floating point on the way
 
@@ -42,12 +45,41 @@ class PageQuery(BaseModel):
                                description="The `next_cursor` of the previous page (opaque).")
 
 
-class VersionedQuery(PageQuery):
+def _iso_moment(value):
+    """Only an ISO 8601 moment (pydantic would also read ``0`` as 1970); one without an
+    offset is UTC; a moment that cannot be said in UTC is refused, not a 500."""
+    if value is None:
+        return None
+    if not (isinstance(value, str) and ISO_MOMENT.fullmatch(value)):
+        raise ValueError("not an ISO 8601 moment")
+    try:
+        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError) as error:
+        raise ValueError("not an ISO 8601 moment") from error
+
+
+class ChangesQuery(PageQuery):
+    """The change feed: ``changed_since`` lists what changed at or after that moment, in
+    the order of change, retired and closed items included."""
+
+    changed_since: datetime | None = Field(
+        None, description="Only the items changed at or after this moment (ISO 8601; UTC "
+                          "when it has no offset), oldest change first, including retired "
+                          "and closed ones.")
+
+    @field_validator("changed_since", mode="before")
+    @classmethod
+    def _moment(cls, value):
+        return _iso_moment(value)
+
+
+class VersionedQuery(ChangesQuery):
     catalogue_version: str | None = Field(
         None, max_length=30, description="Only this catalogue version (its code).")
 
 
-class UnitQuery(PageQuery):
+class UnitQuery(ChangesQuery):
     on: date | None = Field(None, description="Only the unit versions valid on this day.")
     level: str | None = Field(None, max_length=20,
                               description="Only this level (`province`, `commune`, …).")
@@ -56,6 +88,27 @@ class UnitQuery(PageQuery):
     @classmethod
     def _iso_day(cls, value):
         """Only ``YYYY-MM-DD``: pydantic would also read ``0`` as 1970-01-01."""
+        if value is not None and not (isinstance(value, str) and ISO_DAY.fullmatch(value)):
+            raise ValueError("not an ISO date (YYYY-MM-DD)")
+        return value
+
+
+class DocumentQuery(ChangesQuery):
+    group: str | None = Field(None, max_length=120,
+                              description="Only this document group (its slug).")
+
+
+class ReportQuery(PageQuery):
+    form: str | None = Field(None, max_length=30, description="Only this form (its code).")
+    period: str | None = Field(None, max_length=30,
+                               description="Only this period (its code: `2026`, `2026-Q3`).")
+    unit: str | None = Field(None, max_length=20, description="Only this unit (its code).")
+    unit_valid_from: date | None = Field(
+        None, description="With `unit`: only the unit version that starts on this day.")
+
+    @field_validator("unit_valid_from", mode="before")
+    @classmethod
+    def _iso_day(cls, value):
         if value is not None and not (isinstance(value, str) and ISO_DAY.fullmatch(value)):
             raise ValueError("not an ISO date (YYYY-MM-DD)")
         return value
@@ -96,6 +149,7 @@ class IndicatorGroup(Out):
     catalogue_version: str = Field(description="The code of its catalogue version.")
     department: Department | None
     position: int
+    updated_at: datetime = Field(description="When it last changed (the change feed).")
 
 
 class Choice(Out):
@@ -125,6 +179,7 @@ class Indicator(Out):
     help_text: str | None
     choices: list[Choice]
     disaggregations: list[DisaggregationOut]
+    updated_at: datetime = Field(description="When it last changed (the change feed).")
 
 
 class EthnicGroup(Out):
@@ -177,6 +232,8 @@ class AdminUnit(Out):
     aliases: str | None
     predecessors: list[LineageLink]
     successors: list[LineageLink]
+    updated_at: datetime = Field(description="When it last changed (the change feed): "
+                                             "closing a unit sets `valid_to` and changes it.")
 
 
 # -- forms ----------------------------------------------------------------------------------
@@ -216,6 +273,102 @@ class FormVersion(FormVersionSummary):
     sections: list[FormSection]
 
 
+# -- documents ------------------------------------------------------------------------------
+
+class DocumentGroup(Out):
+    slug: str = Field(description="The group's identifier.")
+    name: str
+    parent: str | None = Field(description="The slug of the group above.")
+    position: int
+    retired: bool = Field(description="Retired groups are listed only in the change feed.")
+    updated_at: datetime
+
+
+class DocumentLinkOut(Out):
+    kind: Literal[LINK_KINDS]  # type: ignore[valid-type]
+    direction: Literal["outgoing", "incoming"] = Field(
+        description="outgoing: this document replaces, amends or guides the other one.")
+    document: str = Field(description="The other document's number (số ký hiệu).")
+
+
+class DocumentFileOut(Out):
+    id: int
+    filename: str
+    kind: Literal["pdf", "doc", "docx", "xlsx"]
+    media_type: str
+    size: int
+    sha256: str
+    url: str = Field(description="Where to download it.")
+
+
+class Document(Out):
+    id: int = Field(description="This instance's id (for the file URLs); `number` is the "
+                                "identifier between instances.")
+    number: str = Field(description="Số ký hiệu, e.g. `414/QĐ-TTg`.")
+    state: Literal["published", "retired", "withdrawn"] = Field(
+        description="withdrawn: published once, now taken back (change feed only; every "
+                    "other field is then null or empty).")
+    doc_type: Literal[tuple(DOC_TYPES)] | None  # type: ignore[valid-type]
+    type_name: str | None = Field(description="Loại văn bản as printed.")
+    issuer: str | None = Field(description="Cơ quan ban hành.")
+    signer: str | None = Field(description="Người ký.")
+    issued_on: date | None
+    effective_on: date | None
+    validity: Literal[Validity.ALL] | None = Field(  # type: ignore[valid-type]
+        description="Tình trạng hiệu lực (null: the sources do not say).")
+    validity_changed_on: date | None
+    summary: str | None = Field(description="Trích yếu.")
+    field: str | None = Field(description="Lĩnh vực.")
+    visibility: Literal[Visibility.ALL] | None  # type: ignore[valid-type]
+    group: str | None = Field(description="The slug of its group.")
+    links: list[DocumentLinkOut]
+    files: list[DocumentFileOut]
+    published_at: datetime | None
+    updated_at: datetime
+
+
+# -- unit reports -----------------------------------------------------------------------------
+
+class ReportSummary(Out):
+    id: int = Field(description="This instance's id; between instances a report is "
+                                "(form, period, unit).")
+    form: str
+    period: str
+    period_type: Literal[PERIOD_TYPES]  # type: ignore[valid-type]
+    unit: UnitKey
+    unit_name: str
+    state: Literal["approved"]
+    submitted_at: datetime
+    approved_at: datetime
+    updated_at: datetime
+
+
+class Figure(Out):
+    indicator: str = Field(description="The indicator's code in the form's catalogue version.")
+    disaggregation: str = Field(description="The breakdown key (`sex=female`), empty for "
+                                            "the total.")
+    value: DecimalText | dict[str, int] = Field(
+        description="A number as a string; a choice: villages per answer.")
+    villages: int = Field(description="How many village values it is made of.")
+
+
+class FigureSource(Out):
+    village: UnitKey
+    submission_version: int = Field(description="The village submission's version counted.")
+    via: UnitKey | None = Field(description="The unit directly below the report it came "
+                                            "through (a commune of a district); null: a "
+                                            "village of the report itself.")
+
+
+class Report(ReportSummary):
+    catalogue_version: str
+    figures: list[Figure]
+    not_aggregated: list[str] = Field(description="Indicators whose values are not summed up "
+                                                  "(aggregation `none`).")
+    sources: list[FigureSource] = Field(description="Every approved village version the "
+                                                    "figures are made of (provenance).")
+
+
 # -- pages ----------------------------------------------------------------------------------
 
 class Page(Out):
@@ -250,3 +403,15 @@ class AdminUnitPage(Page):
 
 class FormPage(Page):
     items: list[Form]
+
+
+class DocumentGroupPage(Page):
+    items: list[DocumentGroup]
+
+
+class DocumentPage(Page):
+    items: list[Document]
+
+
+class ReportPage(Page):
+    items: list[ReportSummary]

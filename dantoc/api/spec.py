@@ -16,6 +16,12 @@ from ..web.errors import refuse
 from .schemas import Problem
 
 BEARER = {"bearer": []}
+#: Open data: no token needed; a token sent must be valid (and may see more).
+OPEN = [{}, BEARER]
+#: What a document file's download can be (its real type, found from its bytes).
+FILE_TYPES = ("application/pdf", "application/msword",
+              "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def field_message(error: dict) -> str:
@@ -54,6 +60,27 @@ api = SpecTree(
 
 
 PROBLEM_REF = "#/components/schemas/Problem"
+DOCUMENT = "/api/v1/documents/{document_id}"
+FILE = "/api/v1/documents/{document_id}/files/{file_id}"
+#: OpenAPI links (a client, or schemathesis's stateful phase, follows an answer to the
+#: next read): (path, name) → (target path, its parameters from the answer).
+LINKS = {
+    ("/api/v1/documents", "document"): (DOCUMENT, {"document_id": "$response.body#/items/0/id"}),
+    ("/api/v1/documents", "file"): (FILE, {
+        "document_id": "$response.body#/items/0/id",
+        "file_id": "$response.body#/items/0/files/0/id"}),
+    (DOCUMENT, "file"): (FILE, {"document_id": "$response.body#/id",
+                                "file_id": "$response.body#/files/0/id"}),
+    ("/api/v1/reports", "report"): ("/api/v1/reports/{report_id}", {
+        "report_id": "$response.body#/items/0/id"}),
+    ("/api/v1/report-forms", "version"): ("/api/v1/report-forms/{form_code}/versions/{number}", {
+        "form_code": "$response.body#/items/0/code",
+        "number": "$response.body#/items/0/versions/0/number"}),
+    ("/api/v1/questionnaires", "version"): (
+        "/api/v1/questionnaires/{form_code}/versions/{number}", {
+            "form_code": "$response.body#/items/0/code",
+            "number": "$response.body#/items/0/versions/0/number"}),
+}
 
 
 def document() -> dict:
@@ -69,6 +96,16 @@ def document() -> dict:
                             "$ref": PROBLEM_REF}:
                         answer["content"] = {"application/problem+json": content.pop(
                             "application/json")}
+        for (path, name), (target, parameters) in LINKS.items():
+            answer = spec["paths"][path]["get"]["responses"]["200"]
+            answer.setdefault("links", {})[name] = {
+                "operationId": spec["paths"][target]["get"]["operationId"],
+                "parameters": parameters}
+        files = spec["paths"].get("/api/v1/documents/{document_id}/files/{file_id}", {})
+        for operation in files.values():
+            operation["responses"]["200"]["content"] = {
+                media: {"schema": {"type": "string", "contentMediaType": media}}
+                for media in FILE_TYPES}
         spec["x-problem-media-type"] = True
     return spec
 
@@ -101,7 +138,8 @@ def operations(spec: dict) -> list[dict]:
         for method, op in methods.items():
             found.append({
                 "method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                "description": op.get("description", ""), "secured": bool(op.get("security")),
+                "description": op.get("description", ""),
+                "secured": bool(op.get("security")) and {} not in op["security"],
                 "parameters": [{"name": p["name"], "in": p["in"], "required": p["required"],
                                 "type": type_of(p.get("schema", {})),
                                 "description": p.get("description", "")}

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from .. import clock
 from ..extensions import db
 
 #: Stands for "valid since before our records" where the start date was not researched.
@@ -82,6 +83,10 @@ class AdminUnit(db.Model):
     #: Code, name and aliases without diacritics, lower case: for accent-insensitive search.
     #: Kept up to date by the flush listeners below.
     search_key: so.Mapped[str | None] = so.mapped_column(sa.String(600))
+    #: When the row last changed: the API's change feed (``?changed_since=``) reads it.
+    updated_at: so.Mapped[datetime] = so.mapped_column(
+        sa.DateTime(timezone=True), default=clock.now, onupdate=clock.now,
+        server_default=sa.func.current_timestamp())
 
     unit_type: so.Mapped[UnitType] = so.relationship()
     level: so.Mapped[AdminLevel] = so.relationship()
@@ -92,6 +97,7 @@ class AdminUnit(db.Model):
         sa.CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="dates"),
         sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
         sa.Index("ix_admin_units_code_dates", "code", "valid_from", "valid_to"),
+        sa.Index("ix_admin_units_updated", "updated_at", "id"),
     )
 
     def valid_on(self, day: date) -> bool:
@@ -145,6 +151,17 @@ class UnitLineage(db.Model):
         sa.CheckConstraint("share IS NULL OR (share > 0 AND share <= 1)", name="share_range"),
         sa.UniqueConstraint("from_unit_id", "to_unit_id", name="uq_unit_lineage_pair"),
     )
+
+
+@sa.event.listens_for(UnitLineage, "after_insert")
+@sa.event.listens_for(UnitLineage, "after_update")
+@sa.event.listens_for(UnitLineage, "after_delete")
+def _touch_linked_units(_mapper, connection, link: UnitLineage) -> None:
+    """A lineage link is part of both units' answers (predecessors, successors): a new,
+    changed or removed link is a change of both in the API's change feed."""
+    table = AdminUnit.__table__
+    connection.execute(table.update().where(table.c.id.in_(
+        (link.from_unit_id, link.to_unit_id))).values(updated_at=clock.now()))
 
 
 class EthnicGroup(db.Model):

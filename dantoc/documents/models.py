@@ -83,6 +83,10 @@ class DocumentGroup(db.Model):
         sa.ForeignKey("departments.id"), index=True)
     position: so.Mapped[int] = so.mapped_column(default=0)
     retired: so.Mapped[bool] = so.mapped_column(default=False)
+    #: When the row last changed: the API's change feed (``?changed_since=``) reads it.
+    updated_at: so.Mapped[datetime] = so.mapped_column(
+        sa.DateTime(timezone=True), default=clock.now, onupdate=clock.now,
+        server_default=sa.func.current_timestamp())
 
     parent: so.Mapped[DocumentGroup | None] = so.relationship(remote_side=[id])
     department: so.Mapped[Department | None] = so.relationship()
@@ -90,6 +94,7 @@ class DocumentGroup(db.Model):
     __table_args__ = (
         sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
         sa.CheckConstraint("slug <> ''", name="slug_not_empty"),
+        sa.Index("ix_document_groups_updated", "updated_at", "id"),
     )
 
 
@@ -148,6 +153,7 @@ class Document(db.Model):
                            name="published_at"),
         sa.CheckConstraint("number <> '' AND slug <> '' AND summary <> ''",
                            name="not_empty"),
+        sa.Index("ix_documents_updated", "updated_at", "id"),
     )
 
     @property
@@ -179,6 +185,16 @@ class DocumentLink(db.Model):
         sa.CheckConstraint("source_id <> target_id", name="distinct_documents"),
         sa.UniqueConstraint("source_id", "target_id", "kind", name="uq_document_links_once"),
     )
+
+
+@sa.event.listens_for(DocumentLink, "after_insert")
+@sa.event.listens_for(DocumentLink, "after_update")
+@sa.event.listens_for(DocumentLink, "after_delete")
+def _touch_linked_documents(_mapper, connection, link: DocumentLink) -> None:
+    """A link is part of both documents' answers in the API: a change of both in its feed."""
+    table = Document.__table__
+    connection.execute(table.update().where(table.c.id.in_(
+        (link.source_id, link.target_id))).values(updated_at=clock.now()))
 
 
 class DocumentFile(db.Model):

@@ -14,6 +14,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from .. import clock
 from ..catalogs.models import AdminLevel, Department
 from ..extensions import db
 
@@ -74,6 +75,10 @@ class IndicatorGroup(db.Model):
         sa.ForeignKey("departments.id"), index=True
     )
     position: so.Mapped[int] = so.mapped_column(default=0)
+    #: When the row last changed: the API's change feed (``?changed_since=``) reads it.
+    updated_at: so.Mapped[datetime] = so.mapped_column(
+        sa.DateTime(timezone=True), default=clock.now, onupdate=clock.now,
+        server_default=sa.func.current_timestamp())
 
     catalogue_version: so.Mapped[CatalogueVersion] = so.relationship()
     department: so.Mapped[Department | None] = so.relationship()
@@ -81,7 +86,8 @@ class IndicatorGroup(db.Model):
         back_populates="group", order_by="Indicator.code"
     )
 
-    __table_args__ = (sa.UniqueConstraint("catalogue_version_id", "code"),)
+    __table_args__ = (sa.UniqueConstraint("catalogue_version_id", "code"),
+                      sa.Index("ix_indicator_groups_updated", "updated_at", "id"))
 
 
 class Disaggregation(db.Model):
@@ -167,6 +173,10 @@ class Indicator(db.Model):
     #: evaluated by :mod:`dantoc.indicators.formulas` on the aggregated figures of each unit
     #: (never entered, never averaged from village rates). None: an entered indicator.
     formula: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: When the row last changed: the API's change feed (``?changed_since=``) reads it.
+    updated_at: so.Mapped[datetime] = so.mapped_column(
+        sa.DateTime(timezone=True), default=clock.now, onupdate=clock.now,
+        server_default=sa.func.current_timestamp())
 
     group: so.Mapped[IndicatorGroup] = so.relationship(back_populates="indicators")
     choices: so.Mapped[list[IndicatorChoice]] = so.relationship(
@@ -179,6 +189,7 @@ class Indicator(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("catalogue_version_id", "code"),
+        sa.Index("ix_indicators_updated", "updated_at", "id"),
         sa.CheckConstraint(_in("value_type", VALUE_TYPES), name="value_type"),
         sa.CheckConstraint(_in("aggregation", AGGREGATIONS), name="aggregation"),
         sa.CheckConstraint(

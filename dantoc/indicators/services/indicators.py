@@ -10,6 +10,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from ... import clock
 from ...audit import services as audit
 from ...extensions import db
 from ...refusal import FieldError
@@ -182,6 +183,8 @@ def update_indicator(indicator: Indicator, *, group: IndicatorGroup,
     _set_disaggregations(indicator, disaggregations)
     after = _snapshot(indicator)
     if after != before:
+        indicator.updated_at = clock.now()  # also when only its choices or breakdowns changed
+        db.session.flush()
         audit.record("indicators.indicator.update", indicator, before=before, after=after)
     return indicator
 
