@@ -3,7 +3,7 @@ document groups), an index on every feed's (updated_at, id), and the api.documen
 api.reports verbs
 
 Revision ID: 0018
-Revises: 0024
+Revises: 0017
 """
 
 from datetime import UTC, datetime
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0024"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
