@@ -5,14 +5,20 @@ taken from the latest published release and suppressed exactly as the statistics
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dantoc.extensions import db
+from dantoc.statistics import services as publication
 from tests.documents_support import sample_library, use_storage
 from tests.factories import make_user
+from tests.test_reports_support import COMMUNE
 from tests.test_statistics_support import citizen, make_published
 
 DOCUMENT = "/van-ban/quyet-dinh-414-qd-ttg"
+#: About what the answer's headers take of the first 14 KB flight (docs/benchmarks.md).
+HEADERS = 1024
 
 
 @pytest.fixture
@@ -70,3 +76,46 @@ def test_signed_in_public_pages_are_private(app, site, login, client, role):
         assert response.headers["Cache-Control"] == "no-store", url
         html = response.get_data(as_text=True)
         assert 'action="/i18n/locale"' in html and 'name="csrf_token"' in html, url
+
+
+def figures_of(html: str) -> dict[str, str]:
+    """The home page's key figures: label → shown value."""
+    block = html.split('<dl class="receipt">', 1)[1].split("</dl>", 1)[0]
+    labels = re.findall(r"<dt>(.*?)</dt>", block)
+    values = re.findall(r"<dd>(.*?)</dd>", block)
+    return dict(zip(labels, values, strict=True))
+
+
+def test_home_shows_the_key_published_figures_with_period_and_source(app, site):
+    html = citizen(app).get("/").get_data(as_text=True)
+    # 2 communes: households 18 + 50, poor 3 + 10 (the 3 and the 10 are hidden on the
+    # statistics pages, their total 13 is not), population 12 + 3 + 22 + 40.
+    assert figures_of(html) == {"Tổng số hộ": "68 hộ", "Số hộ nghèo": "13",
+                                "Tỷ lệ hộ nghèo": "19,1%", "Số nhân khẩu": "77 người"}
+    assert "Quý 4/2026" in html
+    assert "Nguồn: báo cáo của 2 xã, đã được tỉnh phê duyệt và công bố." in html
+    assert f'href="{site.release_url}"' in html
+    compressed = citizen(app).get("/", headers={"Accept-Encoding": "br"})
+    assert compressed.headers["Content-Encoding"] == "br"
+    assert len(compressed.data) + HEADERS <= 14 * 1024, len(compressed.data)
+    release = citizen(app).get(site.release_url).get_data(as_text=True)
+    assert "<td>13</td>" in release and "<td>77</td>" in release  # the same totals
+
+
+def test_home_never_shows_a_figure_the_statistics_pages_hide(app, tmp_path):
+    use_storage(app, tmp_path)
+    site = make_published(publish=False)
+    publication.publish(site.reports[COMMUNE], site.province, 0)
+    db.session.commit()
+    # One commune: 3 poor households, so the poor households' total is 3 and is hidden.
+    release = citizen(app).get(site.release_url).get_data(as_text=True)
+    assert "&lt;5" in release and "<td>3</td>" not in release
+    figures = figures_of(citizen(app).get("/").get_data(as_text=True))
+    assert figures == {"Tổng số hộ": "18 hộ", "Số nhân khẩu": "15 người"}
+
+
+def test_home_without_published_figures_has_no_figures_section(app, tmp_path):
+    use_storage(app, tmp_path)
+    make_published(publish=False)
+    html = citizen(app).get("/").get_data(as_text=True)
+    assert '<dl class="receipt">' not in html and "Số liệu chính" not in html

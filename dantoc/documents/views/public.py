@@ -26,6 +26,7 @@ from flask_login import current_user
 from ...accounts.permissions import public
 from ...extensions import db
 from ...i18n.selection import QUERY, registry
+from ...statistics import headline
 from .. import files, queries, search
 from ..forms import LINK_LABELS, LINK_LABELS_BACK, VALIDITY_LABELS, SearchForm
 from ..models import DocumentFile, DocumentGroup
@@ -61,11 +62,12 @@ def _context() -> dict:
 
 
 def home_page() -> Response:
-    """The public home page: the agency, a search box, the latest documents and notices."""
+    """The public home page: the agency, a search box, the key published figures (suppressed
+    as on the statistics pages), the latest notices and documents."""
     html = render_template("documents/home.html", **_context(),
                            documents=queries.latest_documents(6),
                            announcements=queries.latest_announcements(5),
-                           groups=queries.children(None))
+                           groups=queries.children(None), headline=headline.latest())
     return public_page(html)
 
 
