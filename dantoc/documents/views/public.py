@@ -163,8 +163,10 @@ def download(slug: str, file_id: int):
 @bp.route("/robots.txt")
 @public
 def robots():
-    """Crawlers may read the public pages, not the staff screens or the sign-in."""
-    lines = ["User-agent: *", "Allow: /$", "Allow: /van-ban", "Disallow: /",
+    """Crawlers may read the public pages (library, statistics), not the staff screens
+    (the publication screen under /thong-ke/ included) or the sign-in."""
+    lines = ["User-agent: *", "Allow: /$", "Allow: /van-ban", "Allow: /thong-ke/",
+             "Disallow: /thong-ke/cong-bo/", "Disallow: /",
              f"Sitemap: {url_for('documents.sitemap', _external=True)}", ""]
     response = Response("\n".join(lines), mimetype="text/plain")
     response.headers["Cache-Control"] = "public, max-age=86400"
