@@ -10,9 +10,9 @@ default mobile form factor and simulated Slow 4G throttling, the four categories
 times (the median is reported, as Lighthouse advises). Prints the scores as Markdown for
 ``docs/benchmarks.md`` and keeps each JSON report in ``--out``.
 
-Usage: ``.venv/bin/python benchmarks/lighthouse.py [--out /tmp/lighthouse] [--port 5077]
+Usage: ``.venv/bin/python benchmarks/lighthouse.py [--out /tmp/lighthouse] [--port N]
 [--runs 3]``
-(``CHROME_PATH`` defaults to /usr/bin/chromium; the first run fetches Lighthouse with
+(a free port by default; ``CHROME_PATH`` defaults to /usr/bin/chromium; the first run fetches Lighthouse with
 ``npx --yes``).
 """
 
@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -52,38 +53,58 @@ def _flask(env: dict, *args: str) -> str:
     return done.stdout
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _wait(url: str, server: subprocess.Popen) -> None:
+    """Until our gunicorn answers (another server on the port would be scored instead:
+    it is checked that ours is still running once it answers)."""
     for _ in range(300):
         if server.poll() is not None:
-            raise SystemExit("gunicorn stopped")
+            raise SystemExit("gunicorn stopped (is the port taken?)")
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=2):  # noqa: S310 (loopback)
+                time.sleep(1)
+                if server.poll() is not None:
+                    raise SystemExit("gunicorn stopped (is the port taken?)")
                 return
         except OSError:
             time.sleep(0.2)
     raise SystemExit("gunicorn did not answer")
 
 
-def lighthouse(url: str, report: Path) -> dict[str, int]:
+def lighthouse(url: str, report: Path, attempts: int = 3) -> dict[str, int]:
+    """The four scores of one run; a run that Lighthouse itself reports as broken (a
+    ``runtimeError`` such as NO_NAVSTART: "Please run Lighthouse again") is run again."""
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
-    subprocess.run(["npx", "--yes", LIGHTHOUSE, url, "--quiet", "--output=json",
-                    f"--output-path={report}", f"--chrome-flags={CHROME_FLAGS}",
-                    f"--only-categories={','.join(CATEGORIES)}"],
-                   env=env, check=True, timeout=600)
-    data = json.loads(report.read_text(encoding="utf-8"))
-    return {name: round(data["categories"][name]["score"] * 100) for name in CATEGORIES}
+    for attempt in range(1, attempts + 1):
+        subprocess.run(["npx", "--yes", LIGHTHOUSE, url, "--quiet", "--output=json",
+                        f"--output-path={report}", f"--chrome-flags={CHROME_FLAGS}",
+                        f"--only-categories={','.join(CATEGORIES)}"],
+                       env=env, check=False, timeout=600)
+        data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+        error = data.get("runtimeError") if data else {"code": "no report"}
+        if not error:
+            return {name: round(data["categories"][name]["score"] * 100)
+                    for name in CATEGORIES}
+        print(f"  {url}: {error['code']} (attempt {attempt} of {attempts})", flush=True)
+    raise SystemExit(f"Lighthouse failed {attempts} times on {url}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "lighthouse"))
-    parser.add_argument("--port", type=int, default=5077)
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
-        env = _env(Path(folder) / "site.sqlite3", args.port)
+        port = args.port or _free_port()
+        env = _env(Path(folder) / "site.sqlite3", port)
         for command in (("db", "upgrade"), ("seed-reference",), ("seed-demo",)):
             _flask(env, *command)
         seeded = json.loads(subprocess.run(
@@ -99,7 +120,7 @@ def main() -> None:
                  "--no-control-socket", "wsgi:app"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            base = f"http://127.0.0.1:{args.port}"
+            base = f"http://127.0.0.1:{port}"
             _wait(base, server)
             rows = []
             for name, path in pages.items():
