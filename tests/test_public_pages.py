@@ -13,7 +13,7 @@ from dantoc.extensions import db
 from dantoc.statistics import services as publication
 from tests.documents_support import sample_library, use_storage
 from tests.factories import make_user
-from tests.test_reports_support import COMMUNE
+from tests.test_reports_support import COMMUNE, OTHER_COMMUNE
 from tests.test_statistics_support import citizen, make_published
 
 DOCUMENT = "/van-ban/quyet-dinh-414-qd-ttg"
@@ -100,6 +100,21 @@ def test_home_shows_the_key_published_figures_with_period_and_source(app, site):
     assert len(compressed.data) + HEADERS <= 14 * 1024, len(compressed.data)
     release = citizen(app).get(site.release_url).get_data(as_text=True)
     assert "<td>13</td>" in release and "<td>77</td>" in release  # the same totals
+
+
+def test_home_figures_follow_a_withdrawal_and_the_language(app, site):
+    client = citizen(app)
+    before = client.get("/")
+    assert figures_of(before.get_data(as_text=True))["Tổng số hộ"] == "68 hộ"
+    publication.withdraw(site.reports[OTHER_COMMUNE], site.province, 1, "Cần rà soát lại")
+    db.session.commit()
+    after = client.get("/", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    html = after.get_data(as_text=True)
+    assert figures_of(html) == {"Tổng số hộ": "18 hộ", "Số nhân khẩu": "15 người"}
+    assert "Nguồn: báo cáo của 1 xã" in html
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "Key figures" in english and "Source: the report of 1 commune" in english
 
 
 def test_home_never_shows_a_figure_the_statistics_pages_hide(app, tmp_path):

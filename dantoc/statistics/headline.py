@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 
+from ..i18n.selection import current_locale
+from ..indicators.models import Form, Period
 from . import suppression, tables
 
 #: At most this many figures (the home page stays within one 14 KB flight).
 LIMIT = 4
 #: The rate of poor households is given when the release has both of these counts.
 HOUSEHOLDS, POOR = "households", "poor_households"
+#: Where :func:`latest` keeps the figures (``app.extensions``), and how many it keeps.
+CACHE, CACHE_SIZE = "dantoc.statistics.headline", 32
 
 
 @dataclass
@@ -33,12 +38,10 @@ class Figure:
 
 @dataclass
 class Headline:
-    release: tables.Release
+    form: Form
+    period: Period
+    communes: int
     figures: list[Figure]
-
-    @property
-    def communes(self) -> int:
-        return len(self.release.sources)
 
 
 def _shown_total(table: tables.Table, col: int) -> int | None:
@@ -47,14 +50,9 @@ def _shown_total(table: tables.Table, col: int) -> int | None:
     return None if hidden else value
 
 
-def latest() -> Headline | None:
-    """The figures of the newest published release, or None when nothing is published."""
-    found = tables.releases()
-    if not found:
-        return None
-    release = tables.build(found[0].form, found[0].period)
-    if release is None:
-        return None
+def figures_of(release: tables.Release) -> list[Figure]:
+    """The shown totals of a release (counts asked once, then each breakdown's total), with
+    the share of poor households after them when both of its totals are shown."""
     figures: list[Figure] = []
     counts: dict[str, int] = {}
     for table in release.tables:
@@ -72,4 +70,27 @@ def latest() -> Headline | None:
         at = next(i for i, f in enumerate(figures) if f.code == POOR) + 1
         figures.insert(at, Figure(_("Share of poor households"),
                                   counts[POOR] / counts[HOUSEHOLDS], rate=True))
-    return Headline(release, figures[:LIMIT])
+    return figures[:LIMIT]
+
+
+def latest() -> Headline | None:
+    """The figures of the newest published release, or None when nothing is published.
+
+    Building a release costs 165 ms at 10,000 villages (docs/benchmarks.md) and the home page
+    is the most visited page, so its figures are kept per application, keyed by the
+    release's ETag (which changes whenever what it shows may change: the public reports and
+    their versions, the threshold) and the language: two cheap queries per visit."""
+    found = tables.releases()
+    if not found:
+        return None
+    ref = found[0]
+    cache = current_app.extensions.setdefault(CACHE, {})
+    key = (current_locale().tag, tables.etag(ref.form, ref.period))
+    if key not in cache:
+        release = tables.build(ref.form, ref.period)
+        if release is None:
+            return None
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        cache[key] = figures_of(release)
+    return Headline(ref.form, ref.period, ref.communes, cache[key])
