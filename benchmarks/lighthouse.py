@@ -11,9 +11,8 @@ times (the median is reported, as Lighthouse advises). Prints the scores as Mark
 ``docs/benchmarks.md`` and keeps each JSON report in ``--out``.
 
 Usage: ``.venv/bin/python benchmarks/lighthouse.py [--out /tmp/lighthouse] [--port N]
-[--runs 3]``
-(a free port by default; ``CHROME_PATH`` defaults to /usr/bin/chromium; the first run fetches Lighthouse with
-``npx --yes``).
+[--runs 3]`` (a free port by default; ``CHROME_PATH`` defaults to /usr/bin/chromium; the
+first run fetches Lighthouse with ``npx --yes``).
 """
 
 from __future__ import annotations
