@@ -164,6 +164,7 @@ def test_the_language_picker_remembers_the_choice(client, library):
 def test_robots_and_sitemap(client, library):
     robots = text(client.get("/robots.txt"))
     assert "Disallow: /\n" in robots and "Allow: /van-ban" in robots
+    assert "Allow: /thong-ke/\n" in robots and "Disallow: /thong-ke/cong-bo/\n" in robots
     assert "Sitemap: http://localhost/sitemap.xml" in robots
     sitemap = text(client.get("/sitemap.xml"))
     assert sitemap.count("<url>") == 2 + 5 + 14

@@ -10,7 +10,7 @@ def init_app(app: Flask) -> None:
     from flask_login import user_logged_in
 
     from ..extensions import babel
-    from . import selection, services, templating, wtforms_messages
+    from . import picker, selection, services, templating, wtforms_messages
     from .locales import default_registry
     from .messages import ChainDomain
 
@@ -22,3 +22,4 @@ def init_app(app: Flask) -> None:
     app.before_request(wtforms_messages.install)
     user_logged_in.connect(services.carry_over, app)
     templating.init_app(app)
+    picker.init_app(app)

@@ -140,6 +140,9 @@ class Table:
     rows: list[Source]
     columns: list[str]
     data: suppression.Suppressed
+    #: The table of counts asked once: each column's indicator code and unit of measure.
+    codes: list[str] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
 
     @property
     def row_totals(self) -> bool:
@@ -241,5 +244,6 @@ def build(form: Form, period: Period) -> Release | None:
         inner = [[mine.get((i.id, ""), 0) for i in scalars] for mine in figures]
         release.tables.insert(0, Table(
             "chung", "", "", sources, [tr(i, "name") for i in scalars],
-            suppression.suppress(inner, limit, row_totals=False)))
+            suppression.suppress(inner, limit, row_totals=False),
+            codes=[i.code for i in scalars], units=[i.unit_of_measure or "" for i in scalars]))
     return release

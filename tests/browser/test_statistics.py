@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     _gunicorn,
     _server_env,
 )
+from tests.browser.test_review_a11y import violations
 
 pytestmark = pytest.mark.browser
 #: Where to save screenshots of the pages to look at (none when unset).
@@ -86,4 +87,31 @@ def test_citizen_opens_a_commune_and_sees_small_counts_hidden(citizen_phone):
     assert "Quý 4/2026" in body and "duyệt ngày" in body
     assert "ethnic_group" not in body
     _shot(page, js, "statistics-commune-360.png")
+    phone.assert_clean()
+
+
+@pytest.fixture
+def audited_phone(browser, stats_server):
+    """A 360 px phone that lets axe-core's script in (the app's CSP rightly forbids it)."""
+    context = browser.new_context(viewport=PHONE, locale="vi-VN", has_touch=True,
+                                  is_mobile=True, device_scale_factor=2, bypass_csp=True)
+    context.set_default_timeout(15_000)
+    yield WatchedPage(context, stats_server[0]), stats_server[1]
+    context.close()
+
+
+def test_public_pages_have_no_axe_finding_at_360_px(audited_phone):
+    """The pages Lighthouse scores (docs/benchmarks.md) and their neighbours: no axe-core
+    finding of any impact (target size included), no sideways scroll, no console error."""
+    phone, seeded = audited_phone
+    release = f"/thong-ke/{seeded['form']}/{seeded['period']}/"
+    for path in ("/", "/van-ban", "/van-ban?q=quyet+dinh+414", "/van-ban/quyet-dinh-414-qd-ttg",
+                 "/van-ban/nhom/chinh-sach-dan-toc", "/thong-ke/", release,
+                 f"{release}xa/{seeded['commune']}"):
+        assert phone.goto(path).status == 200, path
+        assert violations(phone.page) == [], path
+        _no_sideways_scroll(phone.page)
+        if path == "/":
+            assert "Số liệu chính" in phone.page.inner_text("main")
+            _shot(phone.page, True, "home-360.png")
     phone.assert_clean()

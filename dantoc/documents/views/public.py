@@ -3,22 +3,19 @@ files, robots.txt and the sitemap.
 
 These pages are the same for every visitor in a language, so they carry no CSRF token or
 session and are sent with ``Cache-Control: public`` and an ETag (a phone on 2G asks again
-and gets "304 Not Modified"). The language picker is a plain GET form (``?locale=``): the
-answer remembers the choice in the same cookie as the signed-in picker and sends the phone
-back to the page without the parameter (:func:`remember_locale`).
+and gets "304 Not Modified"). The language picker is a plain GET form (``?locale=``,
+:mod:`dantoc.i18n.picker`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlencode
 
 from flask import (
     Response,
     abort,
     current_app,
     make_response,
-    redirect,
     render_template,
     request,
     send_file,
@@ -28,16 +25,14 @@ from flask_login import current_user
 
 from ...accounts.permissions import public
 from ...extensions import db
-from ...i18n.selection import COOKIE, QUERY, registry
+from ...i18n.selection import QUERY, registry
+from ...statistics import headline
 from .. import files, queries, search
 from ..forms import LINK_LABELS, LINK_LABELS_BACK, VALIDITY_LABELS, SearchForm
 from ..models import DocumentFile, DocumentGroup
 from ..services import group_ids_under
 from .blueprint import bp
 
-#: The pages whose language picker is a GET form (see :func:`remember_locale`).
-PUBLIC_PAGES = frozenset({"web.home", "documents.index", "documents.document",
-                          "documents.group"})
 PER_PAGE = 20
 MAX_PAGE = 1_000_000
 #: Shared caches may keep a public page this long; after that they ask again (ETag).
@@ -62,32 +57,17 @@ def public_page(html: str, status: int = 200) -> Response:
     return response.make_conditional(request)
 
 
-@bp.before_app_request
-def remember_locale():
-    """``?locale=tag`` from the public language picker: keep the choice on this device and
-    go back to the same page without the parameter (one redirect, then cacheable pages)."""
-    if "locale" not in request.args or request.method != "GET" or (
-            request.endpoint not in PUBLIC_PAGES):
-        return None
-    chosen = registry().get(request.args.get("locale"))
-    rest = [(k, v) for k, v in request.args.items(multi=True) if k != "locale"]
-    response = redirect(request.path + ("?" + urlencode(rest) if rest else ""), code=303)
-    if chosen is not None:
-        response.set_cookie(COOKIE, chosen.tag, max_age=365 * 24 * 3600, samesite="Lax",
-                            httponly=True, secure=request.is_secure)
-    return response
-
-
 def _context() -> dict:
     return {"agency": current_app.config["AGENCY_NAME"], "validity_labels": VALIDITY_LABELS}
 
 
 def home_page() -> Response:
-    """The public home page: the agency, a search box, the latest documents and notices."""
+    """The public home page: the agency, a search box, the key published figures (suppressed
+    as on the statistics pages), the latest notices and documents."""
     html = render_template("documents/home.html", **_context(),
                            documents=queries.latest_documents(6),
                            announcements=queries.latest_announcements(5),
-                           groups=queries.children(None))
+                           groups=queries.children(None), headline=headline.latest())
     return public_page(html)
 
 
@@ -183,8 +163,10 @@ def download(slug: str, file_id: int):
 @bp.route("/robots.txt")
 @public
 def robots():
-    """Crawlers may read the public pages, not the staff screens or the sign-in."""
-    lines = ["User-agent: *", "Allow: /$", "Allow: /van-ban", "Disallow: /",
+    """Crawlers may read the public pages (library, statistics), not the staff screens
+    (the publication screen under /thong-ke/ included) or the sign-in."""
+    lines = ["User-agent: *", "Allow: /$", "Allow: /van-ban", "Allow: /thong-ke/",
+             "Disallow: /thong-ke/cong-bo/", "Disallow: /",
              f"Sitemap: {url_for('documents.sitemap', _external=True)}", ""]
     response = Response("\n".join(lines), mimetype="text/plain")
     response.headers["Cache-Control"] = "public, max-age=86400"
