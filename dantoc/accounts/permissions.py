@@ -43,6 +43,7 @@ VERBS = (
     "audit.view",
     "translation.manage",
     "api.read",
+    "api.push",
 )
 
 #: Default roles: code → (Vietnamese name, verbs).
@@ -66,6 +67,10 @@ DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "admin": ("Quản trị hệ thống", VERBS),
     "api_client": ("Hệ thống kết nối (API)",
                    ("sync.run", "catalog.view", "report.view", "api.read")),
+    # A province's instance at the centre: reads, and sends its approved reports and DHIS2
+    # values (bound to its unit: it may write only for units below it).
+    "api_reporter": ("Hệ thống gửi báo cáo (API)",
+                     ("catalog.view", "report.view", "api.read", "api.push")),
 }
 
 #: Default role → roles it may assign and manage (with ``user.manage``, inside its scope).
