@@ -5,6 +5,10 @@ with the same rate limit, conditional GETs and refusals.
 Every POST is ``@idempotent``: the view flushes (the services audit with the client's name),
 the decorator commits the write together with its ``Idempotency-Key``. A body is limited to
 ``DANTOC_API_MAX_BODY`` bytes (1 MiB by default): a larger one is 413 ``too_large``.
+
+The POST views are exempt from CSRF protection (``@csrf.exempt``, each listed with its reason
+in ``tests/authz_routes.toml``): only a bearer token authorises them, never the session
+cookie (auth.py), so a forged cross-site request has no credential to ride on.
 """
 
 from __future__ import annotations
@@ -24,9 +28,6 @@ from .spec import BEARER, api
 from .views import _conditional
 
 bp = Blueprint("api_exchange", __name__, url_prefix="/api/v1")
-# Only a bearer token authorises these requests, never the session cookie (auth.py): there
-# is no ambient credential for a forged cross-site request to ride on.
-csrf.exempt(bp)
 client_limit(bp)
 bp.after_request(_conditional)
 
@@ -71,6 +72,7 @@ def _json():
               resp=Response(HTTP_200=x.ReceivedReportOut, HTTP_201=x.ReceivedReportOut,
                             HTTP_422=schemas.Problem, **WRITE_REFUSALS),
               security=BEARER, tags=["reports"])
+@csrf.exempt
 def push_report():
     """Receive a province's approved unit report (figures and provenance) as a read-only
     received report: 201 the first time, 200 for the same or a newer version."""
@@ -108,6 +110,7 @@ def data_value_sets():
 @api.validate(json=x.DataValueSetIn, headers=x.WriteHeaders,
               resp=Response(HTTP_201=x.ImportSummary, HTTP_422=schemas.Problem,
                             **WRITE_REFUSALS), security=BEARER, tags=["dhis2"])
+@csrf.exempt
 def import_data_value_set():
     """Import a DHIS2 data value set into draft reports for review (never approved): all
     values or none."""
