@@ -183,6 +183,14 @@ def test_a_body_over_the_limit_is_413(app, client, world):
     assert rows()["reports"] == 0
 
 
+def test_a_body_that_is_not_json_is_415(client, world):
+    _reporter, headers = bound_client("12")
+    response = client.post("/api/v1/reports", data="form=x", headers=headers,
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and response.mimetype == PROBLEM
+    assert rows()["reports"] == 0
+
+
 # -- Idempotency-Key ------------------------------------------------------------------------
 
 def test_a_replay_returns_the_first_answer_and_another_body_is_422(client, world):

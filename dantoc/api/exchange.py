@@ -14,6 +14,7 @@ cookie (auth.py), so a forged cross-site request has no credential to ride on.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
+from flask_babel import gettext as _
 from spectree import Response
 
 from ..exchange import dhis2, received
@@ -34,19 +35,25 @@ bp.after_request(_conditional)
 READ, PUSH = "api.read", "api.push"
 #: The largest body a write takes, unless ``API_MAX_BODY`` says otherwise.
 MAX_BODY = 1024 * 1024
-REFUSALS = {"HTTP_401": schemas.Problem, "HTTP_403": schemas.Problem,
-            "HTTP_429": schemas.Problem}
-WRITE_REFUSALS = REFUSALS | {"HTTP_409": schemas.Problem, "HTTP_413": schemas.Problem}
+#: 400: a control character in the request (``bad_characters``, web/inputs.py).
+REFUSALS = {"HTTP_400": schemas.Problem, "HTTP_401": schemas.Problem,
+            "HTTP_403": schemas.Problem, "HTTP_429": schemas.Problem}
+WRITE_REFUSALS = REFUSALS | {"HTTP_409": schemas.Problem, "HTTP_413": schemas.Problem,
+                             "HTTP_415": schemas.Problem}
 
 
 @bp.before_request
 def _body_limit():
-    """A write's body over the limit is refused before it is read (413 problem+json)."""
+    """A write's body over the limit is refused before it is read (413 problem+json), a body
+    that is not JSON with 415."""
     limit = int(current_app.config.get("API_MAX_BODY", MAX_BODY))
     if request.method == "POST":
         request.max_content_length = limit
         if (request.content_length or 0) > limit:
             return refuse("too_large")
+        if not request.is_json:
+            return refuse("bad_request", _("Send the body as JSON (Content-Type: "
+                                           "application/json)."), status=415)
     return None
 
 
