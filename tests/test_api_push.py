@@ -235,3 +235,26 @@ def test_a_data_value_set_round_trip_gives_the_same_figures(app, province, centr
         assert state == "draft"
         assert figures == {key: value for key, value in want[code].items() if key in mapped}
         assert len(figures) == 4
+
+
+def test_the_centre_exports_the_reports_it_received(app, province, centre):
+    world, _token = province
+    centre_app, token = centre
+    pushing.push(CENTRE, token, Transport(centre_app, CENTRE))
+    want = province_figures(world)[COMMUNE]
+    catalogue = world.world.version.form.catalogue_version.code
+    with centre_app.app_context():
+        load_mappings(catalogue)
+        reader = make_client(name="bo-doc")[1]
+        response = centre_app.test_client().get(
+            f"/api/v1/dhis2/dataValueSets?period=2026Q4&orgUnit=OU{COMMUNE}", headers=reader)
+        db.session.rollback()
+    assert response.status_code == 200
+    values = {(v["dataElement"], v["categoryOptionCombo"]): Decimal(v["value"])
+              for v in response.get_json()["dataValues"]}
+    assert values == {("deHouseho01", "HllvX50cXC0"): want[("households", "")],
+                      ("dePoorHou01", "HllvX50cXC0"): want[("poor_households", "")],
+                      ("dePopulat01", "cocThaiF001"): want[
+                          ("population", "ethnic_group=03;sex=female")],
+                      ("dePopulat01", "cocKinhM001"): want[
+                          ("population", "ethnic_group=01;sex=male")]}
