@@ -290,7 +290,8 @@ def test_export_refusals(client, world, query, status, code):
     assert response.get_json()["code"] == code
 
 
-def test_import_makes_draft_reports_for_review_and_a_replay_does_not_double(client, world):
+def test_import_makes_draft_reports_for_review_and_a_replay_does_not_double(client, runner,
+                                                                            world):
     load_mappings(world.world.version.form.catalogue_version.code)
     _reporter, headers = bound_client("12")
     document = {"dataSet": "dsDanToc001", "period": "2026Q4", "orgUnit": "OU" + COMMUNE,
@@ -316,6 +317,9 @@ def test_import_makes_draft_reports_for_review_and_a_replay_does_not_double(clie
     replay = client.post("/api/v1/dhis2/dataValueSets", json=document, headers=keyed)
     assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
     assert rows()["reports"] == 2
+    listed = runner.invoke(args=["dhis2", "drafts"]).output.splitlines()
+    assert len(listed) == 2 and listed[1].startswith(f"#{drafts[0].id}")
+    assert f"{COMMUNE} (from 2025-07-01) 2026-Q4" in listed[1] and "2 values" in listed[1]
 
 
 @pytest.mark.parametrize(("value", "code", "member"), [
@@ -401,3 +405,31 @@ def test_the_write_routes_are_in_the_openapi_document(client):
     assert set(sets) == {"get", "post"}
     assert {p["name"] for p in sets["get"]["parameters"]} == {"period", "orgUnit"}
     assert "DataValueSetIn" in spec["components"]["schemas"]
+
+
+def test_the_answers_match_their_documented_schemas(client, world):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    spec = client.get("/api/v1/openapi.json").get_json()
+    registry = Registry().with_resource("urn:spec", Resource.from_contents(
+        {"$schema": "https://json-schema.org/draft/2020-12/schema", **spec}))
+
+    def check(path: str, method: str, status: int, body: dict) -> None:
+        media = spec["paths"][path][method]["responses"][str(status)]["content"]
+        schema = {"$ref": "urn:spec" + next(iter(media.values()))["schema"]["$ref"]}
+        Draft202012Validator(schema, registry=registry).validate(body)
+
+    load_mappings(world.world.version.form.catalogue_version.code)
+    _reporter, headers = bound_client("12")
+    pushed = client.post("/api/v1/reports", json=body_of(world), headers=headers)
+    check("/api/v1/reports", "post", 201, pushed.get_json())
+    exported = client.get(f"/api/v1/dhis2/dataValueSets?period=2026Q4&orgUnit=OU{COMMUNE}",
+                          headers=headers)
+    check("/api/v1/dhis2/dataValueSets", "get", 200, exported.get_json())
+    imported = client.post("/api/v1/dhis2/dataValueSets", json=exported.get_json(),
+                           headers=headers)
+    check("/api/v1/dhis2/dataValueSets", "post", 201, imported.get_json())
+    refused = client.post("/api/v1/dhis2/dataValueSets", json={"dataValues": []},
+                          headers=headers)
+    check("/api/v1/dhis2/dataValueSets", "post", 422, refused.get_json())

@@ -48,3 +48,13 @@ def export(period: str, org_unit: str) -> None:
     finally:
         db.session.rollback()
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+@dhis2_group.command("drafts")
+def drafts() -> None:
+    """The imported DHIS2 values waiting for review (draft reports), newest first."""
+    for report, client in dhis2.drafts():
+        click.echo(f"#{report.id:<6} {report.unit.code} (from {report.unit.valid_from}) "
+                   f"{report.period.code:<10} {len(report.figures):>5} values  "
+                   f"from api:{client}  {report.received_at:%Y-%m-%d %H:%M}")
+    db.session.rollback()

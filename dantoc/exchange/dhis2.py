@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from ..api.models import ApiClient
 from ..audit import services as audit
 from ..extensions import db
 from ..indicators.models import CatalogueVersion, Indicator, Period
@@ -373,3 +374,12 @@ def import_set(body, client, actor) -> list[dict]:
         drafts.append({"id": report.id, "orgUnit": unit, "period": period,
                        "unit": units[unit].unit, "values": len(figures)})
     return drafts
+
+
+def drafts() -> list[tuple[ReceivedReport, str]]:
+    """The draft reports imported from DHIS2 with their client's name, newest first."""
+    return list(db.session.execute(
+        sa.select(ReceivedReport, ApiClient.name).join(
+            ApiClient, ApiClient.id == ReceivedReport.client_id)
+        .where(ReceivedReport.origin == DHIS2, ReceivedReport.state == DRAFT)
+        .order_by(ReceivedReport.id.desc())).tuples())
