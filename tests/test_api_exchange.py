@@ -188,6 +188,9 @@ def test_a_body_that_is_not_json_is_415(client, world):
     response = client.post("/api/v1/reports", data="form=x", headers=headers,
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415 and response.mimetype == PROBLEM
+    anonymous = client.post("/api/v1/reports", data="form=x",
+                            content_type="application/x-www-form-urlencoded")
+    assert anonymous.status_code == 401  # the token first, whatever the body
     assert rows()["reports"] == 0
 
 

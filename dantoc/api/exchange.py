@@ -13,6 +13,8 @@ cookie (auth.py), so a forged cross-site request has no credential to ride on.
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Blueprint, current_app, request
 from flask_babel import gettext as _
 from spectree import Response
@@ -44,17 +46,27 @@ WRITE_REFUSALS = REFUSALS | {"HTTP_409": schemas.Problem, "HTTP_413": schemas.Pr
 
 @bp.before_request
 def _body_limit():
-    """A write's body over the limit is refused before it is read (413 problem+json), a body
-    that is not JSON with 415."""
+    """A write's body over the limit is refused before it is read (413 problem+json)."""
     limit = int(current_app.config.get("API_MAX_BODY", MAX_BODY))
     if request.method == "POST":
         request.max_content_length = limit
         if (request.content_length or 0) > limit:
             return refuse("too_large")
+    return None
+
+
+def json_only(view):
+    """A write whose body is not JSON is 415 (after the token: an anonymous request gets
+    401 whatever it sends)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
         if not request.is_json:
             return refuse("bad_request", _("Send the body as JSON (Content-Type: "
                                            "application/json)."), status=415)
-    return None
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 @bp.errorhandler(Refusal)
@@ -74,6 +86,7 @@ def _json():
 
 @bp.post("/reports")
 @require_token(PUSH)
+@json_only
 @idempotent
 @api.validate(json=x.ReportPush, headers=x.WriteHeaders,
               resp=Response(HTTP_200=x.ReceivedReportOut, HTTP_201=x.ReceivedReportOut,
@@ -113,6 +126,7 @@ def data_value_sets():
 
 @bp.post("/dhis2/dataValueSets")
 @require_token(PUSH)
+@json_only
 @idempotent
 @api.validate(json=x.DataValueSetIn, headers=x.WriteHeaders,
               resp=Response(HTTP_201=x.ImportSummary, HTTP_422=schemas.Problem,
