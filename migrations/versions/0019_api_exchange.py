@@ -3,14 +3,14 @@ province, or imported from DHIS2 as drafts), the DHIS2 mapping tables, pushed re
 the api.push verb
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0024
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
