@@ -149,11 +149,13 @@ def grant_app_role(role: str) -> None:
 
 def init_app(app: Flask) -> None:
     from .api.cli import api_group
+    from .exchange.cli import dhis2_group
     from .i18n.cli import translate
     from .jobs.cli import jobs_cli
     from .reminders.cli import reminders_cli
     from .sync.cli import sync_group
 
     for command in (seed_reference, seed_demo, demo, import_catalog, translate, jobs_cli,
-                    reminders_cli, api_group, sync_group, audit_cli, grant_app_role):
+                    reminders_cli, api_group, sync_group, dhis2_group, audit_cli,
+                    grant_app_role):
         app.cli.add_command(command)

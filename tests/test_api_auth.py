@@ -129,19 +129,24 @@ def test_a_token_does_not_open_html_pages(client):
 
 
 def test_only_unit_reports_need_a_token(app):
-    """Catalogs, form definitions and documents are open data; approved unit reports
-    (figures not yet published) need a token with api.reports."""
+    """Catalogs, form definitions and documents are open data; approved unit reports and
+    their DHIS2 values (figures not yet published) need a token with api.reports; a write
+    is a POST with an Idempotency-Key and api.push."""
     token_routes = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/") or not rule.methods & {"GET"}:
+        if not rule.rule.startswith("/api/"):
             continue
         view = app.view_functions[rule.endpoint]
-        if view._access == "token":
+        if rule.methods - {"GET", "HEAD", "OPTIONS"}:  # a write: POST, with Idempotency-Key
+            assert rule.methods - {"GET", "HEAD", "OPTIONS"} == {"POST"}, rule
+            assert view._idempotent and view._required_verb == "api.push", rule
+        elif view._access == "token":
             token_routes.add(rule.endpoint)
             assert view._required_verb == "api.reports", rule
         else:
             assert view._access == "public", rule
-    assert token_routes == {"api.reports_list", "api.report_detail"}
+    assert token_routes == {"api.reports_list", "api.report_detail",
+                            "api_exchange.data_value_sets"}
 
 
 def test_each_client_has_its_own_rate_limit(database_url):

@@ -17,6 +17,12 @@ def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule)
 
 
+def _lists(spec: dict) -> list[tuple[str, dict]]:
+    """The paginated lists: GET operations that take a ``cursor``."""
+    return [(path, methods) for path, methods in spec["paths"].items()
+            if any(p["name"] == "cursor" for p in methods.get("get", {}).get("parameters", ()))]
+
+
 @pytest.fixture
 def spec(client):
     response = client.get("/api/v1/openapi.json")
@@ -54,7 +60,8 @@ def test_token_routes_declare_the_bearer_scheme(app, spec):
                 r.endpoint for r in app.url_map.iter_rules() if _openapi_path(r.rule) == path)]
             if path in ("/api/v1/", "/api/v1/openapi.json"):
                 assert "security" not in operation and view._access == "public", path
-            elif path.startswith("/api/v1/reports"):  # unpublished figures: a token
+            elif path.startswith(("/api/v1/reports", "/api/v1/dhis2/")):
+                # unpublished figures, and every write: a token
                 assert operation["security"] == [{"bearer": []}], path
                 assert view._access == "token", path
             else:  # open data: no token needed, one sent must be valid
@@ -74,9 +81,7 @@ def test_answers_match_their_documented_schemas(client, spec):
     registry = Registry().with_resource("urn:spec", Resource.from_contents(
         {"$schema": "https://json-schema.org/draft/2020-12/schema", **spec}))
     checked = 0
-    for path, methods in spec["paths"].items():
-        if "{" in path or path in ("/api/v1/", "/api/v1/openapi.json"):
-            continue
+    for path, methods in _lists(spec):
         ref = methods["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         schema = {"$ref": "urn:spec" + ref["$ref"]}
         body = client.get(path + "?limit=3", headers=headers).get_json()
@@ -91,8 +96,9 @@ def test_the_reference_page_lists_paths_and_schemas_without_cdn(client, spec):
     response = client.get("/api/v1/", headers={"Accept-Language": "en"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and response.mimetype == "text/html"
-    for path in spec["paths"]:  # (a long path may break after each slash on a phone)
-        assert f"GET {path.replace('/', '/<wbr>')}</code>" in html
+    for path, methods in spec["paths"].items():  # (a long path may break after each slash)
+        for method in methods:
+            assert f"{method.upper()} {path.replace('/', '/<wbr>')}</code>" in html
     for name in ("AdminUnit", "IndicatorPage", "Problem", "LineageLink"):
         assert f'id="schema-{name}"' in html
     assert "catalogue_version" in html and "next_cursor" in html
@@ -100,8 +106,7 @@ def test_the_reference_page_lists_paths_and_schemas_without_cdn(client, spec):
 
 
 def test_refusals_are_documented_as_problem_json(spec):
-    lists = [m["get"] for p, m in spec["paths"].items() if "{" not in p and p not in (
-        "/api/v1/", "/api/v1/openapi.json")]
+    lists = [methods["get"] for _path, methods in _lists(spec)]
     for operation in lists:
         assert set(operation["responses"]) == {"200", "400", "401", "403", "422", "429"}
         for status in ("400", "401", "403", "422", "429"):

@@ -1,10 +1,12 @@
-"""``flask sync …``: pull the catalogs from another dantoc instance."""
+"""``flask sync …``: pull the catalogs from another dantoc instance, push approved reports
+to the centre."""
 
 from __future__ import annotations
 
 import click
 
 from . import pull as pulling
+from . import push as pushing
 
 
 @click.group("sync")
@@ -43,3 +45,25 @@ def run(peer: str, token: str, resources: tuple[str, ...], transport) -> None:
             failed = True
     if failed:
         raise SystemExit(1)
+
+
+@sync_group.command("push")
+@click.option("--to", "peer", required=True, metavar="URL",
+              help="The centre's base address, e.g. https://dantoc.example.gov.vn")
+@click.option("--token", required=True, envvar="DANTOC_SYNC_TOKEN",
+              help="The centre's API token for this instance, with the api.push verb and "
+                   "bound to this province (or DANTOC_SYNC_TOKEN).")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds per request.")
+def push(peer: str, token: str, timeout: float) -> None:
+    """Send the approved reports the centre has not acknowledged; safe to run again."""
+    run_push(peer, token, pushing.HttpPoster(timeout))
+
+
+def run_push(peer: str, token: str, transport) -> None:
+    """Push and print what was sent; exit 1 with the reason in words on an error."""
+    try:
+        counts = pushing.push(peer, token, transport)
+    except pulling.SyncError as error:
+        click.echo(f"reports: stopped: {error}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"reports: {counts.sent} sent, {counts.already_there} already at the centre")

@@ -29,3 +29,28 @@ class SyncCursor(db.Model):
                                                        default=clock.now, onupdate=clock.now)
 
     __table_args__ = (sa.UniqueConstraint("peer", "resource", name="uq_sync_cursors_peer"),)
+
+
+class SyncPush(db.Model):
+    """An approved report version that ``peer`` acknowledged (``flask sync push``).
+
+    Written only after the peer answered 200/201, in its own transaction: a report whose
+    answer was lost is sent again with the same ``Idempotency-Key`` and body, and the peer
+    replays its first answer instead of storing it twice.
+    """
+
+    __tablename__ = "sync_pushes"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    peer: so.Mapped[str] = so.mapped_column(sa.String(300))
+    report_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("unit_reports.id", ondelete="CASCADE"), index=True)
+    #: The report's version that was sent (a reopened and re-approved report is sent again).
+    report_version: so.Mapped[int] = so.mapped_column()
+    #: The received report's id at the peer.
+    remote_id: so.Mapped[int | None] = so.mapped_column()
+    pushed_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                      default=clock.now)
+
+    __table_args__ = (sa.UniqueConstraint("peer", "report_id", "report_version",
+                                          name="uq_sync_pushes_one"),)

@@ -86,6 +86,15 @@ CATALOGUE: dict[str, Problem] = {p.code: p for p in (
     Problem("uuid_conflict", 422, _l("Sent before with other answers"),
             _l("This copy of the form was already sent with different answers. Nothing was "
                "changed. Open the form again to see what was received.")),
+    Problem("idempotency_key_reused", 422, _l("Key used for another request"),
+            _l("This Idempotency-Key was already used for a different request. Nothing was "
+               "changed: send a new key for a new request.")),
+    Problem("unknown_reference", 422, _l("Unknown here"),
+            _l("What you sent refers to something this server does not know (a form "
+               "version, a unit, a period, an indicator). Nothing was changed.")),
+    Problem("unknown_data_element", 422, _l("Unknown data element"),
+            _l("A data element or category option combination has no mapping here. Nothing "
+               "was changed.")),
     Problem("pending", 422, _l("Units not approved"),
             _l("Nothing was submitted: some units below are not approved yet.")),
     Problem("too_many_requests", 429, _l("Too many attempts"),

@@ -2,14 +2,14 @@
 (tỷ lệ hộ nghèo = poor_households / households * 100), computed from aggregated figures
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0019
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,148 @@
+"""Received reports and their figures, and the DHIS2 mapping tables.
+
+A :class:`ReceivedReport` is figures this instance did not compute itself:
+
+- ``origin = "push"``, state ``received``: a province's *approved* unit report, sent up by
+  its ``flask sync push``. Read-only: the province approved it; a newer version of the same
+  report (reopened and approved again there) replaces its figures, an older one is refused.
+- ``origin = "dhis2"``, state ``draft``: values imported from a DHIS2 ``dataValueSets``
+  document, kept for review. An import is never an approved report.
+
+Units are stored as unit versions (codes are reused after the 2025 merges: a pushed report
+names its unit by ``(code, valid_from)``), periods and indicators as rows of this instance.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from .. import clock
+from ..catalogs.models import AdminUnit
+from ..extensions import db
+from ..indicators.models import Form, Indicator, Period
+
+PUSH, DHIS2 = "push", "dhis2"
+ORIGINS = (PUSH, DHIS2)
+RECEIVED, DRAFT = "received", "draft"
+STATES = (RECEIVED, DRAFT)
+#: The category option combo of a data element without disaggregation, the same UID in
+#: every DHIS2 instance.
+DEFAULT_COC = "HllvX50cXC0"
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class ReceivedReport(db.Model):
+    """Figures of one unit and period that came from elsewhere (see the module docstring)."""
+
+    __tablename__ = "received_reports"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    origin: so.Mapped[str] = so.mapped_column(sa.String(10))
+    state: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: The API client that sent it (its name is in the audit trail too).
+    client_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("api_clients.id"), index=True)
+    #: The report form and version (a DHIS2 import has none: its values are by indicator).
+    form_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("forms.id"), index=True)
+    form_version: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
+    period_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("periods.id"), index=True)
+    #: The sender's version of its report (a pushed report: it grows at every transition).
+    source_version: so.Mapped[int | None] = so.mapped_column()
+    #: Where the figures come from: the village versions and the units missing with their
+    #: reasons (a push), or the DHIS2 document's header (an import).
+    provenance: so.Mapped[dict] = so.mapped_column(sa.JSON, default=dict)
+    received_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                        default=clock.now)
+    updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
+                                                       default=clock.now)
+
+    form: so.Mapped[Form | None] = so.relationship()
+    unit: so.Mapped[AdminUnit] = so.relationship()
+    period: so.Mapped[Period] = so.relationship()
+    figures: so.Mapped[list[ReceivedFigure]] = so.relationship(
+        back_populates="report", cascade="all, delete-orphan",
+        order_by="ReceivedFigure.id")
+
+    __table_args__ = (
+        # One received copy per report (a DHIS2 draft has no form: NULLs never collide).
+        sa.UniqueConstraint("origin", "form_id", "unit_id", "period_id",
+                            name="uq_received_reports_one"),
+        sa.CheckConstraint(_in("origin", ORIGINS), name="origin"),
+        sa.CheckConstraint(_in("state", STATES), name="state"),
+        sa.CheckConstraint(f"(origin = '{PUSH}') = (state = '{RECEIVED}')",
+                           name="pushed_iff_received"),
+        sa.CheckConstraint(f"origin <> '{PUSH}' OR (form_id IS NOT NULL "
+                           "AND form_version IS NOT NULL AND source_version IS NOT NULL)",
+                           name="pushed_has_form"),
+    )
+
+
+class ReceivedFigure(db.Model):
+    """One figure: a number, or the villages per answer of a choice indicator."""
+
+    __tablename__ = "received_figures"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    report_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("received_reports.id", ondelete="CASCADE"), index=True)
+    indicator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("indicators.id"), index=True)
+    #: The disaggregation key (``ethnic_group=03;sex=female``), "" for the total.
+    disaggregation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    value_numeric: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(18, 4))
+    #: A choice indicator's figure: answer code → villages.
+    value_counts: so.Mapped[dict | None] = so.mapped_column(sa.JSON(none_as_null=True))
+    #: Villages that contributed (None: not known, a DHIS2 value).
+    villages: so.Mapped[int | None] = so.mapped_column()
+
+    report: so.Mapped[ReceivedReport] = so.relationship(back_populates="figures")
+    indicator: so.Mapped[Indicator] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("report_id", "indicator_id", "disaggregation",
+                            name="uq_received_figures_one"),
+        sa.CheckConstraint("(value_numeric IS NULL) <> (value_counts IS NULL)",
+                           name="one_value"),
+    )
+
+    @property
+    def value(self):
+        return self.value_counts if self.value_counts is not None else self.value_numeric
+
+
+class Dhis2DataElement(db.Model):
+    """An indicator and disaggregation ↔ a DHIS2 data element and category option combo."""
+
+    __tablename__ = "dhis2_data_elements"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    indicator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("indicators.id"), index=True)
+    disaggregation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    data_element: so.Mapped[str] = so.mapped_column(sa.String(50))
+    category_option_combo: so.Mapped[str] = so.mapped_column(sa.String(50), default=DEFAULT_COC)
+
+    indicator: so.Mapped[Indicator] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("indicator_id", "disaggregation", name="uq_dhis2_data_elements_ours"),
+        sa.UniqueConstraint("data_element", "category_option_combo",
+                            name="uq_dhis2_data_elements_theirs"),
+    )
+
+
+class Dhis2OrgUnit(db.Model):
+    """A unit version ↔ a DHIS2 organisation unit (its code or UID)."""
+
+    __tablename__ = "dhis2_org_units"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("admin_units.id"), unique=True)
+    org_unit: so.Mapped[str] = so.mapped_column(sa.String(50), unique=True)
+
+    unit: so.Mapped[AdminUnit] = so.relationship()

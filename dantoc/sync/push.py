@@ -1,0 +1,108 @@
+"""``flask sync push``: send this instance's approved unit reports to the centre.
+
+One pass sends, in report order, every approved report whose current version the centre has
+not acknowledged yet (``POST /api/v1/reports``, docs/api.md §Reports up), and remembers it
+(:class:`~.models.SyncPush`) only after the centre answered 200 or 201. Each request carries
+the ``Idempotency-Key`` ``report-<id>-v<version>`` and a body that is a pure function of the
+report at that version; so a pass interrupted after the centre stored a report but before we
+remembered it sends it again and gets the centre's first answer back (no second copy). Safe
+to run twice: the second run finds nothing to send. A report reopened and approved again
+has a new version and is sent again; the centre replaces its figures.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..exchange.received import payload
+from ..extensions import db
+from ..reports import states
+from ..reports.models import UnitReport
+from .models import SyncPush
+from .pull import HttpTransport, SyncError, _refusal_in_words
+
+PATH = "/api/v1/reports"
+
+
+class HttpPoster(HttpTransport):
+    """urllib POST of a JSON body, with the pull's timeout and errors in words."""
+
+    def post(self, url: str, headers: dict[str, str], body: dict) -> tuple[int, Any]:
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise SyncError(f"{url} is not an http(s) address")
+        data = json.dumps(body, ensure_ascii=False).encode()
+        headers = {**headers, "Content-Type": "application/json"}
+        request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
+            url, data=data, method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as error:
+            try:
+                return error.code, json.load(error)
+            except ValueError:
+                return error.code, None
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            raise SyncError(f"the peer {url} did not answer: {error}") from None
+        except ValueError:
+            raise SyncError(f"the peer answered {url} with something that is not JSON") from None
+
+
+@dataclass
+class PushCounts:
+    sent: int = 0
+    #: Reports the peer had already stored (its answer to us was lost, or the same version).
+    already_there: int = 0
+    reports: list[int] = field(default_factory=list)
+
+
+def waiting(peer: str) -> list[tuple[int, int]]:
+    """(report id, version) of the approved reports ``peer`` has not acknowledged."""
+    sent = sa.select(SyncPush.id).where(SyncPush.peer == peer,
+                                        SyncPush.report_id == UnitReport.id,
+                                        SyncPush.report_version == UnitReport.version)
+    return list(db.session.execute(
+        sa.select(UnitReport.id, UnitReport.version)
+        .where(UnitReport.state == states.APPROVED, ~sa.exists(sent))
+        .order_by(UnitReport.id)).tuples())
+
+
+def push(peer: str, token: str, transport: Any = None, *,
+         max_reports: int | None = None) -> PushCounts:
+    """Send the waiting reports to ``peer`` (see the module docstring); stops at the first
+    refusal or silence with :class:`SyncError` (what was acknowledged stays remembered)."""
+    peer = peer.rstrip("/")
+    transport = transport or HttpPoster()
+    counts = PushCounts()
+    url = peer + PATH
+    for report_id, version in waiting(peer):
+        if max_reports is not None and counts.sent + counts.already_there >= max_reports:
+            break
+        report = db.session.get(UnitReport, report_id)
+        if report is None or report.state != states.APPROVED or report.version != version:
+            continue  # changed since the list was read: the next pass sends it
+        body = payload(report)
+        db.session.rollback()  # end the read before waiting for the peer
+        status, answer = transport.post(url, {
+            "Authorization": f"Bearer {token}", "Accept": "application/json",
+            "Idempotency-Key": f"report-{report_id}-v{version}"}, body)
+        if status not in (200, 201) or not isinstance(answer, dict) or "id" not in answer:
+            raise SyncError(f"report {body['form']} {body['period']['code']} of unit "
+                            f"{body['unit']['code']}: "
+                            + _refusal_in_words(url, status, answer))
+        db.session.add(SyncPush(peer=peer, report_id=report_id, report_version=version,
+                                remote_id=answer["id"]))
+        db.session.commit()
+        if status == 201:
+            counts.sent += 1
+        else:
+            counts.already_there += 1
+        counts.reports.append(report_id)
+    return counts
