@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -37,8 +39,11 @@ def seed_demo() -> None:
     name, token = seed_api_client()
     db.session.commit()
     print_sign_ins(sign_ins)
-    click.echo(f"\nDemo API client {name!r} (sample, never use in production):\n"
-               f"  curl -H 'Authorization: Bearer {token}' http://127.0.0.1:5000/api/v1/religions")
+    base = "http://" + os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
+    click.echo(f"\nDemo API client {name!r} (sample, never use in production); catalogs are "
+               f"open data, approved reports need the token:\n"
+               f"  curl {base}/api/v1/religions\n"
+               f"  curl -H 'Authorization: Bearer {token}' {base}/api/v1/reports")
 
 
 @click.group("demo")

@@ -283,4 +283,24 @@ def seed_history() -> dict[str, int]:
     _move_sequences((AdminUnit, Submission, SubmissionVersion, SubmissionValue, UnitReport,
                      UnitReportSource))
     audit.record("demo.history", forms["LC-DEMO-PT-QUY"], after=counts)
+    counts["published"] = _publish_latest_quarter(db.session.get(User, officer))
     return counts
+
+
+def _publish_latest_quarter(officer: User) -> int:
+    """Publish (công bố) the approved commune reports of the newest past quarter, through
+    the publication workflow (audited), so that citizens see figures on the home page and
+    the statistics pages of the demo."""
+    from ..reports import states as report_states
+    from ..statistics import services as publication
+
+    reports = db.session.scalars(
+        sa.select(UnitReport).join(Period, Period.id == UnitReport.period_id)
+        .join(AdminUnit, AdminUnit.id == UnitReport.unit_id)
+        .join(AdminLevel, AdminLevel.id == AdminUnit.level_id)
+        .where(Period.period_type == "quarter", Period.code == QUARTERS[-1],
+               AdminLevel.code == "commune", UnitReport.state == report_states.APPROVED)
+        .order_by(UnitReport.id)).all()
+    for report in reports:
+        publication.publish(report, officer, 0)
+    return len(reports)
