@@ -75,9 +75,16 @@ class HttpTransport:
         self.timeout = timeout
 
     def get(self, url: str, headers: dict[str, str]) -> tuple[int, Any]:
+        return self.send(url, headers)
+
+    def send(self, url: str, headers: dict[str, str], data: bytes | None = None,
+             method: str = "GET") -> tuple[int, Any]:
+        """The peer's status and JSON answer (None for a refusal that is not JSON); an
+        unreachable peer or an answer that is not JSON is a :class:`SyncError`."""
         if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
             raise SyncError(f"{url} is not an http(s) address")
-        request = urllib.request.Request(url, headers=headers)  # noqa: S310 (checked above)
+        request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
+            url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
                 return answer.status, json.load(answer)

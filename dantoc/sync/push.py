@@ -13,9 +13,6 @@ has a new version and is sent again; the centre replaces its figures.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,24 +32,8 @@ class HttpPoster(HttpTransport):
     """urllib POST of a JSON body, with the pull's timeout and errors in words."""
 
     def post(self, url: str, headers: dict[str, str], body: dict) -> tuple[int, Any]:
-        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-            raise SyncError(f"{url} is not an http(s) address")
-        data = json.dumps(body, ensure_ascii=False).encode()
-        headers = {**headers, "Content-Type": "application/json"}
-        request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
-            url, data=data, method="POST", headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
-                return answer.status, json.load(answer)
-        except urllib.error.HTTPError as error:
-            try:
-                return error.code, json.load(error)
-            except ValueError:
-                return error.code, None
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            raise SyncError(f"the peer {url} did not answer: {error}") from None
-        except ValueError:
-            raise SyncError(f"the peer answered {url} with something that is not JSON") from None
+        return self.send(url, {**headers, "Content-Type": "application/json"},
+                         json.dumps(body, ensure_ascii=False).encode(), "POST")
 
 
 @dataclass
