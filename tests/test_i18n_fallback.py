@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from babel import numbers as babel_numbers
 
 from dantoc.catalogs.models import EthnicGroup, Religion
 from dantoc.extensions import db
@@ -187,6 +188,13 @@ def test_content_writes_are_audited_and_unchanged_writes_are_not(app):
 def test_formatting_uses_cldr_or_falls_back_to_vietnamese(qaa_app, tag, number, day):
     with qaa_app.test_request_context(f"/?lang={tag}"):
         assert formatting.format_number(Decimal("1234567.5")) == number
+        assert formatting.format_number(1234567) == number.partition(number[-2])[0]
+        # Whole numbers take a shortcut; it writes what Babel writes, whatever the value.
+        locale = formatting._locale()
+        for value in (0, 7, 999, 1000, 1234567, Decimal("1234567"), Decimal("1234567.000"),
+                      Decimal(-1234), 10**12, Decimal("0.0005"), 1234.5):
+            assert formatting.format_number(value) == babel_numbers.format_decimal(
+                value, locale=locale), value
         assert formatting.format_date(date(2025, 7, 1)) == day
         assert formatting.format_number(None) == ""
         assert formatting.format_percent(0.125)
