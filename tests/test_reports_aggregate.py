@@ -182,3 +182,36 @@ def test_child_states_follow_the_period_tree(varied):
             type(varied.villages[0]), i).code)
     assert all(c.is_village and c.approved for c in children)
     assert db.session.scalar(db.select(db.func.count()).select_from(Submission)) == 3
+
+
+def test_the_province_adds_up_its_reports_cells_stored_at_submit(app):
+    """A submit stores the report's cells (migration 0023's backfill writes the same rows);
+    the level above reads those cells, not the village values below."""
+    import importlib
+
+    import sqlalchemy as sa
+
+    from dantoc.reports.models import UnitReportCell
+
+    w = make_world(villages=2, others=0)
+    put(w.version, w.villages[0], w.period, village_values(10, 2, 3, poor=1))
+    put(w.version, w.villages[1], w.period, village_values(4, 5, 6, poor=2, road=False))
+    report = submit_and_approve(app, w, COMMUNE, w.commune)
+
+    def cells() -> set[tuple]:
+        return {(c.report_id, c.indicator_id, c.disaggregation, c.answer, c.villages,
+                 c.total, c.low, c.high, c.yes, c.texts)
+                for c in db.session.scalars(sa.select(UnitReportCell))}
+
+    stored = cells()
+    households = next(c for c in stored if c[2] == "" and c[5] == Decimal(14))
+    assert households[4] == 2 and (households[6], households[7]) == (Decimal(4), Decimal(10))
+    assert {c[0] for c in stored} == {report.id}
+    migration = importlib.import_module("migrations.versions.0023_report_cells")
+    db.session.execute(sa.delete(UnitReportCell))
+    db.session.execute(sa.text(migration.BACKFILL))
+    assert cells() == stored
+    assert aggregate.compute(target(w, w.province)).value("households") == Decimal(14)
+    db.session.execute(sa.delete(UnitReportCell))
+    assert aggregate.compute(target(w, w.province)).figures == []  # read from the cells
+    db.session.rollback()

@@ -137,7 +137,8 @@ def build(report: UnitReport, user=None, progress=None) -> Bieu:
     ``progress(done, total)`` is told after each unit below."""
     t = queries.target_of(report)
     indicators = visibility.visible_indicators(user)
-    total = aggregate.compute(t, report, indicators)
+    # The rows of the units below come with the total, from the same statements.
+    total = aggregate.compute(t, report, indicators, split=True)
     columns = _columns(total)
     rows = []
     villages = _village_rows(t, report, total, indicators)
@@ -146,8 +147,8 @@ def build(report: UnitReport, user=None, progress=None) -> Bieu:
         if child.is_village:
             values = villages.get(child.unit.id, {})
         elif child.approved:
-            below = Target(t.form, t.form_version, t.period, child.unit)
-            values = _values(aggregate.compute(below, child.report, indicators))
+            values = {k: v for k, v in total.below.get(child.unit.id, {}).items()
+                      if not isinstance(v, dict)}
         else:
             values = {}
         rows.append(Row(tr(child.unit, "name"), values))

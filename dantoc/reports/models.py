@@ -16,6 +16,7 @@ while the district report is up.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -103,3 +104,29 @@ class UnitReportSource(db.Model):
         sa.UniqueConstraint("report_id", "submission_id", name="uq_unit_report_sources_one"),
         sa.CheckConstraint("version_number >= 1", name="version_positive"),
     )
+
+
+class UnitReportCell(db.Model):
+    """One aggregated cell of a report's own sources (its villages directly below), written
+    in the same transaction as the sources (:func:`.aggregate.store_cells`): sums, bounds and
+    counts per indicator, disaggregation and, for a choice, answer. A report that went up
+    never changes its sources, so the level above adds up these few rows per report instead
+    of every village value below it (migration 0023)."""
+
+    __tablename__ = "unit_report_cells"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    report_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("unit_reports.id", ondelete="CASCADE"), index=True)
+    indicator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("indicators.id"))
+    disaggregation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    #: A choice's answer (one row per answer); None for every other type.
+    answer: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: Values counted (one per village).
+    villages: so.Mapped[int] = so.mapped_column()
+    total: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(18, 4))
+    low: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(18, 4))
+    high: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(18, 4))
+    #: Yes answers (yes/no) and texts written (text), counted.
+    yes: so.Mapped[int] = so.mapped_column(default=0)
+    texts: so.Mapped[int] = so.mapped_column(default=0)

@@ -25,7 +25,7 @@ from .. import clock
 from ..extensions import db
 from ..refusal import Refusal
 from ..workflow import REASON_MAX, Lock, insert_first
-from . import queries, states
+from . import aggregate, queries, states
 from .models import UnitReport, UnitReportSource
 from .queries import Child, Target
 
@@ -77,11 +77,13 @@ def _missing_note(waiting: list[Child], reasons: dict[int, str]) -> list[dict]:
 
 
 def _store_sources(report: UnitReport, pairs: list[list[int]]) -> None:
-    """Replace the report's sources with the approved villages' (submission, version)."""
+    """Replace the report's sources with the approved villages' (submission, version), and
+    their aggregated cells."""
     db.session.execute(sa.delete(UnitReportSource).where(UnitReportSource.report_id == report.id))
     db.session.add_all(UnitReportSource(report_id=report.id, submission_id=sid,
                                         version_number=number) for sid, number in pairs)
     db.session.flush()
+    aggregate.store_cells(report)  # what the level above adds up (migration 0023)
 
 
 def submit(t: Target, user, version: int, reasons: dict[int, str]) -> UnitReport:
