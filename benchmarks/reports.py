@@ -201,7 +201,7 @@ def _cookie(app, username: str) -> str:
         return app.session_interface.get_signing_serializer(app).dumps(dict(session))
 
 
-def measure(url: str, runs: int, plans: bool) -> dict:
+def measure(url: str, runs: int, plans: bool, only: str = "") -> dict:
     os.environ.update(support.environment(url))
     # The biểu in the request, as the budget says (above 20 communes the page offers a
     # background job instead: docs/jobs.md).
@@ -219,6 +219,8 @@ def measure(url: str, runs: int, plans: bool) -> dict:
     result = {"url": url.rpartition("@")[2], "engine": engine.dialect.name, **counts,
               "load_before": os.getloadavg(), "pages": []}
     for label, user, path in pages:
+        if only and only not in label:
+            continue
         client = app.test_client()  # outside any app context: each request has its own
         client.set_cookie(name, cookies[user])
         recorder.rows, recorder.on = [], True
@@ -259,6 +261,8 @@ def _table(results: list[dict]) -> str:
         rule += "---|---|---|"
     lines = [head, rule]
     labels = [p["page"] for p in results[0]["pages"]]
+    if any(len(r["pages"]) != len(labels) for r in results):
+        return "(pages differ between databases: no table)"
     for n, label in enumerate(labels):
         budget = BUDGETS.get(label)
         line = f"| {label.split(' (')[0]} | {f'{budget:,} ms' if budget else '—'} |"
@@ -314,10 +318,11 @@ def main() -> None:
     parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL databases")
     parser.add_argument("--plans", help="write the plans of the slowest statements here")
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--only", default="", help="only the pages whose name has this")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.runs, bool(args.plans))))
+        print(json.dumps(measure(args.one, args.runs, bool(args.plans), args.only)))
         return
     Path(args.dir).mkdir(parents=True, exist_ok=True)
     results = []
@@ -334,7 +339,8 @@ def main() -> None:
                     continue
                 _prepare(engine, url, SIZES[size])
             print(f"{engine} {size}:", file=sys.stderr, flush=True)
-            command = [sys.executable, __file__, "--one", url, "--runs", str(args.runs)]
+            command = [sys.executable, __file__, "--one", url, "--runs", str(args.runs),
+                       "--only", args.only]
             if args.plans:
                 command.append("--plans=1")
             done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)

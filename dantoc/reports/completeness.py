@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -92,6 +92,23 @@ def is_late(period: Period, first_submitted: datetime | None, day: date) -> bool
     if first_submitted is None:
         return day > period.closes_on
     return clock.local_day(first_submitted) > period.closes_on
+
+
+def lateness(period: Period, day: date):
+    """:func:`is_late` for the many villages of one period, the deadline worked out once: a
+    first submission is late from the first moment of the day after ``closes_on`` in the
+    province's time zone (10,000 villages converted one by one cost a third of the page)."""
+    overdue = day > period.closes_on
+    late_from = datetime.combine(period.closes_on + timedelta(days=1), time(0), clock.zone())
+
+    def late(first_submitted: datetime | None) -> bool:
+        if first_submitted is None:
+            return overdue
+        if first_submitted.tzinfo is None:
+            first_submitted = first_submitted.replace(tzinfo=UTC)
+        return first_submitted >= late_from
+
+    return late
 
 
 def _tree(t: Target):
@@ -181,10 +198,10 @@ def _unit_rows(t: Target, reporting, villages) -> list[UnitRow]:
     counts: dict[int, Counter] = {unit.id: Counter() for unit, _r in reporting}
     late: Counter = Counter()
     direct = set()
-    day = clock.today()
+    late_ = lateness(t.period, clock.today())
     for _village, up, state, first in villages:
         direct.add(up)
-        is_late_ = is_late(t.period, first, day)
+        is_late_ = late_(first)
         node = up
         while node in counts:
             counts[node][state or entry_states.NOT_STARTED] += 1
@@ -210,7 +227,8 @@ def area(t: Target) -> Area:
     result = Area(t, queries.report_for(t), queries.has_report(t.unit, t.fill_level))
     day = clock.today()
     result.totals = Counter(state or entry_states.NOT_STARTED for _v, _p, state, _f in villages)
-    result.totals["late"] = sum(is_late(t.period, first, day) for *_rest, first in villages)
+    late = lateness(t.period, day)
+    result.totals["late"] = sum(late(first) for *_rest, first in villages)
     first = {village: moment for village, up, _s, moment in villages if up == t.unit.id}
     result.villages = _village_rows(t, first) if first else []
     result.units = _unit_rows(t, _reporting(t, tree), villages)
