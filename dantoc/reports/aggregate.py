@@ -250,13 +250,15 @@ def store_cells_where(condition) -> None:
     """Replace the stored cells of the reports whose sources meet ``condition`` (a condition
     on :class:`UnitReportSource`; the scale generator passes all of its reports)."""
     reports = sa.select(UnitReportSource.report_id).where(condition).scalar_subquery()
-    db.session.execute(sa.delete(UnitReportCell).where(UnitReportCell.report_id.in_(reports))
-                       .execution_options(synchronize_session=False))
+    table = UnitReportCell.__table__
+    # Core statements on the session's connection: no ORM objects are loaded or flushed.
+    connection = db.session.connection()
+    connection.execute(table.delete().where(table.c.report_id.in_(reports)))
     sources = (sa.select(UnitReportSource.submission_id.label("submission_id"),
                          UnitReportSource.version_number.label("number"),
                          UnitReportSource.report_id.label("report_id"))
                .where(condition).subquery("own"))
-    db.session.execute(sa.insert(UnitReportCell).from_select(
+    connection.execute(table.insert().from_select(
         ["report_id", "indicator_id", "disaggregation", "answer", "villages", "total", "low",
          "high", "yes", "texts"], _cells_statement(sources, sources.c.report_id)))
 
