@@ -110,17 +110,6 @@ def measure(app, w, commune_officer, province_officer, submitted) -> dict[str, i
     }
 
 
-def measure_least(app, *args) -> dict[str, int]:
-    """The fewer statements of two measurements, page by page. Under a loaded machine (CI
-    runs both engines at once on 2 cores) one SQLite read of the village head's pages now and
-    then ran one statement more than the same read a moment later (the form GET and the
-    submit of the small world, in two full runs of the suite, never alone); an N+1 adds one
-    per village or commune on every read, which the least of two still shows (see the test
-    below it)."""
-    first, second = measure(app, *args), measure(app, *args)
-    return {page: min(first[page], second[page]) for page in first}
-
-
 def test_pages_run_the_same_statements_for_3_and_33_villages(app):
     w = make_world(villages=3, others=1)
     for village in w.villages[:2]:
@@ -129,7 +118,7 @@ def test_pages_run_the_same_statements_for_3_and_33_villages(app):
     submit_and_approve(app, w, COMMUNE, w.commune, {w.villages[2]: "Chưa duyệt"})
     _c, commune_officer = officer(app, "commune_officer", COMMUNE)
     _p, province_officer = officer(app, "province_officer", "12")
-    small = measure_least(app, w, commune_officer, province_officer, submitted)
+    small = measure(app, w, commune_officer, province_officer, submitted)
 
     more = [make_village(f"{COMMUNE}-M{n:02d}") for n in range(20)]
     more += [make_village(f"{OTHER_COMMUNE}-M{n:02d}", commune_code=OTHER_COMMUNE)
@@ -142,7 +131,7 @@ def test_pages_run_the_same_statements_for_3_and_33_villages(app):
     pending = {v: "Chưa duyệt" for n, v in enumerate(more) if n % 7 == 0
                and v.parent_id != w.commune.id}
     submit_and_approve(app, w, OTHER_COMMUNE, w.others[0].parent, pending)
-    large = measure_least(app, w, commune_officer, province_officer, submitted)
+    large = measure(app, w, commune_officer, province_officer, submitted)
 
     assert large == small, {k: (small[k], large[k]) for k in small if small[k] != large[k]}
     assert max(large.values()) <= CEILING, large

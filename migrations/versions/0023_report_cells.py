@@ -2,14 +2,14 @@
 up a few rows per report instead of every village value (issue 11, figures at scale)
 
 Revision ID: 0023
-Revises: 0024
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0024"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -3,14 +3,14 @@ reminder_messages.handed_over_at and the state ``unsure``: a message whose worke
 handing it to the gateway is not sent again blindly (docs/reminders.md)
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0023
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0021"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
