@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
 from ..web.errors import refuse
+from ..web.inputs import CONTROL
 from .schemas import Problem
 
 BEARER = {"bearer": []}
@@ -22,6 +23,10 @@ OPEN = [{}, BEARER]
 FILE_TYPES = ("application/pdf", "application/msword",
               "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+#: A text parameter as the input boundary takes it (web/inputs.py): no control character
+#: (a request with one is refused with 400 ``bad_characters`` before any view).
+TEXT_PATTERN = f"^[^{CONTROL.pattern[1:-1]}]*$"
 
 
 def field_message(error: dict) -> str:
@@ -106,8 +111,21 @@ def document() -> dict:
             operation["responses"]["200"]["content"] = {
                 media: {"schema": {"type": "string", "contentMediaType": media}}
                 for media in FILE_TYPES}
+        for methods in spec["paths"].values():
+            for operation in methods.values():
+                for parameter in operation.get("parameters", []):
+                    _plain_text(parameter["schema"])
         spec["x-problem-media-type"] = True
     return spec
+
+
+def _plain_text(schema: dict) -> None:
+    """Say :data:`TEXT_PATTERN` on a parameter's free text (not on a date, a cursor or a
+    list of values, which say more)."""
+    for part in schema.get("anyOf", [schema]):
+        if part.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(
+                part):
+            part["pattern"] = TEXT_PATTERN
 
 
 # -- the reference page ---------------------------------------------------------------------
