@@ -1,6 +1,7 @@
 """schemathesis against ``/api/v1/openapi.json``, in process (the Flask app through its WSGI
 interface), on a demo-like world: every operation the document lists, with generated valid
-and invalid requests, with and without a token, then the stateful phase that follows the
+and invalid requests, without a token, with the demo (reading) token, and the writes with
+an ``api_reporter`` token, then the stateful phase that follows the
 document's links from lists to items. Every answer must pass schemathesis's checks: no 5xx,
 a documented status, its documented media type and a body that matches its schema
 (on both engines).
@@ -21,12 +22,14 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck
 from schemathesis import GenerationMode
 
+from dantoc.api.models import ApiClient
 from dantoc.demo import seed, seed_history
 from dantoc.demo.api_client import seed_api_client
 from dantoc.documents import services as documents
 from dantoc.documents.models import Document
 from dantoc.extensions import db
 from dantoc.reports.models import UnitReport
+from tests.api_support import make_client
 from tests.conftest import app_on
 from tests.documents_support import make_pdf, use_storage
 from tests.factories_submissions import make_questionnaire
@@ -58,7 +61,8 @@ PLAIN = {"Accept-Encoding": "identity"}
 def world(databases, tmp_path_factory):
     """The demo (catalogs, units, indicators, questionnaires, sample documents, approved
     history reports, the demo API client bound to the province), a report form (the demo
-    has none) and one PDF on the first document, so that every item route answers 200.
+    has none) and one PDF on the first document, so that every item route answers 200;
+    and a writer (``api_reporter`` bound to the province) for the writes.
     No request budget: the test sends thousands of requests a minute with one token
     (test_api_auth.py tests the budget)."""
     url = databases.new()  # one world for both phases: they only read
@@ -67,13 +71,16 @@ def world(databases, tmp_path_factory):
         seed()
         seed_history()
         _name, token = seed_api_client()
+        province = db.session.scalar(sa.select(ApiClient).where(
+            ApiClient.name == "demo-api")).unit
         first = db.session.scalar(sa.select(Document).order_by(Document.id))
         documents.attach_file(first, make_pdf("schemathesis"), "van-ban.pdf")
         make_questionnaire(sections=1).form.kind = "bieu"
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count(UnitReport.id)).where(
             UnitReport.state == "approved")) > 0
-        yield app, token
+        _client, writer = make_client("api_reporter", "schemathesis-writer", unit=province)
+        yield app, token, writer["Authorization"].removeprefix("Bearer ")
     databases.drop(url)
 
 
@@ -137,25 +144,38 @@ def stateless(operation, mode, who: str, seen: Seen) -> None:
 
 
 def test_every_operation_answers_as_documented(world):
-    app, token = world
+    app, token, writer = world
     seen, started = Seen(), time.monotonic()
     labels = set()
-    for who, schema in (("anonymous", load(app, seen)), ("token", load(app, seen, token))):
+    identities = (("anonymous", load(app, seen)), ("token", load(app, seen, token)),
+                  ("writer", load(app, seen, writer)))
+    for who, schema in identities:
         for result in schema.get_all_operations():
             operation = result.ok()
             labels.add(operation.label)
+            if who == "writer" and operation.method.upper() == "GET":
+                continue  # the writer's token is for the writes, the reader's reads
             # Invalid data needs something to make invalid: not for a route without input.
             has_input = any(operation.iter_parameters()) or bool(list(operation.body))
             for mode in [GenerationMode.POSITIVE] + [GenerationMode.NEGATIVE] * has_input:
                 stateless(operation, mode, who, seen)
     elapsed = time.monotonic() - started
     assert {"GET /api/v1/documents", "GET /api/v1/reports/{report_id}"} <= labels
-    # Everything answers with data to the token, but the versions of a form, whose codes
-    # the generator cannot guess (the stateful phase reaches them through the links).
-    guessed = {label for label in labels if "/versions/" not in label}
-    assert {label for label in guessed if 200 in seen.of("token", label)} == guessed
+    # Every read answers with data to the token, but those that name what must exist and
+    # cannot be guessed: a form version (the stateful phase follows the links there), a
+    # DHIS2 data set and org unit.
+    reads = {label for label in labels if label.startswith("GET ")
+             and "/versions/" not in label and "/dhis2/" not in label}
+    assert {label for label in reads if 200 in seen.of("token", label)} == reads
+    writes = {label for label in labels if label.startswith("POST ")}
+    for label in writes:
+        # The writer's requests get past the token to the references of their body (422:
+        # what they name does not exist here); the reader's stop at its verbs (403).
+        assert 422 in seen.of("writer", label), label
+        assert 403 in seen.of("token", label), label
+        assert not any(200 <= s < 300 for s in seen.of("token", label)), label
     for label in labels:
-        if label.startswith("GET /api/v1/reports"):
+        if label.startswith(("GET /api/v1/reports", "GET /api/v1/dhis2/", "POST ")):
             # 401; or 400/404 for an address no route takes (control characters, an id
             # that is not a number): never data
             statuses = seen.of("anonymous", label)
@@ -173,7 +193,7 @@ LINKED = {"GET /api/v1/documents/{document_id}",
 
 
 def test_stateful_links_answer_as_documented(world):
-    app, token = world
+    app, token, _writer = world
     seen, started = Seen(), time.monotonic()
 
     # Valid data only: the phase is here to follow the links from an answer to the next
