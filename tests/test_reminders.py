@@ -208,7 +208,7 @@ def test_a_message_claimed_by_a_dead_worker_is_sent_once(app, province, sms):
     planner.plan(at(9))
     target = next(m for m in messages() if m.channel == SMS)
     # A worker claimed it, sent it, and died before recording it: the gateway has it.
-    stale = clock.now() - timedelta(seconds=app.config["REMINDER_CLAIM_SECONDS"] + 1)
+    stale = at(9) - timedelta(seconds=app.config["REMINDER_CLAIM_SECONDS"] + 1)
     db.session.execute(sa.update(ReminderMessage).where(ReminderMessage.id == target.id)
                        .values(state=SENDING, claimed_by="dead", claimed_at=stale,
                                handed_over_at=stale, attempts=1))
@@ -241,7 +241,7 @@ def test_an_sms_handed_over_too_long_ago_is_not_sent_again(app, province, sms):
     could be a second SMS, so the message is marked unsure instead."""
     planner.plan(at(9))
     target = next(m for m in messages() if m.channel == SMS)
-    long_ago = clock.now() - timedelta(hours=app.config["SMS_DEDUPE_HOURS"], minutes=1)
+    long_ago = at(9) - timedelta(hours=app.config["SMS_DEDUPE_HOURS"], minutes=1)
     db.session.execute(sa.update(ReminderMessage).where(ReminderMessage.id == target.id)
                        .values(state=SENDING, claimed_by="dead", claimed_at=long_ago,
                                handed_over_at=long_ago, attempts=1))
@@ -255,7 +255,7 @@ def test_an_sms_handed_over_too_long_ago_is_not_sent_again(app, province, sms):
 def _dead_mail_worker(app, handed: bool) -> ReminderMessage:
     planner.plan(at(9))
     target = next(m for m in messages() if m.channel == EMAIL)
-    stale = clock.now() - timedelta(seconds=app.config["REMINDER_CLAIM_SECONDS"] + 1)
+    stale = at(9) - timedelta(seconds=app.config["REMINDER_CLAIM_SECONDS"] + 1)
     db.session.execute(sa.update(ReminderMessage).where(ReminderMessage.id == target.id)
                        .values(state=SENDING, claimed_by="dead", claimed_at=stale, attempts=1,
                                handed_over_at=stale if handed else None))
