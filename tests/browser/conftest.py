@@ -149,7 +149,7 @@ def demo_database(tmp_path_factory):
     try:
         _flask(env, "db", "upgrade")
         _flask(env, "seed-reference")
-        yield DemoDatabase(database, parse_sign_ins(_flask(env, "seed-demo")))
+        yield DemoDatabase(database, parse_sign_ins(_flask(env, "seed-demo", "--no-history")))
     finally:
         database.drop()
 

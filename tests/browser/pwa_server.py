@@ -185,7 +185,7 @@ def pwa_server(directory: Path, targets: int, template: DemoDatabase | None = No
         if template is None:
             _flask(env, "db", "upgrade")
             _flask(env, "seed-reference")
-            sign_ins = parse_sign_ins(_flask(env, "seed-demo"))
+            sign_ins = parse_sign_ins(_flask(env, "seed-demo", "--no-history"))
         else:
             sign_ins = template.sign_ins
         server = PwaServer(directory, env, port, _seed(env, targets), sign_ins)

@@ -69,6 +69,10 @@ def sign_in_people(browser, url: str, **options):
         person.page.fill("input[name=password]", password)
         person.page.click("main form button[type=submit].primary")
         person.page.wait_for_url(lambda url: "/accounts/login" not in url)
+        # The sign-in is a boosted form: the URL changes when htmx swaps the landing page in;
+        # a navigation before htmx is done aborts its last request (seen under load in CI).
+        expect(person.page.locator(".htmx-request, .htmx-settling")).to_have_count(0)
+        person.page.wait_for_load_state("load")
         return person
 
     try:

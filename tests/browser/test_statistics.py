@@ -37,7 +37,7 @@ def stats_server(tmp_path_factory):
     try:
         _flask(env, "db", "upgrade")
         _flask(env, "seed-reference")
-        _flask(env, "seed-demo")
+        _flask(env, "seed-demo", "--no-history")
         done = subprocess.run([sys.executable, "-m", "tests.browser.stats_seed"], cwd=ROOT,
                               env=env, capture_output=True, text=True, timeout=300,
                               check=False)
