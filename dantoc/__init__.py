@@ -116,11 +116,13 @@ def _register_blueprints(app: Flask) -> None:
     from .review.views import bp as review_bp
     from .statistics.views import bp as statistics_bp
     from .submissions.views import bp as submissions_bp
+    from .sync.views import bp as sync_bp
     from .web import views as web_views
 
     web_views.init_app(app, landing=landing, home=home_page)
     for blueprint in (accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp,
                       audit_bp, submissions_bp, review_bp, reports_bp, lookup_bp, jobs_bp,
-                      reminders_bp, documents_bp, api_bp, api_exchange_bp, statistics_bp):
+                      reminders_bp, documents_bp, api_bp, api_exchange_bp, statistics_bp,
+                      sync_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

@@ -151,6 +151,12 @@ def from_environment(instance_path: str) -> dict:
         "DOCUMENT_STORAGE": _env("DOCUMENT_STORAGE"),
         # Requests per API client (its token), e.g. "600 per minute" (docs/api.md).
         "API_LIMIT_CLIENT": _env("API_LIMIT_CLIENT", "600 per minute"),
+        # Synchronisation with the centre (docs/deployment.md §Synchronisation): its base
+        # address and this instance's API token there, read by flask sync pull / push (the
+        # systemd timer) and named on the sync screen; seconds per request.
+        "SYNC_PEER": _env("SYNC_PEER", ""),
+        "SYNC_TOKEN": _env("SYNC_TOKEN", ""),
+        "SYNC_TIMEOUT": _env_int("SYNC_TIMEOUT", 30),
         # Public statistics (docs/statistics.md): a count below this shows as "<5".
         "SUPPRESSION_THRESHOLD": _env_int("SUPPRESSION_THRESHOLD", 5),
     }

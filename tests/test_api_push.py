@@ -22,7 +22,7 @@ from dantoc.reports.queries import child_states, target_of
 from dantoc.sync import cli as sync_cli
 from dantoc.sync import pull as sync
 from dantoc.sync import push as pushing
-from dantoc.sync.models import SyncPush
+from dantoc.sync.models import SyncPush, SyncStatus
 from tests.api_support import make_client
 from tests.conftest import base_config
 from tests.exchange_support import approved_world, bound_client, load_mappings, numbers
@@ -161,9 +161,16 @@ def test_a_centre_that_answers_500_stops_the_pass_in_words(app, province, centre
     err = capsys.readouterr().err
     assert "reports: stopped: report " in err and "HTTP 500: Lỗi máy chủ" in err
     assert db.session.scalar(sa.select(sa.func.count(SyncPush.id))) == 1
+    pushed = db.session.scalar(sa.select(SyncStatus))  # what the sync screen shows
+    assert (pushed.direction, pushed.peer, pushed.resource) == ("push", CENTRE, "reports")
+    assert pushed.failing and pushed.succeeded_at is None
+    assert pushed.error_kind == "refused" and pushed.error_params["status"] == 500
+    assert pushed.error_params["report"].endswith(OTHER_COMMUNE)
     sync_cli.run_push(CENTRE, token, Transport(centre_app, CENTRE))
     assert "reports: 1 sent, 0 already at the centre" in capsys.readouterr().out
     assert len(at_centre(centre_app)) == 2
+    db.session.refresh(pushed)
+    assert not pushed.failing and (pushed.added, pushed.changed, pushed.unchanged) == (1, 0, 0)
 
 
 def test_a_wrong_token_is_refused_and_nothing_is_remembered(app, province, centre):
@@ -197,6 +204,8 @@ def test_a_report_reopened_and_approved_again_replaces_the_figures(app, province
 
     counts = pushing.push(CENTRE, token, Transport(centre_app, CENTRE))
     assert counts.sent == 0 and counts.already_there == 1  # the same report, a new version
+    pushed = db.session.scalar(sa.select(SyncStatus).where(SyncStatus.direction == "push"))
+    assert (pushed.added, pushed.changed, pushed.unchanged) == (0, 1, 0)  # the sync screen's
     version, figures = at_centre(centre_app)[COMMUNE]
     assert version > first_version
     assert figures[("households", "")] == Decimal(23)  # 15 + 8

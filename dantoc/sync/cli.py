@@ -4,6 +4,7 @@ to the centre."""
 from __future__ import annotations
 
 import click
+from flask import current_app
 
 from . import pull as pulling
 from . import push as pushing
@@ -14,18 +15,37 @@ def sync_group() -> None:
     """Synchronisation with another dantoc instance."""
 
 
+def _peer_and_token(peer: str | None, token: str | None) -> tuple[str, str]:
+    """The options, else the configuration (DANTOC_SYNC_PEER, DANTOC_SYNC_TOKEN: what the
+    systemd timer of docs/deployment.md sets in the environment file)."""
+    peer = peer or current_app.config.get("SYNC_PEER")
+    token = token or current_app.config.get("SYNC_TOKEN")
+    if not peer:
+        raise click.UsageError("no peer: give its address or set DANTOC_SYNC_PEER")
+    if not token:
+        raise click.UsageError("no token: give --token or set DANTOC_SYNC_TOKEN")
+    return peer, token
+
+
+def _timeout(timeout: float | None) -> float:
+    return timeout if timeout is not None else current_app.config.get("SYNC_TIMEOUT", 30)
+
+
 @sync_group.command("pull")
-@click.option("--from", "peer", required=True, metavar="URL",
-              help="The other instance's base address, e.g. https://dantoc.example.gov.vn")
-@click.option("--token", required=True, envvar="DANTOC_SYNC_TOKEN",
-              help="Its API token for this instance (or DANTOC_SYNC_TOKEN).")
+@click.option("--from", "peer", metavar="URL",
+              help="The other instance's base address, e.g. https://dantoc.example.gov.vn "
+                   "(default: DANTOC_SYNC_PEER).")
+@click.option("--token", help="Its API token for this instance (default: DANTOC_SYNC_TOKEN).")
 @click.option("--resource", "resources", multiple=True, type=click.Choice(pulling.RESOURCES),
               help="Only these lists (default: all, in dependency order).")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds per request.")
-def pull(peer: str, token: str, resources: tuple[str, ...], timeout: float) -> None:
+@click.option("--timeout", type=float,
+              help="Seconds per request (default: DANTOC_SYNC_TIMEOUT, 30).")
+def pull(peer: str | None, token: str | None, resources: tuple[str, ...],
+         timeout: float | None) -> None:
     """Copy the catalogs (upsert by code); resumes after the last committed page."""
+    peer, token = _peer_and_token(peer, token)
     chosen = tuple(r for r in pulling.RESOURCES if r in resources) or pulling.RESOURCES
-    run(peer, token, chosen, pulling.HttpTransport(timeout))
+    run(peer, token, chosen, pulling.HttpTransport(_timeout(timeout)))
 
 
 def run(peer: str, token: str, resources: tuple[str, ...], transport) -> None:
@@ -39,7 +59,8 @@ def run(peer: str, token: str, resources: tuple[str, ...], transport) -> None:
             failed = True
             break
         click.echo(f"{resource}: {counts.added} added, {counts.changed} changed, "
-                   f"{counts.unchanged} unchanged ({counts.pages} pages)")
+                   f"{counts.retired} retired, {counts.unchanged} unchanged "
+                   f"({counts.pages} pages)")
         for problem in counts.problems:
             click.echo(f"{resource}: {problem}", err=True)
             failed = True
@@ -48,15 +69,17 @@ def run(peer: str, token: str, resources: tuple[str, ...], transport) -> None:
 
 
 @sync_group.command("push")
-@click.option("--to", "peer", required=True, metavar="URL",
-              help="The centre's base address, e.g. https://dantoc.example.gov.vn")
-@click.option("--token", required=True, envvar="DANTOC_SYNC_TOKEN",
-              help="The centre's API token for this instance, with the api.push verb and "
-                   "bound to this province (or DANTOC_SYNC_TOKEN).")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds per request.")
-def push(peer: str, token: str, timeout: float) -> None:
+@click.option("--to", "peer", metavar="URL",
+              help="The centre's base address, e.g. https://dantoc.example.gov.vn "
+                   "(default: DANTOC_SYNC_PEER).")
+@click.option("--token", help="The centre's API token for this instance, with the api.push "
+                              "verb and bound to this province (default: DANTOC_SYNC_TOKEN).")
+@click.option("--timeout", type=float,
+              help="Seconds per request (default: DANTOC_SYNC_TIMEOUT, 30).")
+def push(peer: str | None, token: str | None, timeout: float | None) -> None:
     """Send the approved reports the centre has not acknowledged; safe to run again."""
-    run_push(peer, token, pushing.HttpPoster(timeout))
+    peer, token = _peer_and_token(peer, token)
+    run_push(peer, token, pushing.HttpPoster(_timeout(timeout)))
 
 
 def run_push(peer: str, token: str, transport) -> None:

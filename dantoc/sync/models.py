@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -54,3 +54,52 @@ class SyncPush(db.Model):
 
     __table_args__ = (sa.UniqueConstraint("peer", "report_id", "report_version",
                                           name="uq_sync_pushes_one"),)
+
+
+class SyncStatus(db.Model):
+    """How the last pass of one list went with one peer, for the sync screen.
+
+    ``direction`` is :data:`PULL` (a list copied down, ``resource`` as in ``pull.RESOURCES``)
+    or :data:`PUSH` (``resource`` ``reports``: approved reports sent up). A pass that reached
+    the end of its list writes its counts and ``succeeded_at``; a pass that stopped writes
+    ``failed_at`` and why (``error_kind`` from :data:`ERROR_KINDS`, its ``error_params``, and
+    the technical ``error_message``), in a transaction of its own after the rollback. The
+    counts and the error are kept until the next pass of the same kind replaces them.
+    """
+
+    __tablename__ = "sync_statuses"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    direction: so.Mapped[str] = so.mapped_column(sa.String(10))
+    peer: so.Mapped[str] = so.mapped_column(sa.String(300))
+    resource: so.Mapped[str] = so.mapped_column(sa.String(40))
+    succeeded_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    added: so.Mapped[int] = so.mapped_column(default=0)
+    changed: so.Mapped[int] = so.mapped_column(default=0)
+    retired: so.Mapped[int] = so.mapped_column(default=0)
+    unchanged: so.Mapped[int] = so.mapped_column(default=0)
+    failed_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
+    error_kind: so.Mapped[str | None] = so.mapped_column(sa.String(30))
+    error_params: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    error_message: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    __table_args__ = (sa.UniqueConstraint("direction", "peer", "resource",
+                                          name="uq_sync_statuses_one"),)
+
+    @property
+    def failing(self) -> bool:
+        """True when the last pass stopped (its error is newer than the last success)."""
+        if self.failed_at is None:
+            return False
+        return self.succeeded_at is None or _aware(self.failed_at) > _aware(self.succeeded_at)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives the stored UTC moments back without their zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+PULL, PUSH = "pull", "push"
+#: Why a pass stopped, as the sync screen words it (``templates/sync/_status.html``).
+ERROR_KINDS = ("unreachable", "refused", "not_json", "not_stored", "missing", "draft_here",
+               "missing_parent", "other")

@@ -50,7 +50,8 @@ from ..indicators.models import (
     IndicatorGroup,
 )
 from ..indicators.services.indicators import _set_disaggregations as set_disaggregations
-from .models import SyncCursor
+from . import status
+from .models import PULL, SyncCursor
 
 RESOURCES = ("catalogue-versions", "indicator-groups", "indicators", "ethnic-groups",
              "religions", "admin-units", "report-forms", "questionnaires")
@@ -60,7 +61,16 @@ PENDING = "pending"
 
 
 class SyncError(RuntimeError):
-    """A pass stopped; the message says why in words. Committed pages stay."""
+    """A pass stopped; the message says why in words. Committed pages stay.
+
+    ``kind`` (one of ``models.ERROR_KINDS``) and ``params`` are what the sync screen needs
+    to say it again in the reader's language; the message stays the technical account
+    printed by the command and kept with them.
+    """
+
+    def __init__(self, message: str, kind: str = "other", **params: Any):
+        super().__init__(message)
+        self.kind, self.params = kind, params
 
 
 class Transport(Protocol):
@@ -82,7 +92,7 @@ class HttpTransport:
         """The peer's status and JSON answer (None for a refusal that is not JSON); an
         unreachable peer or an answer that is not JSON is a :class:`SyncError`."""
         if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-            raise SyncError(f"{url} is not an http(s) address")
+            raise SyncError(f"{url} is not an http(s) address", "unreachable", url=url)
         request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
             url, data=data, method=method, headers=headers)
         try:
@@ -94,9 +104,11 @@ class HttpTransport:
             except ValueError:
                 return error.code, None
         except (urllib.error.URLError, TimeoutError, OSError) as error:
-            raise SyncError(f"the peer {url} did not answer: {error}") from None
+            raise SyncError(f"the peer {url} did not answer: {error}", "unreachable",
+                            url=url) from None
         except ValueError:
-            raise SyncError(f"the peer answered {url} with something that is not JSON") from None
+            raise SyncError(f"the peer answered {url} with something that is not JSON",
+                            "not_json", url=url) from None
 
 
 @dataclass
@@ -124,9 +136,14 @@ class Context:
 class Counts:
     added: int = 0
     changed: int = 0
+    #: Changed rows that the change retired: a unit or indicator catalogue version given an
+    #: end of validity, a form version retired (counted here, not in ``changed``).
+    retired: int = 0
     unchanged: int = 0
     pages: int = 0
     problems: list[str] = field(default_factory=list)
+    #: Codes of the units left out because their parent is missing at the peer.
+    orphans: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
         if outcome != PENDING:
@@ -144,6 +161,11 @@ def _set(obj: Any, values: dict) -> bool:
 
 
 _LOOK_UP = object()
+
+
+def _retiring(outcome: str, before: date | None, after: date | None) -> str:
+    """``retired`` for a change that gave a row its end of validity."""
+    return "retired" if outcome == "changed" and before is None and after is not None else outcome
 
 
 def _upsert(model, key: dict, values: dict, action: str, row: Any = _LOOK_UP
@@ -179,17 +201,20 @@ def _by_code(model, code: str, what: str):
     row = db.session.scalar(sa.select(model).where(model.code == code))
     if row is None:
         raise SyncError(f"{what} {code!r} does not exist here; load the reference catalogs "
-                        "first (flask seed-reference)")
+                        "first (flask seed-reference)", "missing", code=code)
     return row
 
 
 # -- one upsert per resource ----------------------------------------------------------------
 
 def _catalogue_version(item: dict, _context: Context) -> str:
-    return _upsert(CatalogueVersion, {"code": item["code"]}, {
+    before = db.session.scalar(sa.select(CatalogueVersion.valid_to).where(
+        CatalogueVersion.code == item["code"]))
+    outcome = _upsert(CatalogueVersion, {"code": item["code"]}, {
         "name": item["name"], "legal_basis": item["legal_basis"],
         "valid_from": _day(item["valid_from"]), "valid_to": _day(item["valid_to"])},
         "sync.catalogue_version")[1]
+    return _retiring(outcome, before, _day(item["valid_to"]))
 
 
 def _version_id(code: str) -> int:
@@ -235,7 +260,8 @@ def _indicator(item: dict, _context: Context) -> str:
         IndicatorGroup.catalogue_version_id == version_id,
         IndicatorGroup.code == item["group"]))
     if group is None:
-        raise SyncError(f"indicator {item['code']!r}: its group {item['group']!r} is missing")
+        raise SyncError(f"indicator {item['code']!r}: its group {item['group']!r} is missing",
+                        "missing", code=item["group"])
     row, outcome = _upsert(Indicator, {"catalogue_version_id": version_id,
                                        "code": item["code"]}, {
         "group_id": group.id, "name": item["name"], "unit_of_measure": item["unit_of_measure"],
@@ -315,12 +341,15 @@ def _admin_unit(item: dict, context: Context) -> str:
         context.pending.append(item)  # its parent comes later in the list
         return PENDING
     key = _unit_key(item)
+    known = context.units.get(key)
+    was_open = known is None or known.valid_to is None
     row, outcome = _upsert(AdminUnit, {"code": key[0], "valid_from": key[1]}, {
         "valid_to": _day(item["valid_to"]), "name": item["name"],
         "level_id": context.id_of(AdminLevel, item["level"], "The level"),
         "unit_type_id": context.id_of(UnitType, item["unit_type"], "The unit type"),
         "parent_id": parent_id, "is_sample": item["is_sample"], "aliases": item["aliases"]},
-        "sync.unit", row=context.units.get(key))
+        "sync.unit", row=known)
+    outcome = _retiring(outcome, None if was_open else row.valid_to, row.valid_to)
     context.units[key], context.unit_ids[key] = row, row.id
     for link, forward in [(p, False) for p in item["predecessors"]] + [
             (s, True) for s in item["successors"]]:
@@ -369,7 +398,7 @@ def _create_version(form: Form, layout: dict) -> FormVersion:
             if indicator_id is None:
                 raise SyncError(f"form {form.code} version {version.number}: indicator "
                                 f"{placed['indicator']!r} is missing (pull the indicators "
-                                "first)")
+                                "first)", "missing", code=placed["indicator"])
             db.session.add(FormItem(section_id=section.id, form_version_id=version.id,
                                     indicator_id=indicator_id, position=placed["position"]))
     db.session.flush()
@@ -397,10 +426,14 @@ def _form(resource: str) -> Callable[[dict, Context], str]:
                 _create_version(form, context.fetch(path))
             elif local.status == FormStatus.DRAFT:
                 raise SyncError(f"form {form.code} version {local.number} is a draft here "
-                                "but published at the peer: renumber or delete the local draft")
+                                "but published at the peer: renumber or delete the local draft",
+                                "draft_here", form=form.code, number=local.number)
             elif local.status != summary["status"] or not _same_moment(
                     local.published_at, _moment(summary["published_at"])):
                 before = {"status": local.status}
+                if summary["status"] == FormStatus.RETIRED != local.status and outcome in (
+                        "unchanged", "changed"):
+                    outcome = "retired"
                 local.status, local.published_at = summary["status"], _moment(
                     summary["published_at"])
                 db.session.flush()
@@ -448,6 +481,12 @@ def _refusal_in_words(url: str, status: int, body: Any) -> str:
     return f"the peer refused {url} with HTTP {status}" + (f": {detail}" if detail else "")
 
 
+def _refused(url: str, status: int, body: Any) -> SyncError:
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return SyncError(_refusal_in_words(url, status, body), "refused", url=url, status=status,
+                     detail=detail if isinstance(detail, str) else None)
+
+
 def _page_url(peer: str, resource: str, cursor: str | None, limit: int) -> str:
     query = {"limit": limit} | ({"cursor": cursor} if cursor else {})
     return f"{peer}/api/v1/{resource}?{urllib.parse.urlencode(query)}"
@@ -455,7 +494,27 @@ def _page_url(peer: str, resource: str, cursor: str | None, limit: int) -> str:
 
 def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
                   limit: int = PAGE_SIZE, max_pages: int | None = None) -> Counts:
-    """Pull one list from where the last committed page ended (see the module docstring)."""
+    """Pull one list from where the last committed page ended (see the module docstring);
+    how it went is written for the sync screen (:mod:`.status`)."""
+    try:
+        counts, finished = _pull_pages(peer, token, resource, transport, limit, max_pages)
+    except SyncError as error:
+        db.session.rollback()
+        status.failed(PULL, peer, resource, error)
+        raise
+    if finished:
+        status.succeeded(PULL, peer, resource, added=counts.added, changed=counts.changed,
+                         retired=counts.retired, unchanged=counts.unchanged)
+        if counts.problems:
+            status.failed(PULL, peer, resource, SyncError(
+                "; ".join(counts.problems), "missing_parent",
+                units=counts.orphans))
+        db.session.commit()
+    return counts
+
+
+def _pull_pages(peer: str, token: str, resource: str, transport: Transport, limit: int,
+                max_pages: int | None) -> tuple[Counts, bool]:
     counts = Counts()
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
@@ -463,7 +522,7 @@ def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
         url = f"{peer}/api/v1/{path}"
         status, body = transport.get(url, headers)
         if status != 200 or not isinstance(body, dict):
-            raise SyncError(_refusal_in_words(url, status, body))
+            raise _refused(url, status, body)
         return body
 
     context = Context(pending=[], fetch=fetch)
@@ -473,7 +532,7 @@ def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
         url = _page_url(peer, resource, cursor, limit)
         status, body = transport.get(url, headers)
         if status != 200 or not isinstance(body, dict) or "items" not in body:
-            raise SyncError(_refusal_in_words(url, status, body))
+            raise _refused(url, status, body)
         try:
             if resource in PRELOADS:
                 PRELOADS[resource](body["items"], context)
@@ -486,13 +545,14 @@ def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
             if isinstance(error, SyncError):
                 raise
             raise SyncError(f"{resource}: a page from the peer could not be stored, nothing "
-                            f"of it was kept ({type(error).__name__}: {error})") from None
+                            f"of it was kept ({type(error).__name__}: {error})",
+                            "not_stored") from None
         counts.pages += 1
         cursor = body["next_cursor"]
         if cursor is None:
             break
     _finish_pending(resource, context, counts)
-    return counts
+    return counts, cursor is None
 
 
 def _finish_pending(resource: str, context: Context, counts: Counts) -> None:
@@ -509,6 +569,7 @@ def _finish_pending(resource: str, context: Context, counts: Counts) -> None:
             counts.problems += [f"unit {i['code']} (from {i['valid_from']}): its parent "
                                 f"{i['parent']['code']} (from {i['parent']['valid_from']}) "
                                 "is missing at the peer" for i in pending]
+            counts.orphans += [i["code"] for i in pending]
             return
 
 

@@ -22,8 +22,9 @@ from ..exchange.received import payload
 from ..extensions import db
 from ..reports import states
 from ..reports.models import UnitReport
-from .models import SyncPush
-from .pull import HttpTransport, SyncError, _refusal_in_words
+from . import status
+from .models import PUSH, SyncPush
+from .pull import HttpTransport, SyncError, _refused
 
 PATH = "/api/v1/reports"
 
@@ -39,6 +40,10 @@ class HttpPoster(HttpTransport):
 @dataclass
 class PushCounts:
     sent: int = 0
+    #: For the sync screen: reports the centre had never had (``new``), reports sent before
+    #: in an earlier version whose figures the centre replaced (``replaced``).
+    new: int = 0
+    replaced: int = 0
     #: Reports the peer had already stored (its answer to us was lost, or the same version).
     already_there: int = 0
     reports: list[int] = field(default_factory=list)
@@ -55,35 +60,59 @@ def waiting(peer: str) -> list[tuple[int, int]]:
         .order_by(UnitReport.id)).tuples())
 
 
+RESOURCE = "reports"
+
+
 def push(peer: str, token: str, transport: Any = None, *,
          max_reports: int | None = None) -> PushCounts:
     """Send the waiting reports to ``peer`` (see the module docstring); stops at the first
-    refusal or silence with :class:`SyncError` (what was acknowledged stays remembered)."""
+    refusal or silence with :class:`SyncError` (what was acknowledged stays remembered).
+    How it went is written for the sync screen (:mod:`.status`)."""
     peer = peer.rstrip("/")
-    transport = transport or HttpPoster()
+    try:
+        counts, finished = _push(peer, token, transport or HttpPoster(), max_reports)
+    except SyncError as error:
+        db.session.rollback()
+        status.failed(PUSH, peer, RESOURCE, error)
+        raise
+    if finished:
+        status.succeeded(PUSH, peer, RESOURCE, added=counts.new, changed=counts.replaced,
+                         unchanged=len(counts.reports) - counts.new - counts.replaced)
+        db.session.commit()
+    return counts
+
+
+def _push(peer: str, token: str, transport: Any, max_reports: int | None
+          ) -> tuple[PushCounts, bool]:
     counts = PushCounts()
     url = peer + PATH
     for report_id, version in waiting(peer):
         if max_reports is not None and counts.sent + counts.already_there >= max_reports:
-            break
+            return counts, False
         report = db.session.get(UnitReport, report_id)
         if report is None or report.state != states.APPROVED or report.version != version:
             continue  # changed since the list was read: the next pass sends it
         body = payload(report)
         db.session.rollback()  # end the read before waiting for the peer
-        status, answer = transport.post(url, {
+        code, answer = transport.post(url, {
             "Authorization": f"Bearer {token}", "Accept": "application/json",
             "Idempotency-Key": f"report-{report_id}-v{version}"}, body)
-        if status not in (200, 201) or not isinstance(answer, dict) or "id" not in answer:
+        if code not in (200, 201) or not isinstance(answer, dict) or "id" not in answer:
+            refusal = _refused(url, code, answer)
             raise SyncError(f"report {body['form']} {body['period']['code']} of unit "
-                            f"{body['unit']['code']}: "
-                            + _refusal_in_words(url, status, answer))
+                            f"{body['unit']['code']}: {refusal}", refusal.kind,
+                            **refusal.params, report=f"{body['form']} "
+                            f"{body['period']['code']} {body['unit']['code']}")
+        again = db.session.scalar(sa.select(sa.exists().where(
+            SyncPush.peer == peer, SyncPush.report_id == report_id)))
         db.session.add(SyncPush(peer=peer, report_id=report_id, report_version=version,
                                 remote_id=answer["id"]))
         db.session.commit()
-        if status == 201:
+        counts.replaced += again
+        if code == 201:
             counts.sent += 1
+            counts.new += not again
         else:
             counts.already_there += 1
         counts.reports.append(report_id)
-    return counts
+    return counts, True
