@@ -40,20 +40,25 @@ def _timeout(timeout: float | None) -> float:
               help="Only these lists (default: all, in dependency order).")
 @click.option("--timeout", type=float,
               help="Seconds per request (default: DANTOC_SYNC_TIMEOUT, 30).")
+@click.option("--page-size", default=pulling.PAGE_SIZE, show_default=True,
+              type=click.IntRange(1, 500),
+              help="Items per request (smaller pages: less lost on a poor link).")
 def pull(peer: str | None, token: str | None, resources: tuple[str, ...],
-         timeout: float | None) -> None:
+         timeout: float | None, page_size: int) -> None:
     """Copy the catalogs (upsert by code); resumes after the last committed page."""
     peer, token = _peer_and_token(peer, token)
     chosen = tuple(r for r in pulling.RESOURCES if r in resources) or pulling.RESOURCES
-    run(peer, token, chosen, pulling.HttpTransport(_timeout(timeout)))
+    run(peer, token, chosen, pulling.HttpTransport(_timeout(timeout)), page_size)
 
 
-def run(peer: str, token: str, resources: tuple[str, ...], transport) -> None:
+def run(peer: str, token: str, resources: tuple[str, ...], transport,
+        page_size: int = pulling.PAGE_SIZE) -> None:
     """Pull and print one line per list; exit 1 with the reason in words on an error."""
     failed = False
     for resource in resources:
         try:
-            counts = pulling.pull(peer, token, transport, resources=(resource,))[resource]
+            counts = pulling.pull(peer, token, transport, resources=(resource,),
+                                  limit=page_size)[resource]
         except pulling.SyncError as error:
             click.echo(f"{resource}: stopped: {error}", err=True)
             failed = True
