@@ -26,7 +26,7 @@ from dantoc.sync.models import SyncPush, SyncStatus
 from tests.api_support import make_client
 from tests.conftest import base_config
 from tests.exchange_support import approved_world, bound_client, load_mappings, numbers
-from tests.factories import make_period, make_user
+from tests.factories import browser, make_period, make_user
 from tests.test_reports_support import COMMUNE, OTHER_COMMUNE, add_version, village_values
 
 CENTRE = "https://centre.example"
@@ -165,7 +165,12 @@ def test_a_centre_that_answers_500_stops_the_pass_in_words(app, province, centre
     assert (pushed.direction, pushed.peer, pushed.resource) == ("push", CENTRE, "reports")
     assert pushed.failing and pushed.succeeded_at is None
     assert pushed.error_kind == "refused" and pushed.error_params["status"] == 500
-    assert pushed.error_params["report"].endswith(OTHER_COMMUNE)
+    stopped_at = db.session.get(UnitReport, pushed.error_params["report_id"])
+    assert stopped_at.unit.code == OTHER_COMMUNE
+    admin = make_user("admin", unit_code=None)
+    page = browser(app, admin, locale="vi").get("/sync/").get_data(as_text=True)
+    assert f"Báo cáo: {stopped_at.form.name} – {stopped_at.unit.name} – Quý 4/2026." in page
+    assert "Máy chủ trung ương gặp lỗi (HTTP 500)" in page
     sync_cli.run_push(CENTRE, token, Transport(centre_app, CENTRE))
     assert "reports: 1 sent, 0 already at the centre" in capsys.readouterr().out
     assert len(at_centre(centre_app)) == 2

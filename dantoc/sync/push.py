@@ -101,8 +101,7 @@ def _push(peer: str, token: str, transport: Any, max_reports: int | None
             refusal = _refused(url, code, answer)
             raise SyncError(f"report {body['form']} {body['period']['code']} of unit "
                             f"{body['unit']['code']}: {refusal}", refusal.kind,
-                            **refusal.params, report=f"{body['form']} "
-                            f"{body['period']['code']} {body['unit']['code']}")
+                            **refusal.params, report_id=report_id)
         again = db.session.scalar(sa.select(sa.exists().where(
             SyncPush.peer == peer, SyncPush.report_id == report_id)))
         db.session.add(SyncPush(peer=peer, report_id=report_id, report_version=version,
