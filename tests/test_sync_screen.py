@@ -84,7 +84,7 @@ def test_each_pass_records_its_counts_and_the_retired_unit(centre, province):
         assert ("Đơn vị hành chính Nhận từ trung ương Thành công gần nhất: "
                 f"{local(units.succeeded_at)} Thêm mới 0, cập nhật 0, ngừng hiệu lực 1, "
                 f"không đổi {held - 1}") in text
-        assert "Báo cáo đã phê duyệt Gửi lên trung ương Chưa có lần đồng bộ nào hoàn tất." in text
+        assert "Báo cáo đã duyệt Gửi lên trung ương Chưa có lần đồng bộ nào hoàn tất." in text
         assert "admin-units" not in text and "Lỗi gần nhất" not in text
 
 
