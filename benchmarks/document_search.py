@@ -12,7 +12,7 @@ without diacritics, with filters, hostile, page 99999) is run ``--rounds`` times
 the slowest p95, as Markdown for ``docs/benchmarks.md``.
 
 Usage: ``.venv/bin/python benchmarks/document_search.py [--documents 10000] [--rounds 20]
-[--pg postgresql://postgres@127.0.0.1:5432/test] [--engines sqlite,postgresql]``
+[--pg postgresql://postgres@127.0.0.1:5432/test] [--engines sqlite,postgresql] [--per-query]``
 """
 
 from __future__ import annotations
@@ -124,6 +124,9 @@ def build(url: str, documents: int):
     return app
 
 
+#: Print every query's p50 and p95 (``--per-query``).
+PER_QUERY = False
+
 #: CPU time of this process per query (label → ms): on SQLite the whole search runs here, so
 #: this is the figure without the other processes of a shared machine.
 CPU: dict[str, list[float]] = {}
@@ -156,6 +159,10 @@ def report(engine: str, timings: dict[str, list[float]]) -> tuple:
     everything = [t for values in timings.values() for t in values]
     slowest = max(timings, key=lambda label: p95(timings[label]))
     print(f"  slowest query (p95): {slowest} {p95(timings[slowest]):.1f} ms")
+    if PER_QUERY:
+        for label, values in timings.items():
+            print(f"    {label[:60]:60} p50 {statistics.median(values):6.1f} ms  "
+                  f"p95 {p95(values):6.1f} ms")
     cpu = [t for values in CPU.values() for t in values]
     print(f"  CPU of this process: p50 {statistics.median(cpu):.1f} ms, p95 {p95(cpu):.1f} ms")
     return (engine, statistics.median(everything), p95(everything), max(everything),
@@ -194,7 +201,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--per-query", action="store_true",
+                        help="print the p50 and p95 of every query")
     args = parser.parse_args()
+    global PER_QUERY
+    PER_QUERY = args.per_query
     rows = [run_engine(engine, args) for engine in args.engines.split(",")]
     total = args.documents + 14
     print("\n| Engine | Documents | Queries × rounds | p50 | p95 | max | p95 CPU here "
