@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
 from tests.documents_support import make_pdf
@@ -37,6 +38,7 @@ def _attach_file(browser, live_server, tmp_path: Path) -> None:
     page.fill("input[name=password]", password)
     page.click("form button[type=submit].primary")
     page.wait_for_url(lambda url: "/accounts/login" not in url)  # on to their landing page
+    expect(page.locator(".htmx-request, .htmx-settling")).to_have_count(0)  # boosted landing
     page.goto(live_server.url + "/documents/")
     page.click("text=414/QĐ-TTg")
     page.wait_for_selector("h1:has-text('414/QĐ-TTg')")

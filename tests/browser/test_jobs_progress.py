@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, ROOT, WatchedPage
 
@@ -39,6 +40,7 @@ def test_a_large_import_runs_as_a_job_with_visible_progress(browser, live_server
         page.fill("input[name=password]", password)
         page.click("main form button[type=submit].primary")
         page.wait_for_url(lambda url: "/accounts/login" not in url)
+        expect(page.locator(".htmx-request, .htmx-settling")).to_have_count(0)  # boosted landing
 
         person.goto("/catalogs/import")
         page.select_option("select[name=kind]", "units")
