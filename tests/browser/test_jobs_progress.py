@@ -41,8 +41,12 @@ def test_a_large_import_runs_as_a_job_with_visible_progress(browser, live_server
         page.click("main form button[type=submit].primary")
         page.wait_for_url(lambda url: "/accounts/login" not in url)
         expect(page.locator(".htmx-request, .htmx-settling")).to_have_count(0)  # boosted landing
+        # Each page asks for /session/state in the background: let it answer before the next
+        # navigation, which would abort it (a failed request in assert_clean, seen in CI).
+        page.wait_for_load_state("networkidle")
 
         person.goto("/catalogs/import")
+        page.wait_for_load_state("networkidle")
         page.select_option("select[name=kind]", "units")
         page.set_input_files("input[name=file]", files=[{
             "name": "units.csv", "mimeType": "text/csv", "buffer": units_csv()}])
