@@ -27,21 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import support
 
 
-def _cookie(app, username: str) -> str:
-    import sqlalchemy as sa
-    from flask import g, session
-
-    from dantoc.accounts import sessions
-    from dantoc.accounts.models import User
-    from dantoc.extensions import db
-
-    user = db.session.scalar(sa.select(User).where(User.username == username))
-    with app.test_request_context():
-        g.pop("csrf_token", None)
-        sessions.start(user)
-        return app.session_interface.get_signing_serializer(app).dumps(dict(session))
-
-
 def _explain(engine, statement) -> str:
     sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
@@ -87,7 +72,7 @@ def main() -> None:
             AdminUnit.parent_id == commune.id, Submission.state == "submitted",
             Submission.period_id == period.id).limit(1))
         total = db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
-        cookies = {name: _cookie(app, name) for name in ("demo-tinh", "demo-xa")}
+        cookies = {name: support.session_cookie(app, name) for name in ("demo-tinh", "demo-xa")}
         complete = f"/reports/completeness?form={form.id}&period={period.id}&unit={{}}"
         pages = [
             ("province report", "demo-tinh", f"/reports/{form.code}/{period.code}/{province.id}"),

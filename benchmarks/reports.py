@@ -186,21 +186,6 @@ def _setup(app):
     return pages, counts
 
 
-def _cookie(app, username: str) -> str:
-    import sqlalchemy as sa
-    from flask import g, session
-
-    from dantoc.accounts import sessions
-    from dantoc.accounts.models import User
-    from dantoc.extensions import db
-
-    user = db.session.scalar(sa.select(User).where(User.username == username))
-    with app.test_request_context():
-        g.pop("csrf_token", None)
-        sessions.start(user)
-        return app.session_interface.get_signing_serializer(app).dumps(dict(session))
-
-
 def measure(url: str, runs: int, plans: bool, only: str = "") -> dict:
     os.environ.update(support.environment(url))
     # The biểu in the request, as the budget says (above 20 communes the page offers a
@@ -212,7 +197,7 @@ def measure(url: str, runs: int, plans: bool, only: str = "") -> dict:
     app = create_app()
     with app.app_context():
         pages, counts = _setup(app)
-        cookies = {name: _cookie(app, name) for name in ("demo-tinh", "demo-xa")}
+        cookies = {name: support.session_cookie(app, name) for name in ("demo-tinh", "demo-xa")}
         engine = db.engine
     recorder = _Recorder(engine)
     name = app.config["SESSION_COOKIE_NAME"]

@@ -123,3 +123,20 @@ def form_path(unit_id: int, period: str) -> str:
 
 
 RECEIPT = re.compile(r"/entry/receipt/[0-9a-f-]{36}")
+
+
+def session_cookie(app, username: str) -> str:
+    """A signed session cookie for ``username``, as a sign-in would set it (no password hash
+    to pay for in a benchmark)."""
+    import sqlalchemy as sa
+    from flask import g, session
+
+    from dantoc.accounts import sessions
+    from dantoc.accounts.models import User
+    from dantoc.extensions import db
+
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    with app.test_request_context():
+        g.pop("csrf_token", None)
+        sessions.start(user)
+        return app.session_interface.get_signing_serializer(app).dumps(dict(session))
