@@ -21,7 +21,9 @@ class ApiClientForm(FlaskForm):
                        filters=[lambda v: v.strip() if isinstance(v, str) else v],
                        render_kw={"autocomplete": "off", "autocapitalize": "none",
                                   "maxlength": NAME_MAX})
-    role_code = SelectField(_l("Role"), validators=[DataRequired()])
+    #: No DataRequired: a select always has a choice (a value not among them is refused),
+    #: and its ``required`` attribute would need an empty first option (HTML).
+    role_code = SelectField(_l("Role"))
     unit_id = SelectField(_l("Unit"), coerce=_coerce_id)
 
 
