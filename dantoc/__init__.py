@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     from . import cli
     from .accounts.permissions import landing
     from .accounts.views import bp as accounts_bp
+    from .api.admin import bp as api_clients_bp
     from .api.exchange import bp as api_exchange_bp
     from .api.views import bp as api_bp
     from .audit.views import bp as audit_bp
@@ -122,7 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     web_views.init_app(app, landing=landing, home=home_page)
     for blueprint in (accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp,
                       audit_bp, submissions_bp, review_bp, reports_bp, lookup_bp, jobs_bp,
-                      reminders_bp, documents_bp, api_bp, api_exchange_bp, statistics_bp,
-                      sync_bp):
+                      reminders_bp, documents_bp, api_bp, api_exchange_bp, api_clients_bp,
+                      statistics_bp, sync_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

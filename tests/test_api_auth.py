@@ -70,7 +70,7 @@ def test_a_revoked_token_stops_at_once(client, runner):
     assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
         AuditEvent.action == "api.client.revoke")) == 1
     again = runner.invoke(args=["api", "revoke-client", "old-peer"])
-    assert again.exit_code != 0 and "revoked already" in again.output
+    assert again.exit_code != 0 and "đã bị thu hồi trước đó" in again.output  # localized
 
 
 def test_a_client_without_the_verb_is_403_and_logged(client):
@@ -105,14 +105,14 @@ def test_create_client_prints_the_token_once(runner, client):
     listed = runner.invoke(args=["api", "list-clients"])
     assert "tinh-lai-chau" in listed.output and token not in listed.output
     twice = runner.invoke(args=["api", "create-client", "tinh-lai-chau"])
-    assert twice.exit_code != 0 and "exists already" in twice.output
+    assert twice.exit_code != 0 and "Đã có hệ thống kết nối mang tên này" in twice.output
     assert runner.invoke(args=["api", "create-client", "x", "--role", "nope"]).exit_code != 0
     bound = runner.invoke(args=["api", "create-client", "tinh-12", "--unit", "12"])
     assert bound.exit_code == 0, bound.output
     unit = db.session.scalar(sa.select(ApiClient).where(ApiClient.name == "tinh-12")).unit
     assert unit.code == "12" and unit.valid_to is None
     nowhere = runner.invoke(args=["api", "create-client", "x", "--unit", "ZZ-NONE"])
-    assert nowhere.exit_code != 0 and "valid today" in nowhere.output
+    assert nowhere.exit_code != 0 and "mã ZZ-NONE đang có hiệu lực" in nowhere.output
 
 
 def test_a_browser_session_does_not_open_the_api(client, login):

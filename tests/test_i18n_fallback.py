@@ -201,6 +201,9 @@ def test_formatting_uses_cldr_or_falls_back_to_vietnamese(qaa_app, tag, number, 
         # 03:00 UTC is 10:00 in Asia/Ho_Chi_Minh
         assert formatting.format_datetime(datetime(2025, 7, 1, 3, 0, tzinfo=UTC)) == \
             "10:00 01/07/2025"
+        # a moment's date is its day in the province: 20:00 UTC is already the next day
+        assert formatting.format_date(datetime(2025, 6, 30, 20, 0, tzinfo=UTC)) == "01/07/2025"
+        assert formatting.format_date(datetime(2025, 6, 30, 20, 0)) == "01/07/2025"  # naive: UTC
 
 
 @pytest.mark.parametrize("period_type, code, expected", [

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from dantoc import create_app
 from dantoc.accounts.models import Device, Role, RoleGrant, RoleVerb
 from dantoc.accounts.passwords import sha256
+from dantoc.api import clients
 from dantoc.extensions import db
 from dantoc.indicators.models import CatalogueVersion, Indicator, IndicatorGroup
 from tests.conftest import base_config
@@ -29,7 +30,7 @@ from tests.security_tree import build_tree, fresh_client, load_route_description
 ANONYMOUS = "anonymous"
 RELATIONS = {"own": "B", "child": "C", "sibling": "D", "parent": "A", "other": "Y"}
 DEPARTMENTS = {"same": "d1", "other": "d2"}
-UNIT_KINDS = {"unit", "user", "device"}
+UNIT_KINDS = {"unit", "user", "device", "api_client"}
 DEPARTMENT_KINDS = {"indicator_group", "indicator"}
 USER_KINDS = {"user", "device"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
@@ -132,8 +133,9 @@ def build_world() -> World:
             secrets.token_hex(8)), pin_hash="x", failed_pins=0)
         db.session.add(device)
         db.session.flush()
+        api_client, _token = clients.create_client(f"matrix-{relation}", unit=tree[place])
         objects.update({("unit", relation): tree[place].id, ("user", relation): target.id,
-                        ("device", relation): device.id,
+                        ("device", relation): device.id, ("api_client", relation): api_client.id,
                         ("indicator_group", relation): group.id,
                         ("indicator", relation): indicator.id})
     db.session.commit()

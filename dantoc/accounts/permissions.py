@@ -46,6 +46,8 @@ VERBS = (
     "api.documents",
     "api.reports",
     "api.push",
+    # The admin screens of the API's machine accounts (create, rotate, revoke).
+    "api.clients.manage",
 )
 
 #: Default roles: code → (Vietnamese name, verbs).
@@ -139,6 +141,8 @@ def _department_of(obj: Any) -> tuple[bool, int | None]:
         return True, obj.id
     if isinstance(obj, User) or isinstance(getattr(obj, "user", None), User):
         return False, None  # people are managed by unit, not by department
+    if getattr(obj, "is_authenticated", False) is True:
+        return False, None  # and machine accounts (an API client is an actor too)
     if hasattr(obj, "department_id"):
         return True, obj.department_id
     group = getattr(obj, "group", None)
@@ -158,8 +162,9 @@ def can(user: Any, verb: str, obj: Any = None) -> bool:
     """Whether ``user`` may do ``verb``, on ``obj`` when given.
 
     ``obj`` may be an administrative unit, anything with a ``unit`` (scope: the user's
-    subtree), anything with a ``department_id`` or a ``group`` (department staff: their own
-    department only), or a user or their device (``user.manage``: a role the user may grant).
+    subtree; an API client bound to no unit: the unscoped administrator only), anything
+    with a ``department_id`` or a ``group`` (department staff: their own department only),
+    or a user or their device (``user.manage``: a role the user may grant).
     """
     if verb not in verbs_of(user):
         return False

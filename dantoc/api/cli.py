@@ -1,10 +1,11 @@
-"""``flask api …``: machine accounts from the command line (the admin screens come later)."""
+"""``flask api …``: machine accounts from the command line (the admin screens: :mod:`.admin`)."""
 
 from __future__ import annotations
 
 import click
 
 from ..extensions import db
+from ..refusal import FieldError
 from . import clients
 
 
@@ -25,7 +26,7 @@ def create_client(name: str, role: str, unit_code: str | None) -> None:
     try:
         unit = clients.unit_valid_today(unit_code) if unit_code else None
         client, token = clients.create_client(name, role, unit)
-    except clients.ClientError as error:
+    except FieldError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
@@ -40,11 +41,25 @@ def revoke_client(name: str) -> None:
     """Revoke a client's token at once."""
     try:
         clients.revoke_client(name)
-    except clients.ClientError as error:
+    except FieldError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Client {name!r} revoked.")
+
+
+@api_group.command("rotate-client")
+@click.argument("name")
+def rotate_client(name: str) -> None:
+    """Give a client a new token and print it, once; the old one stops working at once."""
+    try:
+        token = clients.rotate_client(clients.by_name(name))
+    except FieldError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Client {name!r} has a new token (shown only now; the old one no longer works):")
+    click.echo(token)
 
 
 @api_group.command("list-clients")

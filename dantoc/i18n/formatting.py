@@ -16,6 +16,7 @@ from babel import Locale, dates, numbers
 from flask import Flask
 from flask_babel import gettext as _
 
+from .. import clock
 from .locales import DEFAULT
 from .selection import current_locale
 
@@ -87,11 +88,12 @@ DATETIME_PATTERN = "HH:mm " + DATE_PATTERN
 
 def format_date(value: date | datetime | None, style: str | None = None) -> str:
     """A date as ``01/07/2025`` (dd/mm/yyyy, the official format, whatever the language);
-    empty for ``None``. ``style="long"`` spells the month out in the locale's words."""
+    a moment as its day in the province's time zone; empty for ``None``. ``style="long"``
+    spells the month out in the locale's words."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = value.date()
+    if isinstance(value, datetime):  # a moment: its day in the province (naive means UTC)
+        value = clock.local_day(value)
     return _safe(dates.format_date, value, format="long" if style == "long" else DATE_PATTERN)
 
 

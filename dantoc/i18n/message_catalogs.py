@@ -35,7 +35,10 @@ HEADER = "Interface messages of dantoc. Msgids are English; Vietnamese is the de
 
 
 def _directory_filter(path: str) -> bool:
-    relative = Path(path).resolve().relative_to(ROOT)
+    try:
+        relative = Path(path).resolve().relative_to(ROOT)
+    except ValueError:  # a symlink out of the checkout (a worktree's node_modules, .venv)
+        return False
     if relative == Path("."):
         return True
     return relative.parts[0] in SOURCE_DIRS and not relative.name.startswith((".", "_"))
