@@ -195,3 +195,33 @@ def test_approval_shows_on_the_dashboard_lookup_and_biểu(browser, outputs_serv
     assert_clean(boss)
     officer.context.close()
     boss.context.close()
+
+
+def _sheet_rules(page, sheet: str) -> int:
+    """How many CSS rules of the stylesheet whose address ends with ``sheet`` the page has
+    loaded (0 when it is not linked or not loaded)."""
+    return page.evaluate("""(sheet) => {
+        const found = [...document.styleSheets].find(s => s.href && s.href.split('?')[0].endsWith(sheet));
+        return found ? found.cssRules.length : 0;
+    }""", sheet)
+
+
+def test_boosted_navigation_keeps_each_pages_stylesheets(browser, outputs_server):
+    """A boosted navigation swaps the body and keeps the old head: the officers' sheet after
+    a sign-in and the lookup's sheet after a click on the menu must still arrive."""
+    url, _seeded, _sign_ins = outputs_server
+    from dantoc.demo.accounts import ACCOUNTS
+
+    boss = _open_as(browser, url, WIDTHS["360"][1], *ACCOUNTS["province_officer"][:2])
+    page = boss.page
+    expect(page.locator("link[href*='officer.css']")).to_have_count(1)
+    page.wait_for_function("() => [...document.styleSheets].some(s => (s.href || '').includes('officer.css'))")
+    assert _sheet_rules(page, "officer.css") > 0
+
+    page.get_by_role("link", name="Tra cứu số liệu").first.click()
+    page.wait_for_url(re.compile(r"/lookup/$"))
+    page.wait_for_function("() => [...document.styleSheets].some(s => (s.href || '').includes('lookup.css'))")
+    assert _sheet_rules(page, "lookup.css") > 0
+    assert page.locator(".checks ul").first.evaluate(
+        "element => getComputedStyle(element).listStyleType") == "none"
+    boss.assert_clean()
