@@ -197,11 +197,15 @@ def test_approval_shows_on_the_dashboard_lookup_and_biểu(browser, outputs_serv
     boss.context.close()
 
 
+LOADED = "(sheet) => [...document.styleSheets].some(s => (s.href || '').includes(sheet))"
+
+
 def _sheet_rules(page, sheet: str) -> int:
     """How many CSS rules of the stylesheet whose address ends with ``sheet`` the page has
     loaded (0 when it is not linked or not loaded)."""
     return page.evaluate("""(sheet) => {
-        const found = [...document.styleSheets].find(s => s.href && s.href.split('?')[0].endsWith(sheet));
+        const found = [...document.styleSheets]
+            .find(s => s.href && s.href.split('?')[0].endsWith(sheet));
         return found ? found.cssRules.length : 0;
     }""", sheet)
 
@@ -215,12 +219,12 @@ def test_boosted_navigation_keeps_each_pages_stylesheets(browser, outputs_server
     boss = _open_as(browser, url, WIDTHS["360"][1], *ACCOUNTS["province_officer"][:2])
     page = boss.page
     expect(page.locator("link[href*='officer.css']")).to_have_count(1)
-    page.wait_for_function("() => [...document.styleSheets].some(s => (s.href || '').includes('officer.css'))")
+    page.wait_for_function(LOADED, arg="officer.css")
     assert _sheet_rules(page, "officer.css") > 0
 
     page.get_by_role("link", name="Tra cứu số liệu").first.click()
     page.wait_for_url(re.compile(r"/lookup/$"))
-    page.wait_for_function("() => [...document.styleSheets].some(s => (s.href || '').includes('lookup.css'))")
+    page.wait_for_function(LOADED, arg="lookup.css")
     assert _sheet_rules(page, "lookup.css") > 0
     assert page.locator(".checks ul").first.evaluate(
         "element => getComputedStyle(element).listStyleType") == "none"
