@@ -224,3 +224,35 @@ def test_two_reviewers_accepting_at_once_have_one_winner(app, world):
     assert sorted(statuses) == [303, 409]
     assert [action for action, _b, _a in decisions()] == ["received.accept"]
     assert received("dhis2", QUIET).version == 1
+
+
+# -- migration 0027 -------------------------------------------------------------------------
+
+def test_migration_0027_keeps_the_received_figures_both_ways(app, world):
+    """SQLite rebuilds received_reports to change its constraints; dropping the old table
+    would delete the figures (ON DELETE CASCADE) if the migration did not keep them."""
+    from flask_migrate import downgrade, upgrade
+
+    def held() -> list[tuple]:
+        rows = db.session.execute(sa.text(
+            "SELECT f.report_id, f.indicator_id, f.disaggregation, f.value_numeric, r.state "
+            "FROM received_figures f JOIN received_reports r ON r.id = f.report_id "
+            "ORDER BY f.id")).all()
+        db.session.rollback()
+        return [tuple(row) for row in rows]
+
+    _user, page = reviewer(app, locale="en")
+    rejected = received("dhis2", OTHER_COMMUNE).id
+    assert page.post(f"/received/{rejected}/reject",
+                     data={"version": 0, "reason": "Sai"}).status_code == 303
+    before = held()
+    assert len(before) > 5 and {row[4] for row in before} == {RECEIVED, DRAFT, REJECTED}
+    db.session.remove()
+    downgrade(revision="0025")
+    after_down = held()
+    assert [row[:4] for row in after_down] == [row[:4] for row in before]
+    assert {row[4] for row in after_down} == {RECEIVED, DRAFT}  # decisions undone
+    db.session.remove()
+    upgrade()
+    assert [row[:4] for row in held()] == [row[:4] for row in before]
+    assert received("dhis2", OTHER_COMMUNE).version == 0
