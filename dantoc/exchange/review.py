@@ -66,7 +66,7 @@ class Source:
     """A unit named by the sender as ``(code, valid_from)``, and the unit here if known."""
 
     code: str
-    valid_from: str
+    valid_from: date | None
     unit: AdminUnit | None
     version: int | None = None
 
@@ -86,10 +86,11 @@ def sources(report: ReceivedReport) -> list[Source]:
     the page shows its name), in the order of the names."""
     given = report.provenance.get("sources") or []
     units = _units({(s["unit"]["code"], s["unit"]["valid_from"]) for s in given})
-    rows = [Source(s["unit"]["code"], s["unit"]["valid_from"],
+    rows = [Source(s["unit"]["code"], _day(s["unit"]["valid_from"]),
                    units.get((s["unit"]["code"], s["unit"]["valid_from"])), s.get("version"))
             for s in given]
-    return sorted(rows, key=lambda s: (s.unit.name if s.unit else s.code, s.valid_from))
+    return sorted(rows, key=lambda s: (s.unit.name if s.unit else s.code,
+                                       s.valid_from or date.min))
 
 
 def missing(report: ReceivedReport) -> list[dict[str, str]]:

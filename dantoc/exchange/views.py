@@ -86,10 +86,11 @@ def _decide(received_id: int, action: str, form: AcceptForm):
         report = db.session.get(ReceivedReport, received_id)
         message = messages.refusal(error)
         rejection = form if action == "reject" else None
-        if rejection is not None and error.field is None and error.code.startswith("reason"):
+        at_field = rejection is not None and error.code.startswith("reason")
+        if at_field:  # said next to the reason, not again above the page
             rejection.reason.errors = [message]
-        return refuse(error.code, message,
-                      html=lambda: _page(report, refusal=message, rejection=rejection))
+        return refuse(error.code, message, html=lambda: _page(
+            report, refusal=None if at_field else message, rejection=rejection))
     db.session.commit()
     flash({"accept": _("The values were accepted: they count as a received report now."),
            "reject": _("The values were rejected with your reason.")}[action])
