@@ -79,21 +79,26 @@ def _init_extensions(app: Flask) -> None:
 
 def _template_globals() -> dict:
     """What every template may use besides its view's context: the permission check, the
-    closed sets of state names (templates compare with these, never with string literals)
-    and the labels of stored codes (``breakdown``, ``answer``: people never read a code)."""
+    closed sets of state names (templates compare with these, never with string literals),
+    the labels of stored codes (``breakdown``, ``answer``: people never read a code) and
+    whether a record is the centre's (``national``: read-only here)."""
     from .accounts.permissions import can
+    from .exchange import states as received_states
     from .indicators.models import FormStatus
     from .jobs import models as job_states
     from .reminders import models as reminder_states
     from .reports import states as report_states
     from .submissions import labels
     from .submissions import states as submission_states
+    from .sync.origin import LOCAL_PREFIX, is_province, national
     from .workflow import Lock
 
     return {"can": can, "submission_states": submission_states,
             "report_states": report_states, "locks": Lock,
             "form_status": FormStatus, "breakdown": labels.breakdown, "answer": labels.answer,
-            "job_states": job_states, "reminder_states": reminder_states}
+            "job_states": job_states, "reminder_states": reminder_states,
+            "received_states": received_states, "national": national,
+            "is_province": is_province, "local_prefix": LOCAL_PREFIX}
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -107,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from .catalogs.views import bp as catalogs_bp
     from .documents.views import bp as documents_bp
     from .documents.views import home_page
+    from .exchange.views import bp as exchange_bp
     from .i18n.views import bp as i18n_bp
     from .indicators.views import bp as indicators_bp
     from .jobs.views import bp as jobs_bp
@@ -124,6 +130,6 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_bp, catalogs_bp, indicators_bp, i18n_bp, pwa_bp,
                       audit_bp, submissions_bp, review_bp, reports_bp, lookup_bp, jobs_bp,
                       reminders_bp, documents_bp, api_bp, api_exchange_bp, api_clients_bp,
-                      statistics_bp, sync_bp):
+                      statistics_bp, sync_bp, exchange_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

@@ -22,15 +22,18 @@ from dantoc import create_app
 from dantoc.accounts.models import Device, Role, RoleGrant, RoleVerb
 from dantoc.accounts.passwords import sha256
 from dantoc.api import clients
+from dantoc.exchange.models import DHIS2, DRAFT, ReceivedFigure, ReceivedReport
 from dantoc.extensions import db
-from dantoc.indicators.models import CatalogueVersion, Indicator, IndicatorGroup
+from dantoc.indicators.models import CatalogueVersion, Indicator, IndicatorGroup, Period
 from tests.conftest import base_config
 from tests.security_tree import build_tree, fresh_client, load_route_description, make, sign_in
 
 ANONYMOUS = "anonymous"
 RELATIONS = {"own": "B", "child": "C", "sibling": "D", "parent": "A", "other": "Y"}
 DEPARTMENTS = {"same": "d1", "other": "d2"}
-UNIT_KINDS = {"unit", "user", "device", "api_client"}
+#: Kinds of object scoped by their unit (an API client: the unit it is bound to; a received
+#: report: the unit it is for).
+UNIT_KINDS = {"unit", "user", "device", "api_client", "received_report"}
 DEPARTMENT_KINDS = {"indicator_group", "indicator"}
 USER_KINDS = {"user", "device"}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
@@ -115,6 +118,26 @@ def _indicator_group(department) -> tuple[IndicatorGroup, Indicator]:
     return group, indicator
 
 
+def _received_reports(tree, indicator: Indicator) -> dict[str, int]:
+    """A DHIS2 draft for the unit of each relation (relation → its id)."""
+    client, _token = clients.create_client("zz-matrix-sender")
+    period = Period(period_type="year", code="2099", name="Năm 2099",
+                    start_date=date(2099, 1, 1), end_date=date(2099, 12, 31),
+                    opens_on=date(2099, 1, 1), closes_on=date(2100, 1, 31))
+    db.session.add(period)
+    db.session.flush()
+    found = {}
+    for relation, place in RELATIONS.items():
+        report = ReceivedReport(origin=DHIS2, state=DRAFT, client_id=client.id,
+                                unit_id=tree[place].id, period_id=period.id, provenance={},
+                                figures=[ReceivedFigure(indicator_id=indicator.id,
+                                                        value_numeric=1)])
+        db.session.add(report)
+        db.session.flush()
+        found[relation] = report.id
+    return found
+
+
 def build_world() -> World:
     tree = build_tree()
     roles = list(db.session.scalars(sa.select(Role.code).order_by(Role.code)))
@@ -126,6 +149,7 @@ def build_world() -> World:
                                  username=f"actor-{role}-{dept}")
               for role in roles for dept, code in DEPARTMENTS.items()}
     group, indicator = _indicator_group(tree.departments["d1"])
+    received = _received_reports(tree, indicator)
     objects = {}
     for relation, place in RELATIONS.items():
         target = make("village_head", tree[place], password=False, username=f"target-{relation}")
@@ -137,7 +161,8 @@ def build_world() -> World:
         objects.update({("unit", relation): tree[place].id, ("user", relation): target.id,
                         ("device", relation): device.id, ("api_client", relation): api_client.id,
                         ("indicator_group", relation): group.id,
-                        ("indicator", relation): indicator.id})
+                        ("indicator", relation): indicator.id,
+                        ("received_report", relation): received[relation]})
     db.session.commit()
     return World(tree, actors, objects, verbs, grants)
 

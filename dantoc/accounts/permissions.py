@@ -39,6 +39,9 @@ VERBS = (
     "report.view",
     "report.export",
     "report.publish",
+    #: Review what arrived from outside: received reports, and accept or reject the values
+    #: imported from DHIS2 (``/received``).
+    "received.review",
     "sync.run",
     "audit.view",
     "translation.manage",
@@ -65,8 +68,8 @@ DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "province_officer": (
         "Cán bộ tỉnh",
         ("submission.review", "submission.approve", "form.manage", "catalog.manage",
-         "catalog.view", "report.view", "report.export", "report.publish", "document.manage",
-         "sync.run", "translation.manage", "announcement.manage"),
+         "catalog.view", "report.view", "report.export", "report.publish", "received.review",
+         "document.manage", "sync.run", "translation.manage", "announcement.manage"),
     ),
     "admin": ("Quản trị hệ thống", VERBS),
     "api_client": ("Hệ thống kết nối (API)",

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _
 
 from ..extensions import db
 from ..i18n.formatting import format_date
-from ..refusal import FieldError
+from ..refusal import FieldError, Refusal
 from . import queries, services
 from .models import AdminUnit, EthnicGroup, Religion, UnitType, fold
 
@@ -257,8 +257,8 @@ class Units(Kind):
         for line, unit, values in memo.get("links", []):
             try:
                 self._link(unit, values)
-            except FieldError as error:
-                errors.append((line, FieldError(error.message, "went_into_code")))
+            except Refusal as error:  # a refused link, or one between units of the centre
+                errors.append((line, FieldError(str(error), "went_into_code")))
         return errors
 
     @staticmethod

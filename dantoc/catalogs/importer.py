@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _
 
 from ..audit import services as audit
 from ..extensions import db
-from ..refusal import FieldError
+from ..refusal import Refusal
 from ..web.spreadsheets import BadWorkbook, xlsx_rows
 from .import_kinds import KINDS, ImportRefused, NumberText, RowError
 
@@ -82,9 +82,9 @@ def _apply(spec, parsed: list[tuple[int, dict]], columns: list[str],
             memo["line"] = line
             try:
                 counts[0 if spec.apply(values, memo) else 1] += 1
-            except FieldError as error:
+            except Refusal as error:  # a refused input, or a record of the centre
                 field = error.field if error.field in columns else None
-                errors.append(RowError(line, field, error.message))
+                errors.append(RowError(line, field, str(error)))
             except sa.exc.DBAPIError:
                 savepoint.rollback()
                 raise _refuse(_("The database refused this row; nothing was imported."),

@@ -19,6 +19,7 @@ import sqlalchemy.orm as so
 
 from .. import clock
 from ..extensions import db
+from ..sync.origin import Pulled
 
 #: Stands for "valid since before our records" where the start date was not researched.
 #: Shown as "—" in the interface; a real date is required for new units.
@@ -59,7 +60,7 @@ class UnitType(db.Model):
     level: so.Mapped[AdminLevel] = so.relationship()
 
 
-class AdminUnit(db.Model):
+class AdminUnit(Pulled, db.Model):
     """One version of an administrative unit (đơn vị hành chính)."""
 
     __tablename__ = "admin_units"
@@ -164,7 +165,7 @@ def _touch_linked_units(_mapper, connection, link: UnitLineage) -> None:
         (link.from_unit_id, link.to_unit_id))).values(updated_at=clock.now()))
 
 
-class EthnicGroup(db.Model):
+class EthnicGroup(Pulled, db.Model):
     """One of the 54 ethnic groups, with both official code lists (1979 and 2008)."""
 
     __tablename__ = "ethnic_groups"
@@ -184,7 +185,7 @@ class EthnicGroup(db.Model):
     note: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
 
-class Religion(db.Model):
+class Religion(Pulled, db.Model):
     """A recognised religion; GSO 2008 code where it has one."""
 
     __tablename__ = "religions"

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _
 from ..audit import services as audit
 from ..extensions import db
 from ..refusal import FieldError
+from ..sync import origin
 from .checks import check_link, check_unit
 from .models import AdminLevel, AdminUnit, Department, EthnicGroup, Religion, UnitLineage
 from .queries import resolve
@@ -75,6 +76,7 @@ def create_unit(**fields) -> AdminUnit:
     :raise FieldError: overlapping dates, missing or unsuitable parent, wrong level.
     """
     values = _values(None, fields)
+    origin.check_local_unit_code(values["code"])
     check_unit(values, None, None)
     unit = AdminUnit(**{name: values[name] for name in (*UNIT_FIELDS, "level")})
     db.session.add(unit)
@@ -87,8 +89,11 @@ def update_unit(unit: AdminUnit, *, action: str = "catalog.unit.update", **chang
     """Correct a unit version in place (same fields as :func:`create_unit`).
 
     :raise FieldError: as for :func:`create_unit`, plus cycles and stranded children.
+    :raise Refusal: ``national_record`` for a unit copied from the centre.
     """
+    origin.check_editable(unit)
     values = _values(unit, changes)
+    origin.check_local_unit_code(values["code"], current=unit.code)
     check_unit(values, unit.id, unit.valid_from)
     before = audit.snapshot(unit, UNIT_AUDIT)
     for name in (*UNIT_FIELDS, "level"):
@@ -117,9 +122,12 @@ def add_lineage(*, kind: str, from_unit: AdminUnit | int | None, to_unit: AdminU
 
     :raise FieldError: unknown units, a share outside (0, 1] or on a non-split, dates that
         do not meet, a duplicate or a link back in time.
+    :raise Refusal: ``national_record`` for a link between two units of the centre.
     """
     source, target = (db.session.get(AdminUnit, u) if isinstance(u, int) else u
                       for u in (from_unit, to_unit))
+    if origin.national(source) and origin.national(target):
+        origin.check_editable(source)  # the centre's units are linked by the centre
     check_link(kind, source, target, effective_date, share)
     if len(legal_basis or "") > 200:
         raise FieldError(_("Legal basis: at most 200 characters."), "legal_basis")
@@ -156,6 +164,15 @@ def _save(model, row, fields: dict, action: str):
     return row
 
 
+def _national_list(row) -> None:
+    """Ethnic groups and religions are national lists: a province changes none it copied
+    from the centre and adds none of its own."""
+    if row is None:
+        origin.check_national_list()
+    else:
+        origin.check_editable(row)
+
+
 ETHNIC_FIELDS = ("code", "code_2008", "name", "common_name", "other_names", "language_family",
                  "language_group", "lives_in_community_in_province", "note")
 
@@ -163,8 +180,11 @@ ETHNIC_FIELDS = ("code", "code_2008", "name", "common_name", "other_names", "lan
 def save_ethnic_group(group: EthnicGroup | None, **fields) -> EthnicGroup:
     """Create (``group`` None) or change an ethnic group; both codes are two digits.
 
-    :raise FieldError: a malformed code, a missing name, a code or name already used.
+    :raise FieldError: a malformed code, a missing name, a code or name already used; a new
+        group at a province (the list is the centre's).
+    :raise Refusal: ``national_record`` for a group copied from the centre.
     """
+    _national_list(group)
     fields = {name: _clean(fields.get(name, getattr(group, name, None)))
               for name in ETHNIC_FIELDS}
     fields["lives_in_community_in_province"] = bool(fields["lives_in_community_in_province"])
@@ -185,8 +205,11 @@ RELIGION_FIELDS = ("code", "name", "census_label", "recognised", "followers_cens
 def save_religion(religion: Religion | None, **given) -> Religion:
     """Create (``religion`` None) or change a religion; the GSO code is optional.
 
-    :raise FieldError: a malformed code, a missing name, a code or name already used.
+    :raise FieldError: a malformed code, a missing name, a code or name already used; a new
+        religion at a province (the list is the centre's).
+    :raise Refusal: ``national_record`` for a religion copied from the centre.
     """
+    _national_list(religion)
     fields = {name: _clean(given.get(name, getattr(religion, name, None)))
               for name in RELIGION_FIELDS}
     fields["recognised"] = bool(fields["recognised"]) if religion or "recognised" in given \
@@ -212,6 +235,7 @@ def create_department(code: str, name: str) -> Department:
     if not code or not re.fullmatch(r"[0-9A-Za-z._-]{1,30}", code):
         raise FieldError(_("A code has 1 to 30 letters, digits, dots, dashes or "
                            "underscores."), "code")
+    origin.check_local_code(code)
     if not name or len(name) > 200:
         raise FieldError(_("Give a name of at most 200 characters."), "name")
     _refuse_taken(Department, "code", code, None)

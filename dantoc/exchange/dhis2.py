@@ -9,11 +9,13 @@
   ``(code, valid_from)`` ↔ an org unit. Figures without a mapping are not exported; values
   without one are refused on import.
 - **Export**: the approved unit reports of the org unit's unit and the period (figures
-  computed from their frozen village versions) and the reports received from provinces.
+  computed from their frozen village versions) and the received reports: pushed by
+  provinces, or imported and accepted by a reviewer (a draft or a rejected import never).
   Only numbers (a choice indicator's villages per answer has no single value).
 - **Import**: every value is checked before anything is written (unknown data element, org
   unit or period, a value twice, a unit outside the client's): one refusal, nothing written.
-  Each (org unit, period) becomes a *draft* received report for review, never approved.
+  Each (org unit, period) becomes a *draft* received report for review, never approved:
+  a reviewer accepts or rejects it (:mod:`.review`, the table :data:`.states.FLOW`).
 """
 
 from __future__ import annotations
@@ -243,7 +245,8 @@ def org_unit(code: str) -> Dhis2OrgUnit | None:
 
 def approved_figures(unit_id: int, period: Period) -> dict[tuple[int, str], Decimal | int]:
     """(indicator id, disaggregation) → the approved number, from this instance's approved
-    reports of the unit and period (by form code) and then the reports received for it."""
+    reports of the unit and period (by form code) and then the reports received for it
+    (pushed by a province, or imported from DHIS2 and accepted by a reviewer)."""
     found: dict[tuple[int, str], Decimal | int] = {}
     reports = db.session.scalars(sa.select(UnitReport).where(
         UnitReport.unit_id == unit_id, UnitReport.period_id == period.id,
@@ -255,10 +258,13 @@ def approved_figures(unit_id: int, period: Period) -> dict[tuple[int, str], Deci
         for figure in aggregate.compute(t, report).figures:
             if not isinstance(figure.value, dict):
                 found.setdefault((figure.indicator.id, figure.key), figure.value)
+    # received = pushed by a province, or imported and accepted by a reviewer here (a
+    # pushed report first: it is an approved report of the unit itself)
     received = db.session.scalars(sa.select(ReceivedFigure).join(ReceivedReport).where(
-        ReceivedReport.origin == PUSH, ReceivedReport.state == RECEIVED,
+        ReceivedReport.state == RECEIVED,
         ReceivedReport.unit_id == unit_id, ReceivedReport.period_id == period.id,
-        ReceivedFigure.value_numeric.is_not(None)).order_by(ReceivedFigure.id))
+        ReceivedFigure.value_numeric.is_not(None)).order_by(
+        sa.case((ReceivedReport.origin == PUSH, 0), else_=1), ReceivedFigure.id))
     for figure in received:
         found.setdefault((figure.indicator_id, figure.disaggregation), figure.value_numeric)
     return found

@@ -6,7 +6,9 @@ A :class:`ReceivedReport` is figures this instance did not compute itself:
   its ``flask sync push``. Read-only: the province approved it; a newer version of the same
   report (reopened and approved again there) replaces its figures, an older one is refused.
 - ``origin = "dhis2"``, state ``draft``: values imported from a DHIS2 ``dataValueSets``
-  document, kept for review. An import is never an approved report.
+  document, kept for review. An import is never an approved report; a reviewer accepts it
+  (``received``, then used like a pushed report) or rejects it with a reason (``rejected``):
+  the review table is :data:`~.states.FLOW`.
 
 Units are stored as unit versions (codes are reused after the 2025 merges: a pushed report
 names its unit by ``(code, valid_from)``), periods and indicators as rows of this instance.
@@ -21,14 +23,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from .. import clock
+from ..accounts.models import User
+from ..api.models import ApiClient
 from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..indicators.models import Form, Indicator, Period
+from .states import DHIS2, DRAFT, ORIGINS, PUSH, RECEIVED, REJECTED, STATES
 
-PUSH, DHIS2 = "push", "dhis2"
-ORIGINS = (PUSH, DHIS2)
-RECEIVED, DRAFT = "received", "draft"
-STATES = (RECEIVED, DRAFT)
+__all__ = ["DEFAULT_COC", "DHIS2", "DRAFT", "ORIGINS", "PUSH", "RECEIVED", "REJECTED", "STATES",
+           "Dhis2DataElement", "Dhis2OrgUnit", "ReceivedFigure", "ReceivedReport"]
 #: The category option combo of a data element without disaggregation, the same UID in
 #: every DHIS2 instance.
 DEFAULT_COC = "HllvX50cXC0"
@@ -62,10 +65,19 @@ class ReceivedReport(db.Model):
                                                         default=clock.now)
     updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
                                                        default=clock.now)
+    #: Counts review transitions (the shared workflow core's claim compares it): the
+    #: version a page showed is the one its decision acts on.
+    version: so.Mapped[int] = so.mapped_column(default=0)
+    #: The reviewer's reason of a rejection.
+    state_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    decided_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
 
     form: so.Mapped[Form | None] = so.relationship()
     unit: so.Mapped[AdminUnit] = so.relationship()
     period: so.Mapped[Period] = so.relationship()
+    client: so.Mapped[ApiClient] = so.relationship()
+    decided_by: so.Mapped[User | None] = so.relationship()
     figures: so.Mapped[list[ReceivedFigure]] = so.relationship(
         back_populates="report", cascade="all, delete-orphan",
         order_by="ReceivedFigure.id")
@@ -76,8 +88,12 @@ class ReceivedReport(db.Model):
                             name="uq_received_reports_one"),
         sa.CheckConstraint(_in("origin", ORIGINS), name="origin"),
         sa.CheckConstraint(_in("state", STATES), name="state"),
-        sa.CheckConstraint(f"(origin = '{PUSH}') = (state = '{RECEIVED}')",
-                           name="pushed_iff_received"),
+        # A pushed report is received (approved where it comes from); an import arrives as a
+        # draft and is accepted (received) or rejected by a reviewer here.
+        sa.CheckConstraint(f"origin <> '{PUSH}' OR state = '{RECEIVED}'",
+                           name="pushed_is_received"),
+        sa.CheckConstraint(f"state <> '{REJECTED}' OR state_reason IS NOT NULL",
+                           name="rejected_has_reason"),
         sa.CheckConstraint(f"origin <> '{PUSH}' OR (form_id IS NOT NULL "
                            "AND form_version IS NOT NULL AND source_version IS NOT NULL)",
                            name="pushed_has_form"),

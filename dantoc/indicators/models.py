@@ -17,6 +17,7 @@ import sqlalchemy.orm as so
 from .. import clock
 from ..catalogs.models import AdminLevel, Department
 from ..extensions import db
+from ..sync.origin import Pulled
 
 VALUE_TYPES = ("integer", "decimal", "percent", "yes_no", "choice", "text")
 AGGREGATIONS = ("sum", "average", "min", "max", "none")
@@ -43,7 +44,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class CatalogueVersion(db.Model):
+class CatalogueVersion(Pulled, db.Model):
     """A version of the indicator system (TT 06/2014, TT 03/2019, TT 06/2025, local)."""
 
     __tablename__ = "catalogue_versions"
@@ -60,7 +61,7 @@ class CatalogueVersion(db.Model):
     )
 
 
-class IndicatorGroup(db.Model):
+class IndicatorGroup(Pulled, db.Model):
     """Nhóm chỉ tiêu, owned by a department."""
 
     __tablename__ = "indicator_groups"
@@ -133,7 +134,7 @@ indicator_disaggregations = sa.Table(
 )
 
 
-class Indicator(db.Model):
+class Indicator(Pulled, db.Model):
     """Chỉ tiêu: what is measured, how it is typed, checked and aggregated."""
 
     __tablename__ = "indicators"
@@ -246,7 +247,7 @@ class ValidationRule(db.Model):
     )
 
 
-class Form(db.Model):
+class Form(Pulled, db.Model):
     """A report form (biểu) or questionnaire (phiếu); its content lives in versions."""
 
     __tablename__ = "forms"

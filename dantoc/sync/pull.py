@@ -9,6 +9,11 @@ is removed, so the next pass reads the list again and picks up changed rows.
 
 The order matters: catalogue versions before their groups, groups before indicators; a
 unit whose parent has not arrived yet is kept for the end of the pass.
+
+Every row of a model with ``synced_from`` (:class:`.origin.Pulled`) that a pass writes, or
+finds here already under the same key, is marked with the peer: a national record, read-only
+in this instance's screens and services (:mod:`.origin`). Rows created here are never in the
+peer's lists (their codes are in the local range), so a pass never touches them.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -56,6 +62,8 @@ from .models import PULL, SyncCursor
 RESOURCES = ("catalogue-versions", "indicator-groups", "indicators", "ethnic-groups",
              "religions", "admin-units", "report-forms", "questionnaires")
 PAGE_SIZE = 200
+#: The peer of the pass under way: what :func:`_upsert` marks its rows with.
+_PEER: ContextVar[str | None] = ContextVar("sync_peer", default=None)
 #: The outcome of a unit kept for the end of the pass (its parent has not arrived yet).
 PENDING = "pending"
 
@@ -174,19 +182,34 @@ def _upsert(model, key: dict, values: dict, action: str, row: Any = _LOOK_UP
     created or brought up to ``values`` (audited)."""
     if row is _LOOK_UP:
         row = db.session.scalar(sa.select(model).filter_by(**key))
+    peer = _PEER.get() if hasattr(model, "synced_from") else None
     if row is None:
-        row = model(**key, **values)
+        row = model(**key, **values, **({"synced_from": peer} if peer else {}))
         db.session.add(row)
         db.session.flush()
-        audit.record(f"{action}.create", row, after=audit.snapshot(row, (*key, *values)))
+        audit.record(f"{action}.create", row, after=audit.snapshot(
+            row, (*key, *values, *(("synced_from",) if peer else ()))))
         return row, "added"
     before = audit.snapshot(row, (*key, *values))
     if not _set(row, values):
+        _adopt(row, peer, action)
         return row, "unchanged"
     db.session.flush()
     audit.record(f"{action}.update", row, before=before,
                  after=audit.snapshot(row, (*key, *values)))
+    _adopt(row, peer, action)
     return row, "changed"
+
+
+def _adopt(row: Any, peer: str | None, action: str) -> None:
+    """Mark a row that the peer also has as the peer's (a national record), audited. Not
+    counted as a change: its content is the peer's already."""
+    if peer is None or row.synced_from == peer:
+        return
+    before = {"synced_from": row.synced_from}
+    row.synced_from = peer
+    db.session.flush()
+    audit.record(f"{action}.adopt", row, before=before, after={"synced_from": peer})
 
 
 def _day(text: str | None) -> date | None:
@@ -496,12 +519,15 @@ def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
                   limit: int = PAGE_SIZE, max_pages: int | None = None) -> Counts:
     """Pull one list from where the last committed page ended (see the module docstring);
     how it went is written for the sync screen (:mod:`.status`)."""
+    marking = _PEER.set(peer)
     try:
         counts, finished = _pull_pages(peer, token, resource, transport, limit, max_pages)
     except SyncError as error:
         db.session.rollback()
         status.failed(PULL, peer, resource, error)
         raise
+    finally:
+        _PEER.reset(marking)
     if finished:
         status.succeeded(PULL, peer, resource, added=counts.added, changed=counts.changed,
                          retired=counts.retired, unchanged=counts.unchanged)

@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from ..refusal import Refusal
 from .htmx import wants_fragment, wants_json
 
 PROBLEM_TYPE = "tag:dantoc,2025:error:"
@@ -71,6 +72,10 @@ CATALOGUE: dict[str, Problem] = {p.code: p for p in (
                "changed.")),
     Problem("locked", 409, _l("Locked"),
             _l("This report is locked: nothing was changed.")),
+    Problem("national_record", 409, _l("Kept by the centre"),
+            _l("This record comes from the centre's system and is read-only here: it changes "
+               "only when the centre changes it, through synchronisation. Nothing was "
+               "changed.")),
     Problem("already_started", 409, _l("Already started"),
             _l("This form was already started for this village on another phone or tab. "
                "Nothing was changed: open the form again to continue from the saved copy.")),
@@ -165,6 +170,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):  # a stable code: the phone's outbox renews its token and resends
         return refuse("csrf")
+
+    @app.errorhandler(Refusal)
+    def _refused(error: Refusal):  # a refusal no view caught: its answer, never a 500
+        from ..extensions import db
+
+        db.session.rollback()
+        return refuse(error.code, error.message)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -11,6 +11,7 @@ from flask_login import current_user
 from ... import clock
 from ...accounts.permissions import authorize, can, require
 from ...extensions import db
+from ...sync import origin
 from ...web.forms import submitted
 from ...web.htmx import render
 from ...web.inputs import page_number
@@ -137,6 +138,7 @@ def unit_edit(unit_id: int):
     """Correct a unit version in place (a real change is a new version plus a link)."""
     unit = db.get_or_404(AdminUnit, unit_id)
     _authorize(unit)
+    origin.check_editable(unit)  # the centre's: 409 with the message
     data = {name: getattr(unit, name) for name in (
         "code", "name", "valid_from", "valid_to", "aliases", "source", "is_sample")}
     unknown_start = data["valid_from"] == UNKNOWN_START

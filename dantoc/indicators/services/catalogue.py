@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from ...catalogs.models import Department
 from ...extensions import db
 from ...refusal import FieldError
+from ...sync import origin
 from ..models import (
     DISAGGREGATION_SOURCES,
     CatalogueVersion,
@@ -45,9 +46,11 @@ def create_catalogue_version(*, code: str, name: str, valid_from: date | None,
                              legal_basis: str | None = None) -> CatalogueVersion:
     """Create a version of the indicator system (audited).
 
-    :raise FieldError: on a taken code, a blank name or an end before the start.
+    :raise FieldError: on a taken code, a blank name or an end before the start, or a code
+        outside the local range at a province (:mod:`dantoc.sync.origin`).
     """
     values = _version_values(code, name, valid_from, valid_to, legal_basis)
+    origin.check_local_code(values["code"])
     check_unique(CatalogueVersion, code=values["code"])
     return created("indicators.catalogue.create", CatalogueVersion(**values), _VERSION_FIELDS)
 
@@ -58,8 +61,11 @@ def update_catalogue_version(version: CatalogueVersion, *, code: str, name: str,
     """Change a catalogue version's code, name, legal basis or validity (audited).
 
     :raise FieldError: as :func:`create_catalogue_version`.
+    :raise Refusal: ``national_record`` for a version copied from the centre.
     """
+    origin.check_editable(version)
     values = _version_values(code, name, valid_from, valid_to, legal_basis)
+    origin.check_local_code(values["code"], current=version.code)
     check_unique(CatalogueVersion, version, code=values["code"])
     return changed("indicators.catalogue.update", version, values)
 
@@ -81,6 +87,7 @@ def create_group(*, catalogue_version: CatalogueVersion, code: str, name: str,
     :raise FieldError: on a code taken in the catalogue version or a blank name.
     """
     values = _group_values(catalogue_version, code, name, department, position)
+    origin.check_local_code(values["code"])
     unique_in_version(IndicatorGroup, values)
     return created("indicators.group.create", IndicatorGroup(**values), _GROUP_FIELDS)
 
@@ -93,8 +100,11 @@ def update_group(group: IndicatorGroup, *, code: str, name: str,
     The catalogue version does not change: the group's indicators were coded within it.
 
     :raise FieldError: as :func:`create_group`.
+    :raise Refusal: ``national_record`` for a group copied from the centre.
     """
+    origin.check_editable(group)
     values = _group_values(group.catalogue_version, code, name, department, position)
+    origin.check_local_code(values["code"], current=group.code)
     unique_in_version(IndicatorGroup, values, group)
     return changed("indicators.group.update", group, values)
 
@@ -107,6 +117,7 @@ def create_disaggregation(*, code: str, name: str, source: str = "options",
         takes its options from a catalog.
     """
     code = check_code(code)
+    origin.check_local_code(code)
     if db.session.scalar(sa.select(Disaggregation.id).where(Disaggregation.code == code)):
         raise FieldError(_("This code is already used."), "code")
     if source not in DISAGGREGATION_SOURCES:

@@ -14,6 +14,7 @@ from ... import clock
 from ...audit import services as audit
 from ...extensions import db
 from ...refusal import FieldError
+from ...sync import origin
 from .. import formulas
 from ..models import (
     AGGREGATIONS,
@@ -146,10 +147,12 @@ def create_indicator(*, group: IndicatorGroup, choices: Sequence[tuple[str, str]
 
     :param data: code, name, value_type, aggregation, unit_of_measure, min_value, max_value,
         required, help_text.
-    :raise FieldError: on a bad or taken code, min > max, missing choices, …
+    :raise FieldError: on a bad or taken code, min > max, missing choices, … or a code
+        outside the local range at a province (:mod:`dantoc.sync.origin`).
     """
     data.setdefault("aggregation", "sum" if data.get("value_type") in NUMERIC_TYPES else "none")
     values = _values(group, {**data, "choices": choices, "disaggregations": disaggregations})
+    origin.check_local_code(values["code"])
     unique_in_version(Indicator, values)
     indicator = Indicator(**values)
     db.session.add(indicator)
@@ -168,11 +171,14 @@ def update_indicator(indicator: Indicator, *, group: IndicatorGroup,
 
     :raise FieldError: as :func:`create_indicator`, or when the group is in another
         catalogue version.
+    :raise Refusal: ``national_record`` for an indicator copied from the centre.
     """
+    origin.check_editable(indicator)
     if group is not None and group.catalogue_version_id != indicator.catalogue_version_id:
         raise FieldError(_("Choose a group of the same catalogue version."), "group")
     values = _values(group, {**data, "choices": choices, "disaggregations": disaggregations},
                      indicator)
+    origin.check_local_code(values["code"], current=indicator.code)
     unique_in_version(Indicator, values, indicator)
     _check_frozen(indicator, values)
     before = _snapshot(indicator)

@@ -14,6 +14,7 @@ from ...audit import services as audit
 from ...catalogs.models import AdminLevel
 from ...extensions import db
 from ...refusal import FieldError
+from ...sync import origin
 from ..models import (
     FORM_KINDS,
     PERIOD_TYPES,
@@ -56,6 +57,7 @@ def create_form(*, code: str, kind: str, name: str, catalogue_version: Catalogue
     version_values = _version_values(fill_level, period_type)
     if catalogue_version is None:
         raise FieldError(_("This field is required."), "catalogue_version")
+    origin.check_local_code(values["code"])
     check_unique(Form, code=values["code"])
     form = created("indicators.form.create",
                    Form(catalogue_version_id=catalogue_version.id, **values), _FORM_FIELDS)
@@ -69,13 +71,17 @@ def update_form(form: Form, *, code: str, kind: str, name: str,
     """Change a form's code, kind, name or legal basis (audited); its versions keep content.
 
     :raise FieldError: on a taken code or an unknown kind.
+    :raise Refusal: ``national_record`` for a form copied from the centre.
     """
+    origin.check_editable(form)
     values = _form_values(code, kind, name, legal_basis)
+    origin.check_local_code(values["code"], current=form.code)
     check_unique(Form, form, code=values["code"])
     return changed("indicators.form.update", form, values)
 
 
 def _draft(version: FormVersion) -> FormVersion:
+    origin.check_editable(version.form)  # its versions are the centre's (numbers too)
     if version.status != FormStatus.DRAFT:
         raise FieldError(_("This version is published and cannot change. Make a new "
                            "version instead."))
@@ -243,7 +249,10 @@ def new_version(form: Form) -> FormVersion:
     """Copy the latest published (or retired) version of a form into a new draft (audited).
 
     :raise FieldError: when the form already has a draft or nothing published.
+    :raise Refusal: ``national_record`` for a form copied from the centre (its next version
+        is the centre's).
     """
+    origin.check_editable(form)
     versions = list(db.session.scalars(sa.select(FormVersion).where(
         FormVersion.form_id == form.id).order_by(FormVersion.number)))
     if any(v.status == FormStatus.DRAFT for v in versions):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from ...accounts.permissions import authorize, require
 from ...extensions import db
+from ...sync import origin
 from ...web.htmx import render
 from ...web.inputs import db_int
 from .. import services
@@ -33,6 +34,8 @@ def catalogues():
 def catalogue_form(version_id: int | None = None):
     """Add a version of the indicator system, or change one."""
     version = db.get_or_404(CatalogueVersion, version_id) if version_id else None
+    if version is not None:
+        origin.check_editable(version)  # the centre's: 409 with the message
     form = CatalogueVersionForm(obj=version)
 
     def write():
@@ -70,6 +73,7 @@ def group_form(group_id: int | None = None):
         return edit_page(form, lambda: _write_group(form), "indicators.groups",
                          title=_("New indicator group"), then=in_its_version)
     authorize("form.manage", group)
+    origin.check_editable(group)
     form = GroupForm(code=group.code, name=group.name, position=group.position,
                      department=group.department_id or NONE)
     del form.catalogue_version

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from ...accounts.permissions import authorize, require
 from ...extensions import db
+from ...sync import origin
 from ...web.htmx import render
 from ...web.inputs import db_int, page_number
 from .. import services
@@ -90,6 +91,7 @@ def indicator_form(indicator_id: int | None = None):
                          title=_("New indicator"), then=in_its_version)
     indicator = db.get_or_404(Indicator, indicator_id)
     authorize("form.manage", indicator)
+    origin.check_editable(indicator)  # the centre's: 409 with the message
     form = IndicatorForm(**_initial(indicator))
     _form_choices(form, indicator.catalogue_version_id)
     return edit_page(form, lambda: _write(form, indicator), "indicators.indicator_list",

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from ...accounts.permissions import require
 from ...extensions import db
+from ...sync import origin
 from ...web.forms import submitted
 from ...web.htmx import render
 from .. import services
@@ -46,6 +47,7 @@ def form_create():
 def form_edit(form_id: int):
     """Change a form's code, kind, name and legal basis."""
     record = db.get_or_404(Form, form_id)
+    origin.check_editable(record)  # the centre's: 409 with the message
     form = FormForm(obj=record)
     for name in ("catalogue_version", "fill_level", "period_type"):
         delattr(form, name)
