@@ -228,6 +228,16 @@ def test_two_reviewers_accepting_at_once_have_one_winner(app, world):
 
 # -- migration 0027 -------------------------------------------------------------------------
 
+def _before(revision: str) -> str:
+    """The revision ``revision`` follows in the migration chain."""
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+
+    migrations = Path(__file__).resolve().parent.parent / "migrations"
+    return ScriptDirectory(str(migrations)).get_revision(revision).down_revision
+
+
 def test_migration_0027_keeps_the_received_figures_both_ways(app, world):
     """SQLite rebuilds received_reports to change its constraints; dropping the old table
     would delete the figures (ON DELETE CASCADE) if the migration did not keep them."""
@@ -248,7 +258,7 @@ def test_migration_0027_keeps_the_received_figures_both_ways(app, world):
     before = held()
     assert len(before) > 5 and {row[4] for row in before} == {RECEIVED, DRAFT, REJECTED}
     db.session.remove()
-    downgrade(revision="-1")  # 0027 only (it is the head)
+    downgrade(revision=_before("0027"))  # down through 0027 (and what came after it)
     after_down = held()
     assert [row[:4] for row in after_down] == [row[:4] for row in before]
     assert {row[4] for row in after_down} == {RECEIVED, DRAFT}  # decisions undone

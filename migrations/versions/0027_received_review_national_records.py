@@ -3,15 +3,14 @@ shared workflow core: version, reason, decider), the received.review verb; and t
 a province copied from its centre are marked with where they came from (synced_from)
 
 Revision ID: 0027
-Revises: 0028 (main's head when this branch was rebased: 0028 api_clients_manage was merged
-first; the file keeps the number it was given)
+Revises: 0025
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0027"
-down_revision = "0028"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 

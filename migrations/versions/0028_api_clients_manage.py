@@ -2,14 +2,14 @@
 accounts) for the administrators; no schema change (a rotated token replaces the hash)
 
 Revision ID: 0028
-Revises: 0025
+Revises: 0027
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0025"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
