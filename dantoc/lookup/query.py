@@ -1,13 +1,18 @@
 """Data lookup (tra cứu số liệu, issue #11): indicators × periods × units × breakdowns → a
 table, computed by the database.
 
-The village values are summed, counted and bounded by one ``GROUP BY`` (indicator, period,
-unit bucket, disaggregation key) over the current versions of approved submissions; Python
-only merges those few aggregated rows into the breakdowns asked for (a key
-``ethnic_group=03;sex=female`` projected onto ``ethnic_group`` when sex is not asked) and
-applies each indicator's aggregation (sum, average, min, max; yes/no counts the yes). The
-bucket is the village for a commune's table and the village's commune for the province's, so
-the statement never carries a list of villages, whatever their number.
+The figures are summed, counted and bounded by one ``GROUP BY`` (indicator, period, unit
+bucket, disaggregation key); Python only merges those few aggregated rows into the
+breakdowns asked for (a key ``ethnic_group=03;sex=female`` projected onto ``ethnic_group``
+when sex is not asked) and applies each indicator's aggregation (sum, average, min, max;
+yes/no counts the yes). The bucket is the village for a commune's table and the village's
+commune for the province's, so the statement never carries a list of villages, whatever
+their number. By commune (the province's table, and every re-based one) the statement reads
+the communes' rollups of approved values (:mod:`dantoc.submissions.rollups`: kept with every
+approval and un-approval, a few rows per commune, period and indicator), so its cost does not
+grow with the villages; by village (one commune's table) it reads the raw values of the
+current versions of approved submissions, at most one commune's. Pending data (submitted
+reports, for those who may see them) is always read raw.
 
 A derived indicator (a formula, :mod:`dantoc.indicators.formulas`) is computed from the
 aggregated figures of the indicators it names, for each row (a commune's rate from the
@@ -41,7 +46,7 @@ from ..indicators import formulas
 from ..indicators.models import Indicator, Period
 from ..reports.queries import reference_day
 from ..submissions import formbuilder, states
-from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
+from ..submissions.models import CommuneRollup, Submission, SubmissionValue, SubmissionVersion
 
 #: Breakdowns a lookup may ask for (disaggregation codes).
 DIMENSIONS = ("ethnic_group", "sex", "religion")
@@ -195,7 +200,59 @@ def estimate(request: Request) -> int:
     return _units_in_scope(request) * len(request.periods) * columns
 
 
-def _statement(request: Request, indicators: list[Indicator]):
+def _by_commune(request: Request) -> bool:
+    """Whether the table's rows are communes (the province's table, or any re-based one:
+    its rows are today's communes), so that the approved figures are read from the commune
+    rollups (:mod:`dantoc.submissions.rollups`) rather than from every village value."""
+    return request.scope is None or request.rebase
+
+
+def _statements(request: Request, indicators: list[Indicator]) -> list[sa.Select]:
+    """The statements whose rows :func:`_accumulate` merges: by commune, the rollups of the
+    approved values (plus the submitted values, raw, when pending data is asked for); by
+    village, the raw values."""
+    if not _by_commune(request):
+        allowed = (states.APPROVED, states.SUBMITTED) if request.pending else (
+            states.APPROVED,)
+        return [_raw_statement(request, indicators, allowed)]
+    statements = [_rollup_statement(request, indicators)]
+    if request.pending:
+        statements.append(_raw_statement(request, indicators, (states.SUBMITTED,)))
+    return statements
+
+
+def _rollup_statement(request: Request, indicators: list[Indicator]) -> sa.Select:
+    """The same groups as :func:`_raw_statement`, from the commune rollups: a sum of the
+    communes' sums (a yes/no's yes answers), counts added, bounds of bounds; re-based, each
+    commune's figures through the lineage map (sums times the factor)."""
+    rollup = CommuneRollup
+    figure = sa.func.coalesce(rollup.total, 0) + rollup.yes
+    flags = [sa.literal(0), sa.literal(0)]
+    bucket, where = rollup.commune_id, sa.true()
+    statement = sa.select(rollup.indicator_id).select_from(rollup)
+    if request.rebase:
+        mapping = rebase_map(request.day or clock.today())
+        figure = figure * mapping.c.factor
+        flags = [sa.func.max(mapping.c.split),
+                 sa.func.max(sa.case((mapping.c.origin != mapping.c.target, 1), else_=0))]
+        bucket = mapping.c.target
+        if request.scope is not None:
+            where = mapping.c.target == request.scope.id
+        statement = statement.join(mapping, mapping.c.origin == rollup.commune_id)
+    return (
+        statement
+        .add_columns(rollup.period_id, bucket.label("bucket"), rollup.disaggregation,
+                     sa.func.sum(figure), sa.func.sum(rollup.villages),
+                     sa.func.min(rollup.low), sa.func.max(rollup.high), *flags)
+        .where(rollup.indicator_id.in_([i.id for i in indicators]),
+               rollup.period_id.in_([p.id for p in request.periods]), where)
+        .group_by(rollup.indicator_id, rollup.period_id, bucket, rollup.disaggregation))
+
+
+def _raw_statement(request: Request, indicators: list[Indicator],
+                   allowed: tuple[str, ...]) -> sa.Select:
+    """One ``GROUP BY`` over the current versions' values of the submissions in ``allowed``
+    states: by village (a commune's table) or by commune, re-based or not."""
     numeric = SubmissionValue.value_numeric
     figure = sa.func.coalesce(numeric, sa.case((SubmissionValue.value_bool.is_(True), 1),
                                                else_=0))
@@ -207,7 +264,6 @@ def _statement(request: Request, indicators: list[Indicator]):
                  sa.func.max(sa.case((mapping.c.origin != mapping.c.target, 1), else_=0))]
     else:
         village, bucket, where = _buckets(request)
-    allowed = (states.APPROVED, states.SUBMITTED) if request.pending else (states.APPROVED,)
     statement = (
         sa.select(SubmissionValue.indicator_id, Submission.period_id, bucket.label("bucket"),
                   SubmissionValue.disaggregation,
@@ -250,11 +306,11 @@ def _accumulate(request: Request, indicators: list[Indicator], by: tuple[str, ..
     accs: dict[tuple, _Acc] = {}
     if not indicators:
         return accs
-    for indicator_id, period_id, bucket, key, *figures in \
-            db.session.execute(_statement(request, indicators)):
-        seen.add(bucket)
-        accs.setdefault(((bucket, period_id), (indicator_id, _project(key, by))),
-                        _Acc()).merge(*figures)
+    for statement in _statements(request, indicators):
+        for indicator_id, period_id, bucket, key, *figures in db.session.execute(statement):
+            seen.add(bucket)
+            accs.setdefault(((bucket, period_id), (indicator_id, _project(key, by))),
+                            _Acc()).merge(*figures)
     return accs
 
 
