@@ -126,6 +126,41 @@ def audit_verify() -> None:
     raise SystemExit(1)
 
 
+rollups_cli = AppGroup("rollups", help="The communes' rollups of approved village values, "
+                                       "which the province's lookup and dashboards read.")
+
+
+@rollups_cli.command("rebuild")
+def rollups_rebuild() -> None:
+    """Recompute every commune's rollups from the approved village values (set-based): the
+    repair when the table was changed by hand or restored apart from the values."""
+    from .audit import services as audit
+    from .submissions import rollups
+
+    rows = rollups.rebuild()
+    audit.record("rollups.rebuild", after={"rows": rows})
+    db.session.commit()
+    click.echo(f"commune_rollups: {rows} rows rebuilt from the approved values")
+
+
+@rollups_cli.command("check")
+def rollups_check() -> None:
+    """Compare the rollups with a fresh GROUP BY of the approved village values; exit 1 and
+    list the first differences when they disagree."""
+    from .submissions import rollups
+
+    wrong = rollups.differences()
+    if not wrong:
+        click.echo("commune_rollups: equal to the approved village values")
+        return
+    click.echo(f"commune_rollups: {len(wrong)} rows differ from the approved village values "
+               "(period, commune, indicator, disaggregation); run flask rollups rebuild",
+               err=True)
+    for key in wrong[:20]:
+        click.echo(f"  {key}", err=True)
+    raise SystemExit(1)
+
+
 #: What the application's PostgreSQL role may do (docs/deployment.md §1): read and write the
 #: tables, except the audit trail, which it may only read and append to; it owns nothing, so
 #: it cannot ALTER or DROP a table or switch a trigger off.
@@ -166,5 +201,5 @@ def init_app(app: Flask) -> None:
 
     for command in (seed_reference, seed_demo, demo, import_catalog, translate, jobs_cli,
                     reminders_cli, api_group, sync_group, dhis2_group, audit_cli,
-                    grant_app_role):
+                    rollups_cli, grant_app_role):
         app.cli.add_command(command)

@@ -17,6 +17,7 @@ from dantoc.catalogs.models import AdminLevel, AdminUnit, UnitLineage, UnitType
 from dantoc.extensions import db
 from dantoc.indicators.models import FormVersion, Period
 from dantoc.reports.models import UnitReport, UnitReportSource
+from dantoc.submissions import rollups
 from dantoc.submissions.models import Submission, SubmissionValue, SubmissionVersion
 from dantoc.submissions.services import typed
 from tests.factories import (  # browser and officer: re-exported, report tests import them here
@@ -44,7 +45,9 @@ def put(version: FormVersion, village: AdminUnit, period: Period, values: dict |
     """A village submission in ``state`` with ``values`` on its current version.
 
     ``values`` maps "indicator_code" or "indicator_code|disaggregation key" to a value
-    (Decimal, bool or text). A draft has one unsubmitted version and no values.
+    (Decimal, bool or text). A draft has one unsubmitted version and no values. Written
+    straight into the tables, as the demo generators write, so the communes' rollups of
+    approved values are rebuilt the way the generators rebuild them.
     """
     current = 0 if state == "draft" else versions
     submission = Submission(client_uuid=uuid.uuid4(), form_id=version.form_id,
@@ -55,6 +58,7 @@ def put(version: FormVersion, village: AdminUnit, period: Period, values: dict |
     db.session.flush()
     for number in range(1, max(current, 1) + 1):
         add_version(submission, number, values, submitted=state != "draft")
+    rollups.rebuild([period.id])
     db.session.commit()
     return submission
 

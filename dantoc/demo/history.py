@@ -16,8 +16,9 @@ households grow a little and the poor-household rate falls, so a re-based series
 "Quy đổi theo đơn vị hiện nay", the dashboard's trend) reads as one line across 2024 → 2026.
 The open periods (2026, 2026-Q4) are left for entry.
 
-Written like :mod:`.scale` (bulk ``INSERT`` of a few thousand rows, ids assigned here, one
-audit event for the whole), so the demo loads in a few seconds. Running it again changes
+Written like :mod:`.scale` (bulk ``INSERT`` of a few thousand rows, ids assigned here, the
+communes' rollups of approved values rebuilt set-based for these periods, one audit event for
+the whole), so the demo loads in a few seconds. Running it again changes
 nothing.
 """
 
@@ -39,6 +40,7 @@ from ..extensions import db
 from ..indicators import services
 from ..indicators.models import Form, Indicator, Period
 from ..reports.models import UnitReport, UnitReportSource
+from ..submissions import rollups
 from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
 from .accounts import ACCOUNTS
 from .questionnaires import QUESTIONNAIRES
@@ -272,7 +274,8 @@ def seed_history() -> dict[str, int]:
     # The old districts (parents of the old communes) report too; they have no parent entry.
     parents.update({d: None for d in set(parents.values()) if d is not None})
     writer = _Writer(rng, head, officer, parents)
-    for period in _periods():
+    periods = _periods()
+    for period in periods:
         before = period.end_date < REFORM_DATE
         form = forms["LC-DEMO-PT-NAM" if period.period_type == "year" else "LC-DEMO-PT-QUY"]
         writer.period(form, period, old_villages if before else new_villages)
@@ -282,6 +285,8 @@ def seed_history() -> dict[str, int]:
         counts[model.__tablename__] = _insert(model, writer.rows[model])
     _move_sequences((AdminUnit, Submission, SubmissionVersion, SubmissionValue, UnitReport,
                      UnitReportSource))
+    # what the approvals would have added to the communes' rollups, set-based
+    counts["commune_rollups"] = rollups.rebuild([p.id for p in periods])
     audit.record("demo.history", forms["LC-DEMO-PT-QUY"], after=counts)
     counts["published"] = _publish_latest_quarter(db.session.get(User, officer))
     return counts

@@ -5,8 +5,10 @@ communes, a monthly sample questionnaire with the demo catalogue's indicators, P
 periods ending with the current month, and for every village and period a submission:
 about 92 % approved, the rest submitted, returned, draft or not started. Every commune
 report of a period is approved with the approved village versions as its sources, and so is
-the province's report, so the province report has figures and an official biểu. Everything
-is marked as sample (``is_sample``, "(mẫu)").
+the province's report, so the province report has figures and an official biểu; the report
+cells and the communes' rollups of approved values are computed set-based at the end, as the
+submits and approvals would have written them. Everything is marked as sample
+(``is_sample``, "(mẫu)").
 
 Rows are written with bulk ``INSERT … VALUES`` in chunks (``COPY`` on PostgreSQL), one
 period at a time, with ids assigned here (then the PostgreSQL sequences are moved past them):
@@ -40,6 +42,7 @@ from ..indicators import services
 from ..indicators.models import CatalogueVersion, Form, Indicator, IndicatorGroup, Period
 from ..reports import aggregate
 from ..reports.models import UnitReport, UnitReportSource
+from ..submissions import rollups
 from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
 from .catalogue import DEMO_CATALOGUE, INDICATORS
 from .units import REFORM_DATE, SOURCE, current_communes
@@ -394,6 +397,8 @@ def generate(plan: Plan) -> dict[str, int]:
     counts["unit_reports"] += province_reports(form, periods, officer)
     aggregate.store_cells_where(UnitReportSource.report_id.in_(  # as a submit stores them
         sa.select(UnitReport.id).where(UnitReport.form_id == form.id)))
+    # what the approvals would have added to the communes' rollups, set-based
+    counts["commune_rollups"] = rollups.rebuild([p.id for p in periods])
     _move_sequences((AdminUnit, User, Submission, SubmissionVersion, SubmissionValue, UnitReport,
                      UnitReportSource))
     audit.record("demo.scale", form, after={**counts, "seed": plan.seed})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -49,15 +50,26 @@ def _plain_number(value) -> str:
     """The default decimal format, as Babel's ``format_decimal`` writes it; the locale and its
     pattern are parsed once per process, and whole non-negative numbers (most figures of a
     table) are grouped without Babel's general machinery (4,000 cells of a lookup table)."""
+    return number_formatter()(value)
+
+
+def number_formatter() -> Callable[[int | float | Decimal], str]:
+    """:func:`format_number` without ``digits`` for the many numbers of one page (a lookup
+    table's thousands of cells): the active locale and its pattern looked up once."""
     try:
         parsed, pattern, group = _decimal_format(_locale())
     except (LookupError, ValueError):
         parsed, pattern, group = _decimal_format(DEFAULT)
-    whole = (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value())
-    if group is not None and whole and value >= 0:
-        return f"{int(value):,}".replace(",", group)
-    return pattern.apply(value, parsed)
+
+    def plain(value) -> str:
+        whole = (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, Decimal) and value.is_finite()
+            and value == value.to_integral_value())
+        if group is not None and whole and value >= 0:
+            return f"{int(value):,}".replace(",", group)
+        return pattern.apply(value, parsed)
+
+    return plain
 
 
 def format_number(value: int | float | Decimal | None, digits: int | None = None) -> str:
@@ -138,3 +150,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         number=format_number, percent=format_percent, localdate=format_date,
         localdatetime=format_datetime, period=format_period)
+    app.jinja_env.globals["number_formatter"] = number_formatter

@@ -108,10 +108,13 @@ def completeness(scope: AdminUnit | None, day: date) -> list[Completeness]:
 
 
 def trend_type(day: date) -> str | None:
-    """The period type a trend follows: the one with the most periods begun by ``day``."""
+    """The period type a trend follows: the one with the most periods begun by ``day``; on a
+    tie the shorter periods (months, then quarters, then years), so that the answer never
+    depends on the order in which the database happens to group."""
+    shorter = sa.case({"month": 0, "quarter": 1}, value=Period.period_type, else_=2)
     return db.session.scalar(
         sa.select(Period.period_type).where(Period.start_date <= day)
-        .group_by(Period.period_type).order_by(sa.func.count().desc()).limit(1))
+        .group_by(Period.period_type).order_by(sa.func.count().desc(), shorter).limit(1))
 
 
 def key_indicators(user=None, chosen: list[Indicator] | None = None,

@@ -1,13 +1,18 @@
 """Data lookup (tra cứu số liệu, issue #11): indicators × periods × units × breakdowns → a
 table, computed by the database.
 
-The village values are summed, counted and bounded by one ``GROUP BY`` (indicator, period,
-unit bucket, disaggregation key) over the current versions of approved submissions; Python
-only merges those few aggregated rows into the breakdowns asked for (a key
-``ethnic_group=03;sex=female`` projected onto ``ethnic_group`` when sex is not asked) and
-applies each indicator's aggregation (sum, average, min, max; yes/no counts the yes). The
-bucket is the village for a commune's table and the village's commune for the province's, so
-the statement never carries a list of villages, whatever their number.
+The figures are summed, counted and bounded by one ``GROUP BY`` (indicator, period, unit
+bucket, disaggregation key); Python only merges those few aggregated rows into the
+breakdowns asked for (a key ``ethnic_group=03;sex=female`` projected onto ``ethnic_group``
+when sex is not asked) and applies each indicator's aggregation (sum, average, min, max;
+yes/no counts the yes). The bucket is the village for a commune's table and the village's
+commune for the province's, so the statement never carries a list of villages, whatever
+their number. By commune (the province's table, and every re-based one) the statement reads
+the communes' rollups of approved values (:mod:`dantoc.submissions.rollups`: kept with every
+approval and un-approval, a few rows per commune, period and indicator), so its cost does not
+grow with the villages; by village (one commune's table) it reads the raw values of the
+current versions of approved submissions, at most one commune's. Pending data (submitted
+reports, for those who may see them) is always read raw.
 
 A derived indicator (a formula, :mod:`dantoc.indicators.formulas`) is computed from the
 aggregated figures of the indicators it names, for each row (a commune's rate from the
@@ -24,6 +29,7 @@ and are shown as they are, so a series 2024 → 2026 reads on today's communes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -41,7 +47,7 @@ from ..indicators import formulas
 from ..indicators.models import Indicator, Period
 from ..reports.queries import reference_day
 from ..submissions import formbuilder, states
-from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
+from ..submissions.models import CommuneRollup, Submission, SubmissionValue, SubmissionVersion
 
 #: Breakdowns a lookup may ask for (disaggregation codes).
 DIMENSIONS = ("ethnic_group", "sex", "religion")
@@ -87,7 +93,7 @@ class _Acc:
     def merge(self, total, count, low, high, estimated=0, moved=0) -> None:
         self.estimated = self.estimated or bool(estimated)
         self.moved = self.moved or bool(moved)
-        self.total += Decimal(str(total or 0))
+        self.total += total if isinstance(total, Decimal) else Decimal(str(total or 0))
         self.count += int(count or 0)
         if low is not None:
             self.low = Decimal(low) if self.low is None else min(self.low, Decimal(low))
@@ -142,6 +148,15 @@ class Table:
     def cell(self, row: Header, column: Header) -> Decimal | None:
         return self.cells.get((row.key, column.key))
 
+    def body(self, number) -> list[tuple[Header, list[tuple[str, str | None]]]]:
+        """Each row with its cells as (text, flag), the figures written by ``number`` ("—"
+        for none): the page's thousands of cells formatted in one loop, not one template
+        call each."""
+        return [(row, [("—" if (value := self.cells.get((row.key, column.key))) is None
+                        else number(value), self.flags.get((row.key, column.key)))
+                       for column in self.columns])
+                for row in self.rows]
+
     def flag(self, row: Header, column: Header) -> str | None:
         return self.flags.get((row.key, column.key))
 
@@ -195,7 +210,80 @@ def estimate(request: Request) -> int:
     return _units_in_scope(request) * len(request.periods) * columns
 
 
-def _statement(request: Request, indicators: list[Indicator]):
+def _by_commune(request: Request) -> bool:
+    """Whether the table's rows are communes (the province's table, or any re-based one:
+    its rows are today's communes), so that the approved figures are read from the commune
+    rollups (:mod:`dantoc.submissions.rollups`) rather than from every village value."""
+    return request.scope is None or request.rebase
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    """How finely a statement groups: a row per unit bucket (else the whole scope: a
+    dashboard's series) and per disaggregation key (else summed over the keys in SQL, when
+    no breakdown is asked for)."""
+
+    buckets: bool = True
+    keys: bool = True
+
+    def columns(self, bucket, key) -> tuple[list, list]:
+        """The (bucket, key) columns to select and the expressions to group by."""
+        selected = [bucket.label("bucket") if self.buckets else sa.null().label("bucket"),
+                    key if self.keys else sa.literal("", sa.String).label("disaggregation")]
+        grouped = [column for column, kept in ((bucket, self.buckets), (key, self.keys))
+                   if kept]
+        return selected, grouped
+
+
+def _statements(request: Request, indicators: list[Indicator],
+                grouping: _Grouping) -> list[sa.Select]:
+    """The statements whose rows :func:`_accumulate` merges: by commune, the rollups of the
+    approved values (plus the submitted values, raw, when pending data is asked for); by
+    village, the raw values."""
+    if not _by_commune(request):
+        allowed = (states.APPROVED, states.SUBMITTED) if request.pending else (
+            states.APPROVED,)
+        return [_raw_statement(request, indicators, allowed, grouping)]
+    statements = [_rollup_statement(request, indicators, grouping)]
+    if request.pending:
+        statements.append(_raw_statement(request, indicators, (states.SUBMITTED,), grouping))
+    return statements
+
+
+def _rollup_statement(request: Request, indicators: list[Indicator],
+                      grouping: _Grouping) -> sa.Select:
+    """The same groups as :func:`_raw_statement`, from the commune rollups: a sum of the
+    communes' sums (a yes/no's yes answers), counts added, bounds of bounds; re-based, each
+    commune's figures through the lineage map (sums times the factor)."""
+    rollup = CommuneRollup
+    figure = sa.func.coalesce(rollup.total, 0) + rollup.yes
+    flags = [sa.literal(0), sa.literal(0)]
+    bucket, where = rollup.commune_id, sa.true()
+    statement = sa.select(rollup.indicator_id).select_from(rollup)
+    if request.rebase:
+        mapping = rebase_map(request.day or clock.today())
+        figure = figure * mapping.c.factor
+        flags = [sa.func.max(mapping.c.split),
+                 sa.func.max(sa.case((mapping.c.origin != mapping.c.target, 1), else_=0))]
+        bucket = mapping.c.target
+        if request.scope is not None:
+            where = mapping.c.target == request.scope.id
+        statement = statement.join(mapping, mapping.c.origin == rollup.commune_id)
+    selected, grouped = grouping.columns(bucket, rollup.disaggregation)
+    return (
+        statement
+        .add_columns(rollup.period_id, *selected,
+                     sa.func.sum(figure), sa.func.sum(rollup.villages),
+                     sa.func.min(rollup.low), sa.func.max(rollup.high), *flags)
+        .where(rollup.indicator_id.in_([i.id for i in indicators]),
+               rollup.period_id.in_([p.id for p in request.periods]), where)
+        .group_by(rollup.indicator_id, rollup.period_id, *grouped))
+
+
+def _raw_statement(request: Request, indicators: list[Indicator], allowed: tuple[str, ...],
+                   grouping: _Grouping) -> sa.Select:
+    """One ``GROUP BY`` over the current versions' values of the submissions in ``allowed``
+    states: by village (a commune's table) or by commune, re-based or not."""
     numeric = SubmissionValue.value_numeric
     figure = sa.func.coalesce(numeric, sa.case((SubmissionValue.value_bool.is_(True), 1),
                                                else_=0))
@@ -207,10 +295,9 @@ def _statement(request: Request, indicators: list[Indicator]):
                  sa.func.max(sa.case((mapping.c.origin != mapping.c.target, 1), else_=0))]
     else:
         village, bucket, where = _buckets(request)
-    allowed = (states.APPROVED, states.SUBMITTED) if request.pending else (states.APPROVED,)
+    selected, grouped = grouping.columns(bucket, SubmissionValue.disaggregation)
     statement = (
-        sa.select(SubmissionValue.indicator_id, Submission.period_id, bucket.label("bucket"),
-                  SubmissionValue.disaggregation,
+        sa.select(SubmissionValue.indicator_id, Submission.period_id, *selected,
                   sa.func.sum(figure), sa.func.count(),
                   sa.func.min(numeric), sa.func.max(numeric), *flags)
         .select_from(SubmissionValue)
@@ -225,11 +312,14 @@ def _statement(request: Request, indicators: list[Indicator]):
         .where(Submission.state.in_(allowed),
                SubmissionValue.indicator_id.in_([i.id for i in indicators]),
                Submission.period_id.in_([p.id for p in request.periods]), where)
-        .group_by(SubmissionValue.indicator_id, Submission.period_id, bucket,
-                  SubmissionValue.disaggregation))
+        .group_by(SubmissionValue.indicator_id, Submission.period_id, *grouped))
 
 
+@functools.lru_cache(maxsize=4096)
 def _project(key: str, by: tuple[str, ...]) -> str:
+    """``key`` reduced to the dimensions in ``by`` (the others summed away)."""
+    if not key:
+        return key
     parts = formbuilder.parse_key(key)
     return ";".join(f"{k}={v}" for k, v in sorted(parts.items()) if k in by)
 
@@ -245,16 +335,22 @@ def usable(indicator: Indicator) -> bool:
 
 
 def _accumulate(request: Request, indicators: list[Indicator], by: tuple[str, ...],
-                seen: set[int]) -> dict[tuple, _Acc]:
-    """(row, column) → the merged aggregates of ``indicators`` (one GROUP BY)."""
+                seen: set[int], *, buckets: bool = True) -> dict[tuple, _Acc]:
+    """(row, column) → the merged aggregates of ``indicators`` (one GROUP BY). Without
+    ``by`` the keys are summed away in SQL; without ``buckets`` the rows are periods of the
+    whole scope (bucket None)."""
     accs: dict[tuple, _Acc] = {}
     if not indicators:
         return accs
-    for indicator_id, period_id, bucket, key, *figures in \
-            db.session.execute(_statement(request, indicators)):
-        seen.add(bucket)
-        accs.setdefault(((bucket, period_id), (indicator_id, _project(key, by))),
-                        _Acc()).merge(*figures)
+    grouping = _Grouping(buckets=buckets, keys=bool(by))
+    # Plain rows on the session's connection (its transaction), not through the ORM: a
+    # province's table is thousands of aggregated rows.
+    connection = db.session.connection()
+    for statement in _statements(request, indicators, grouping):
+        for indicator_id, period_id, bucket, key, *figures in connection.execute(statement):
+            seen.add(bucket)
+            accs.setdefault(((bucket, period_id), (indicator_id, _project(key, by))),
+                            _Acc()).merge(*figures)
     return accs
 
 
@@ -324,7 +420,7 @@ def series(request: Request) -> tuple[dict[tuple[int, int], Decimal | None],
     entered, derived = formulas.derived_of(shown)
     plan = formulas.plan(derived)
     every = {i.id: i for i in (*entered, *plan.inputs)}
-    accs = _regroup(_accumulate(request, list(every.values()), (), set()),
+    accs = _regroup(_accumulate(request, list(every.values()), (), set(), buckets=False),
                     lambda row: row[1])
     entered_ids = {i.id for i in entered}
     out = {(c[0], period_id): acc.value(every[c[0]].aggregation)

@@ -188,6 +188,44 @@ class SubmissionValue(db.Model):
         return self.value_bool if self.value_bool is not None else self.value_text
 
 
+class CommuneRollup(db.Model):
+    """The approved village values of one commune, period, indicator and disaggregation key,
+    rolled up: how many values, their sum, bounds and yes answers (:mod:`.rollups`,
+    migration 0026). Only numbers and yes/no answers are rolled up (choices and texts are
+    not aggregated by the lookup).
+
+    "Commune" is the parent of the unit that submitted (the bucket of the lookup's province
+    table): an old village's rows stay on its old commune, which re-basing maps onto today's
+    communes. The rows change with every approval and un-approval, in the same transaction
+    (``services.transition``), and can be rebuilt from the raw values at any time
+    (``flask rollups rebuild``)."""
+
+    __tablename__ = "commune_rollups"
+
+    period_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("periods.id"), primary_key=True)
+    commune_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("admin_units.id"),
+                                                  primary_key=True)
+    indicator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("indicators.id"),
+                                                    primary_key=True)
+    disaggregation: so.Mapped[str] = so.mapped_column(sa.String(200), primary_key=True)
+    #: Values counted (one per approved village submission that has the cell).
+    villages: so.Mapped[int] = so.mapped_column()
+    #: Sum, minimum and maximum of the numbers (None for yes/no answers).
+    total: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(24, 4))
+    low: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(18, 4))
+    high: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(18, 4))
+    #: Yes answers (yes/no; 0 for numbers).
+    yes: so.Mapped[int] = so.mapped_column()
+
+    __table_args__ = (
+        sa.CheckConstraint("villages >= 1", name="villages_positive"),
+        sa.CheckConstraint("yes >= 0 AND yes <= villages", name="yes_counted"),
+        sa.CheckConstraint("(total IS NULL) = (low IS NULL) AND (low IS NULL) = (high IS NULL)",
+                           name="bounds_with_total"),
+        sa.CheckConstraint("low <= high", name="low_not_above_high"),
+    )
+
+
 #: The longest comment on one field (characters).
 MAX_COMMENT = 1000
 

@@ -30,7 +30,7 @@ from ..extensions import db
 from ..indicators.models import FormVersion, Period
 from ..refusal import Refusal
 from ..workflow import Lock, insert_first
-from . import states
+from . import rollups, states
 from .checks import Cell
 from .forms import plain
 from .models import Submission, SubmissionValue, SubmissionVersion
@@ -287,8 +287,10 @@ def transition(submission: Submission, action: str, user, reason: str | None = N
         lock = Lock.PERIOD_CLOSED
     elif action == "approve" and typed_in_by(submission, user):
         lock = Lock.OWN_SUBMISSION
-    return states.FLOW.transition(submission, action, user, reason=reason, lock=lock,
-                                  details=details)
+    before = submission.state
+    states.FLOW.transition(submission, action, user, reason=reason, lock=lock, details=details)
+    rollups.changed(submission, before)  # the province's figures, in the same transaction
+    return submission
 
 
 def typed_in_by(submission: Submission, user) -> bool:
