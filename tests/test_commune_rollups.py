@@ -290,7 +290,7 @@ def test_the_migration_fills_the_table_from_approved_data_and_downgrade_drops_it
     key = (entry.village.parent_id, entry.period.id, data["ids"]["households"])
     assert stored > 0
     db.session.remove()
-    downgrade(revision="-1")  # to the revision before 0026
+    downgrade(revision="0025")  # to the revision before 0026
     assert not _has_table()
     upgrade()
     assert _has_table()

@@ -4,14 +4,14 @@ so that the province's lookup and dashboards read a few rows per commune instead
 village value (issue 11, figures at scale)
 
 Revision ID: 0026
-Revises: 0028
+Revises: 0025
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0028"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 

@@ -3,14 +3,14 @@ shared workflow core: version, reason, decider), the received.review verb; and t
 a province copied from its centre are marked with where they came from (synced_from)
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0027"
-down_revision = "0025"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
