@@ -217,6 +217,19 @@ def test_past_periods_have_approved_figures_on_the_units_of_their_time(demo, app
         UnitReport.period_id == periods["quarter", "2024-Q4"].id)).all()
     levels = {r.unit.level.code for r in reports}
     assert levels == {"district", "commune"} and {r.state for r in reports} == {"approved"}
+    # Each commune report has the cells a submission stores (the level above adds them up),
+    # equal to what its villages' approvals rolled up.
+    from dantoc.reports.models import UnitReportCell
+    from dantoc.submissions.models import CommuneRollup
+    for report in (r for r in reports if r.unit.level.code == "commune"):
+        cells = {(c.indicator_id, c.disaggregation): c.total for c in db.session.scalars(
+            sa.select(UnitReportCell).where(UnitReportCell.report_id == report.id,
+                                            UnitReportCell.total.is_not(None)))}
+        rolled = {(r.indicator_id, r.disaggregation): r.total for r in db.session.scalars(
+            sa.select(CommuneRollup).where(CommuneRollup.commune_id == report.unit_id,
+                                           CommuneRollup.period_id == report.period_id,
+                                           CommuneRollup.total.is_not(None)))}
+        assert cells and rolled and cells == rolled, report.unit.name
     assert not db.session.scalar(sa.select(sa.func.count()).select_from(Submission).where(
         Submission.period_id.in_([periods["year", "2026"].id, periods["quarter", "2026-Q4"].id])))
     households = db.session.scalar(sa.select(Indicator).where(

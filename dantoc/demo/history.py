@@ -39,6 +39,7 @@ from ..catalogs.models import UNKNOWN_START, AdminLevel, AdminUnit, UnitLineage,
 from ..extensions import db
 from ..indicators import services
 from ..indicators.models import Form, Indicator, Period
+from ..reports import aggregate
 from ..reports.models import UnitReport, UnitReportSource
 from ..submissions import rollups
 from ..submissions.models import Submission, SubmissionValue, SubmissionVersion
@@ -287,6 +288,9 @@ def seed_history() -> dict[str, int]:
                      UnitReportSource))
     # what the approvals would have added to the communes' rollups, set-based
     counts["commune_rollups"] = rollups.rebuild([p.id for p in periods])
+    # the aggregated cells a report's submission stores, for every past report at once
+    aggregate.store_cells_where(UnitReportSource.report_id.in_(
+        sa.select(UnitReport.id).where(UnitReport.period_id.in_([p.id for p in periods]))))
     audit.record("demo.history", forms["LC-DEMO-PT-QUY"], after=counts)
     counts["published"] = _publish_latest_quarter(db.session.get(User, officer))
     return counts
