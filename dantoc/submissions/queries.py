@@ -11,8 +11,8 @@ import sqlalchemy.orm as so
 
 from ..catalogs.models import AdminUnit
 from ..extensions import db
-from ..indicators.models import Form, FormStatus, FormVersion, Indicator, Period
-from . import states
+from ..indicators.models import DefinitionStamp, Form, FormStatus, FormVersion, Indicator, Period
+from . import spec_cache, states
 from .models import Submission, SubmissionValue, SubmissionVersion
 
 
@@ -47,8 +47,53 @@ def published_target(form_code: str,
     return (row[0], row[1]) if row is not None else (None, None)
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """What a form URL names, read in one statement: the unit, the newest published version
+    of the form (its form loaded), the period, the unit's submission of that form for the
+    period, and the definition stamp (:mod:`.spec_cache`). None where there is no such row
+    (no unit: everything is None)."""
+
+    unit: AdminUnit | None
+    version: FormVersion | None
+    period: Period | None
+    submission: Submission | None
+    stamp: str
+
+
+def entry_target(unit_id: int, form_code: str, period_code: str) -> Loaded:
+    """The target of an entry URL in one statement (it was four: the unit, the form with
+    its period, the submission and the stamp)."""
+    row = db.session.execute(_entry_target(), {"unit_id": unit_id, "form_code": form_code,
+                                               "period_code": period_code}).first()
+    if row is None:
+        return Loaded(None, None, None, None, "")
+    return Loaded(row[0], row[1], row[2], row[3], row[4] or "")
+
+
 # The statements of every form page, built once (their parameters bound when they run):
 # building a statement's expressions costs more than running it on a small table.
+@cache
+def _entry_target() -> sa.Select:
+    stamp = (sa.select(DefinitionStamp.stamp).where(DefinitionStamp.name == spec_cache.NAME)
+             .scalar_subquery())
+    version = (sa.select(FormVersion.id).join(FormVersion.form)
+               .where(Form.code == sa.bindparam("form_code"),
+                      FormVersion.status == FormStatus.PUBLISHED)
+               .order_by(FormVersion.number.desc()).limit(1).scalar_subquery())
+    return (sa.select(AdminUnit, FormVersion, Period, Submission, stamp)
+            .select_from(AdminUnit)
+            .outerjoin(FormVersion, FormVersion.id == version)
+            .outerjoin(Form, Form.id == FormVersion.form_id)
+            .outerjoin(Period, sa.and_(Period.period_type == FormVersion.period_type,
+                                       Period.code == sa.bindparam("period_code")))
+            .outerjoin(Submission, sa.and_(Submission.form_id == FormVersion.form_id,
+                                           Submission.unit_id == AdminUnit.id,
+                                           Submission.period_id == Period.id))
+            .where(AdminUnit.id == sa.bindparam("unit_id"))
+            .options(so.contains_eager(FormVersion.form)))
+
+
 @cache
 def _published_target() -> sa.Select:
     return (sa.select(FormVersion, Period).join(FormVersion.form)
@@ -71,6 +116,18 @@ def _previous_submission() -> sa.Select:
                    AdminUnit.code == sa.bindparam("unit_code"),
                    Submission.current_version > 0)
             .order_by(Submission.id.desc()).limit(1))
+
+
+@cache
+def _keys_nearby() -> sa.Select:
+    return (sa.select(Indicator.code, SubmissionValue.disaggregation).distinct()
+            .join(Indicator, SubmissionValue.indicator_id == Indicator.id)
+            .join(SubmissionVersion, SubmissionValue.version_id == SubmissionVersion.id)
+            .join(Submission, SubmissionVersion.submission_id == Submission.id)
+            .join(AdminUnit, Submission.unit_id == AdminUnit.id)
+            .where(AdminUnit.parent_id == sa.bindparam("parent_id"),
+                   Indicator.code.in_(sa.bindparam("codes", expanding=True)),
+                   SubmissionValue.disaggregation != ""))
 
 
 def published_for_level(level_id: int) -> list[FormVersion]:
@@ -146,14 +203,7 @@ def keys_nearby(unit: AdminUnit, codes: list[str]) -> dict[str, set[str]]:
     a village head adds a row to a grid."""
     if not codes or unit.parent_id is None:
         return {}
-    rows = db.session.execute(
-        sa.select(Indicator.code, SubmissionValue.disaggregation).distinct()
-        .join(Indicator, SubmissionValue.indicator_id == Indicator.id)
-        .join(SubmissionVersion, SubmissionValue.version_id == SubmissionVersion.id)
-        .join(Submission, SubmissionVersion.submission_id == Submission.id)
-        .join(AdminUnit, Submission.unit_id == AdminUnit.id)
-        .where(AdminUnit.parent_id == unit.parent_id, Indicator.code.in_(codes),
-               SubmissionValue.disaggregation != ""))
+    rows = db.session.execute(_keys_nearby(), {"parent_id": unit.parent_id, "codes": codes})
     nearby: dict[str, set[str]] = {}
     for code, key in rows:
         nearby.setdefault(code, set()).add(key)

@@ -30,7 +30,6 @@ from werkzeug.datastructures import MultiDict
 
 from .. import clock
 from ..accounts.permissions import authorize, require
-from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..i18n.content import tr
 from ..indicators.models import Form
@@ -39,7 +38,18 @@ from ..refusal import Refusal
 from ..web.downloads import attachment
 from ..web.errors import refuse
 from ..web.htmx import render, wants_fragment, wants_json
-from . import behalf, checks, comments, jobs, messages, queries, services, states, workbook
+from . import (
+    behalf,
+    checks,
+    comments,
+    jobs,
+    messages,
+    queries,
+    services,
+    spec_cache,
+    states,
+    workbook,
+)
 from .forms import WorkbookForm
 from .page import Page
 from .services import Target
@@ -56,12 +66,14 @@ def returned_comments(submission) -> list:
 def _load(unit_id: int, form_code: str, period_code: str, verb: str = "submission.create"):
     """Load the target of a form URL, then authorize the village (403 outside it): its own
     village head, or with ``submission.enter_for`` an officer of its commune."""
-    unit = db.get_or_404(AdminUnit, unit_id)
-    version, period = queries.published_target(form_code, period_code)
-    if version is None or period is None or version.fill_level_id != unit.level_id:
+    loaded = queries.entry_target(unit_id, form_code, period_code)
+    unit, version, period = loaded.unit, loaded.version, loaded.period
+    if (unit is None or version is None or period is None
+            or version.fill_level_id != unit.level_id):
         abort(404)
     authorize(verb, unit)
-    submission = services.find_for(Target(version, unit, period))
+    spec_cache.read_with(loaded.stamp)  # read with the target: the form's definition needs it
+    submission = loaded.submission
     if submission is not None:
         version = submission.form_version
     return Target(version, unit, period), submission
