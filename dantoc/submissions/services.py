@@ -99,18 +99,43 @@ def _create(target: Target, key: uuid.UUID, state: str, user) -> Submission | No
     return insert_first(submission)
 
 
-def _new(target: Target, key: uuid.UUID, state: str, period_open: bool, user):
+def _new(target: Target, key: uuid.UUID, state: str, period_open: bool, user, *,
+         looked: bool = False):
     """A new submission for ``key``, or None when a concurrent request created one first.
+
+    ``looked``: the target's submission was just read in this transaction, and there was
+    none (no second lookup).
 
     :raise Refusal: ``locked`` (period closed) or ``already_started`` when the unit
         already has a submission of this form for the period under another UUID.
     """
     if not period_open:
         raise Refusal("locked", lock=Lock.PERIOD_CLOSED)
-    other = find_for(target)
+    other = None if looked else find_for(target)
     if other is not None:
         raise Refusal("already_started", other)
     return _create(target, key, state, user)
+
+
+#: ``found`` of :func:`submit` and :func:`save_draft` when the caller did not read the
+#: target's submission.
+NOT_READ = object()
+
+
+def _lookup(target: Target, key: uuid.UUID, found) -> tuple[Submission | None, bool]:
+    """(the submission for ``key`` or None, whether the target is known to have none).
+
+    ``found``: the target's submission as the caller read it in this transaction (or
+    :data:`NOT_READ`). Its own UUID needs no second lookup; with none at all, a new one is
+    inserted without looking for ``key`` first: a ``key`` used elsewhere, or a submission
+    created concurrently, fails the insert on a unique constraint, and the next attempt
+    reads as before.
+    """
+    if found is None:
+        return None, True
+    if found is not NOT_READ and found.client_uuid == key:
+        return found, False
+    return _existing(target, key), False
 
 
 def _existing(target: Target, key: uuid.UUID) -> Submission | None:
@@ -157,21 +182,22 @@ def _draft_row(submission: Submission, number: int, payload: dict, source: str, 
 
 
 def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user, *,
-               source: str = states.VILLAGE) -> Submission:
+               source: str = states.VILLAGE, found=NOT_READ) -> Submission:
     """Store the raw typed text as the draft on top of version ``base`` (audited).
 
     ``source``: who types it in (:data:`.states.SOURCES`; the commune on the village's
-    behalf is ``COMMUNE``).
+    behalf is ``COMMUNE``). ``found``: the target's submission (or None) as the caller read
+    it in this transaction, which spares the lookups of a first attempt.
 
     :raise Refusal: ``locked`` (submitted, approved, period closed),
         ``stale``, ``already_started``, ``uuid_conflict`` or ``in_flight``.
     """
     period_open = target.period.is_open(clock.today())
-    for _attempt in range(2):
-        submission = _existing(target, key)
+    for attempt in range(2):
+        submission, looked = _lookup(target, key, found if attempt == 0 else NOT_READ)
         new = submission is None
         if new:
-            submission = _new(target, key, states.DRAFT, period_open, user)
+            submission = _new(target, key, states.DRAFT, period_open, user, looked=looked)
             if submission is None:
                 continue  # created concurrently: read it again
         else:
@@ -228,22 +254,24 @@ def _columns(value: Decimal | str | bool) -> dict:
 
 
 def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list[Cell],
-           user, *, source: str = states.VILLAGE) -> Result:
+           user, *, source: str = states.VILLAGE, found=NOT_READ) -> Result:
     """Submit version ``base + 1``; an identical resend returns the original (audited).
 
-    ``source`` as :func:`save_draft`: the audit row and the version say who typed it in.
+    ``source`` and ``found`` as :func:`save_draft`: the audit row and the version say who
+    typed it in.
 
     :raise Refusal: ``uuid_conflict`` (422), ``stale``, ``locked``,
         ``already_started`` or ``in_flight`` (409).
     """
     digest = content_hash(target, base, cells)
     period_open = target.period.is_open(clock.today())
-    for _attempt in range(3):
-        submission = _existing(target, key)
+    for attempt in range(3):
+        submission, looked = _lookup(target, key, found if attempt == 0 else NOT_READ)
         new = submission is None
         if new:
             before = None
-            submission = _new(target, key, states.SUBMITTED, period_open, user)
+            submission = _new(target, key, states.SUBMITTED, period_open, user,
+                              looked=looked)
             if submission is None:
                 continue  # created concurrently: read it again, it may be our replay
         else:

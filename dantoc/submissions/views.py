@@ -286,7 +286,8 @@ def _write(page: Page, write, then):
 def _save(page: Page, key: uuid.UUID, base: int):
     """Save a draft: keeps what was typed, even invalid text; 303 back, or a status swap."""
     return _write(page, lambda: services.save_draft(page.target, key, base, page.payload(),
-                                                    current_user, source=page.source),
+                                                    current_user, source=page.source,
+                                                    found=page.submission),
                   lambda _s: _saved(page))
 
 
@@ -302,13 +303,15 @@ def _submit(page: Page, key: uuid.UUID, base: int):
     """Submit: full validation; on errors the draft keeps the input and nothing is submitted."""
     if page.checks.blocking:
         return _write(page, lambda: services.save_draft(page.target, key, base, page.payload(),
-                                                        current_user, source=page.source),
+                                                        current_user, source=page.source,
+                                                        found=page.submission),
                       lambda _s: _invalid(page))
     cells = checks.cells(page.spec, page.grids, page.form)
     received = (_received_for_village if page.on_behalf else partial(
         _received, counts=(len(cells), len({c.item.indicator.id for c in cells}))))
     return _write(page, lambda: services.submit(page.target, key, base, page.payload(), cells,
-                                                current_user, source=page.source), received)
+                                                current_user, source=page.source,
+                                                found=page.submission), received)
 
 
 def _invalid(page: Page):
