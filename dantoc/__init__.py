@@ -51,11 +51,11 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import database, i18n, models  # noqa: F401  (models: the whole schema, for Alembic)
+    from . import chrome, database, i18n, models  # noqa: F401  (models: the whole schema, for Alembic)
     from .accounts import ratelimit
     from .accounts import sessions as accounts_sessions
     from .extensions import compress, csrf, db, htmx, login_manager, migrate
-    from .web import errors, inputs, security, templating
+    from .web import errors, inputs, kept, security, templating
 
     inputs.register_converters(app)  # before any route is added
     db.init_app(app)
@@ -72,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     accounts_sessions.init_app(app)
     ratelimit.init_app(app)
     templating.init_app(app, **_template_globals())
+    kept.init_app(app, parts=chrome.PARTS, variant=chrome.variant, values=chrome.VALUES)
     security.init_app(app)
     errors.init_app(app)
     inputs.init_app(app)
