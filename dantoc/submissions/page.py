@@ -72,7 +72,10 @@ class Page:
         self.grids = formbuilder.layout(self.spec, names, self.previous.values,
                                         nearby=self.nearby)
         self._form: EntryForm | None = None
-        if self.typed:
+        if self.typed and self.lean:  # a submit: read and checked without WTForms
+            self.form = formbuilder.parse(self.spec, self.grids, formdata)
+            self.checks = checks.evaluate(self.spec, self.grids, self.form)
+        elif self.typed:
             self.form = formbuilder.build(self.spec, self.grids, formdata, **defaults)
             if self.form.verb() == "add":
                 self._add_row(formdata, names, defaults)
