@@ -19,9 +19,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import clock
 from ..audit import services as audit
@@ -29,7 +32,7 @@ from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..indicators.models import FormVersion, Period
 from ..refusal import Refusal
-from ..workflow import Lock, insert_first
+from ..workflow import Lock
 from . import rollups, states
 from .checks import Cell
 from .forms import plain
@@ -90,13 +93,34 @@ def version_of(submission: Submission, number: int) -> SubmissionVersion | None:
 
 
 def _create(target: Target, key: uuid.UUID, state: str, user) -> Submission | None:
-    """Insert a new submission, or None when a concurrent request inserted it first."""
-    submission = Submission(
-        client_uuid=key, form_id=target.form_version.form_id,
-        form_version_id=target.form_version.id, unit_id=target.unit.id,
-        period_id=target.period.id, state=state,
-        current_version=0 if state == states.DRAFT else 1, created_by_id=user.id)
-    return insert_first(submission)
+    """Insert a new submission, or None when a concurrent request inserted it first (or its
+    UUID is taken): the unique constraints decide, in one ``INSERT … ON CONFLICT DO NOTHING
+    RETURNING id`` (no savepoint, no flush of the unit of work), and the caller reads the
+    winner."""
+    now = clock.now()
+    values = {"client_uuid": key, "form_id": target.form_version.form_id,
+              "form_version_id": target.form_version.id, "unit_id": target.unit.id,
+              "period_id": target.period.id, "state": state,
+              "current_version": 0 if state == states.DRAFT else 1, "state_reason": None,
+              "created_by_id": user.id, "created_at": now, "updated_at": now}
+    new_id = db.session.execute(_insert_new_submission(db.session.get_bind().dialect.name),
+                                values).scalar()
+    return None if new_id is None else _persistent(Submission(id=new_id, **values))
+
+
+@cache
+def _insert_new_submission(dialect: str) -> sa.Insert:
+    table = Submission.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def _persistent(row):
+    """A row just written by a Core ``INSERT``, as the session's own clean object (as if it
+    had been read): what the answer shows of it needs no statement."""
+    so.make_transient_to_detached(row)
+    db.session.add(row)
+    return row
 
 
 def _new(target: Target, key: uuid.UUID, state: str, period_open: bool, user, *,
@@ -170,15 +194,24 @@ def _draft_row(submission: Submission, number: int, payload: dict, source: str, 
     besides the payload, in one statement. ``new``: the submission was created in this
     transaction, so it has no version to look for."""
     version = None if new else version_of(submission, number)
-    if version is None:
-        version = SubmissionVersion(submission_id=submission.id, number=number,
-                                    base_version=number - 1, payload=payload)
-        db.session.add(version)
+    if version is None:  # one INSERT of the table, RETURNING its id (no unit of work)
+        values = {"submission_id": submission.id, "number": number,
+                  "base_version": number - 1, "content_hash": None, "payload": payload,
+                  "created_at": clock.now(), "updated_at": clock.now(), "submitted_at": None,
+                  "submitted_by_id": None, "source": source, **columns}
+        new_id = db.session.execute(_insert_version(), values).scalar_one()
+        return _persistent(SubmissionVersion(id=new_id, **values))
     version.payload, version.updated_at, version.source = payload, clock.now(), source
     for name, value in columns.items():
         setattr(version, name, value)
     db.session.flush()
     return version
+
+
+@cache
+def _insert_version() -> sa.Insert:
+    table = SubmissionVersion.__table__
+    return table.insert().returning(table.c.id)
 
 
 def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user, *,
