@@ -26,7 +26,8 @@ CSRF_SLOT = "\x00csrf\x00"
 UUID_SLOT = "\x00uuid\x00"
 
 
-def _submitting(formdata) -> bool:
+def submitting(formdata) -> bool:
+    """Whether ``formdata`` (posted, or None) submits the form."""
     return bool(formdata) and (formdata.get("action") or "").partition(":")[0] == "submit"
 
 
@@ -52,7 +53,7 @@ class Page:
         #: A submit checks and stores what was posted; what only a form on the screen needs
         #: (last period's values and the rows they add, the commune's rows offered first:
         #: three statements) waits for :meth:`shown`, as an accepted submit shows no form.
-        self.lean = _submitting(formdata)
+        self.lean = submitting(formdata)
         self._prepare()
         self.lock = None
         self.refusal: str | None = None

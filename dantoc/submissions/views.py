@@ -51,7 +51,7 @@ from . import (
     workbook,
 )
 from .forms import WorkbookForm
-from .page import Page
+from .page import Page, submitting
 from .services import Target
 
 bp = Blueprint("submissions", __name__, url_prefix="/entry")
@@ -66,7 +66,10 @@ def returned_comments(submission) -> list:
 def _load(unit_id: int, form_code: str, period_code: str, verb: str = "submission.create"):
     """Load the target of a form URL, then authorize the village (403 outside it): its own
     village head, or with ``submission.enter_for`` an officer of its commune."""
-    loaded = queries.entry_target(unit_id, form_code, period_code)
+    # Last period's submission is found with the target, for every page that shows the form
+    # (a submit shows a receipt; if it is refused, its page looks it up itself).
+    loaded = queries.entry_target(unit_id, form_code, period_code,
+                                  previous=not submitting(request.form))
     unit, version, period = loaded.unit, loaded.version, loaded.period
     if (unit is None or version is None or period is None
             or version.fill_level_id != unit.level_id):
