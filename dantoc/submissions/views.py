@@ -252,7 +252,8 @@ def _page_url(submission) -> str:
 def _receipt_context(submission, version, counts: tuple[int, int] | None = None) -> dict:
     values, indicators = counts or queries.value_counts(version)
     return {"submission": submission, "version": version, "values": values,
-            "indicators": indicators, "labels": messages.status_labels()}
+            "indicators": indicators,
+            "labels": {submission.state: messages.status_label(submission.state)}}
 
 
 def _post(page: Page):
