@@ -17,7 +17,15 @@ def init_app(app: Flask) -> None:
     app.extensions["dantoc_locales"] = default_registry(app.config.get("I18N_EXTRA_LOCALES", ()))
     babel.init_app(app, locale_selector=selection.select_locale)
     # Flask-Babel caches its domain on the (shared, stateless) extension object.
-    babel.__dict__["domain_instance"] = ChainDomain()
+    domain = babel.__dict__["domain_instance"] = ChainDomain()
+    # Templates ask the domain itself (some 30 strings a page): Flask-Babel's callables find
+    # it again through the request's context for every string. Same lookups, same results.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: domain.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: domain.get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n))
     app.before_request(selection.forget)
     app.before_request(wtforms_messages.install)
     user_logged_in.connect(services.carry_over, app)

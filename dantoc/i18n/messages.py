@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from babel.support import NullTranslations, Translations
-from flask import current_app, g
+from flask import current_app, g, has_app_context
 from flask_babel import Domain, get_babel
 
 from ..extensions import db
@@ -104,7 +104,7 @@ class ChainDomain(Domain):
     """Flask-Babel's domain, keyed on the active BCP 47 tag instead of a CLDR locale."""
 
     def get_translations(self):
-        if not g:
+        if not has_app_context():
             return NullTranslations()
         ctx_cached = g.get(TRANSLATIONS_CACHE)
         if ctx_cached is not None:
