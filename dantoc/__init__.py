@@ -9,7 +9,7 @@ from flask import Flask
 
 from .paths import ROOT
 
-__all__ = ["ROOT", "create_app"]
+__all__ = ["ROOT", "create_app", "warm"]
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -37,6 +37,18 @@ def create_app(config: Mapping | None = None) -> Flask:
     _register_blueprints(app)
     _trust_proxies(app)
     return app
+
+
+def warm(app: Flask) -> None:
+    """Compile the templates and load the file-only interface catalogs and locale data in
+    this process: gunicorn calls it in the master of a preloaded application
+    (``gunicorn.conf.py``), so that every worker forked from it, a recycled one too, starts
+    with them (a worker's first form page took about 0.15 s of CPU more than the next)."""
+    from . import i18n
+    from .web import templating
+
+    templating.precompile(app)
+    i18n.warm(app)
 
 
 def _trust_proxies(app: Flask) -> None:

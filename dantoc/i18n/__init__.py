@@ -31,3 +31,21 @@ def init_app(app: Flask) -> None:
     user_logged_in.connect(services.carry_over, app)
     templating.init_app(app)
     picker.init_app(app)
+
+
+def warm(app: Flask) -> None:
+    """Load now what the first requests of a process would load: the interface catalogs of
+    the locales read from files alone, chained (no database), and the CLDR data the
+    language switch and the formatting of the offered locales read. Processes forked from
+    this one (gunicorn's workers) start with them."""
+    from babel import Locale
+
+    from .messages import FILE_ONLY, preload_chain
+    from .selection import registry
+
+    with app.app_context():
+        for tag in FILE_ONLY:
+            preload_chain(registry()[tag].chain())
+        for locale in registry().offered():
+            _ = locale.display_name
+            Locale.parse(locale.formatting_locale).number_symbols  # noqa: B018 (loads it)

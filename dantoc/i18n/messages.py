@@ -125,6 +125,14 @@ class ChainDomain(Domain):
         return translations
 
 
+def preload_chain(tags: tuple[str, ...]) -> None:
+    """Build the chain of ``tags`` ahead of the first request, when every tag's strings come
+    from files only (no database read: the cache key of such a chain has no stamp)."""
+    if all(tag in FILE_ONLY for tag in tags):
+        cache = current_app.extensions.setdefault("dantoc_translations", {})
+        cache.setdefault((tags, ()), build_chain(tags))
+
+
 def file_strings(tag: str) -> dict[str, str]:
     """Translated strings of ``tag``'s ``.po`` files in every translation directory."""
     from .message_catalogs import translated_in_file
