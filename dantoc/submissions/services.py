@@ -24,7 +24,6 @@ from functools import cache
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import clock
 from ..audit import services as audit
@@ -103,16 +102,23 @@ def _create(target: Target, key: uuid.UUID, state: str, user) -> Submission | No
               "period_id": target.period.id, "state": state,
               "current_version": 0 if state == states.DRAFT else 1, "state_reason": None,
               "created_by_id": user.id, "created_at": now, "updated_at": now}
-    new_id = db.session.execute(_insert_new_submission(db.session.get_bind().dialect.name),
-                                values).scalar()
+    new_id = db.session.execute(_insert_new_submission(), values).scalar()
     return None if new_id is None else _persistent(Submission(id=new_id, **values))
 
 
 @cache
-def _insert_new_submission(dialect: str) -> sa.Insert:
+def _insert_new_submission() -> sa.TextClause:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id``, the same on SQLite (3.35+) and
+    PostgreSQL, written as text with the columns' own types: the dialects' ``insert()``
+    constructs are never in SQLAlchemy's statement cache (compiled on every submit)."""
     table = Submission.__table__
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+    names = [column.key for column in table.columns if column.key != "id"]
+    # The names come from the table's definition; every value is a bound parameter.
+    return (sa.text(f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608
+                    f"VALUES ({', '.join(':' + name for name in names)}) "
+                    "ON CONFLICT DO NOTHING RETURNING id")
+            .bindparams(*(sa.bindparam(name, type_=table.c[name].type) for name in names))
+            .columns(id=sa.Integer))
 
 
 def _persistent(row):
