@@ -31,7 +31,8 @@ if not control_socket_disable:
 
 def when_ready(server):
     """In the master of a preloaded application, before the first worker is forked: compile
-    the templates and load the interface catalogs once (dantoc.warm), for every worker."""
+    the templates and load the interface catalogs once (dantoc.warm), for every worker (a
+    template change then needs a restart too, like a code change)."""
     if server.cfg.preload_app:
         from dantoc import warm
 
