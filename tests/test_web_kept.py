@@ -80,3 +80,14 @@ def test_a_locale_with_database_strings_is_never_kept(qaa_app, qaa_client):  # n
     html = qaa_client.get("/accounts/me").get_data(as_text=True)
     assert "QAA gửi 2" in html and "QAA gửi 1" not in html
     assert not qaa_app.extensions[kept.EXTENSION].kept
+
+
+def test_nothing_is_kept_while_templates_reload_when_edited(app):
+    """A debug server reloads an edited template: its chrome and forms are not kept."""
+    kept.clear()
+    app.jinja_env.auto_reload = True
+    try:
+        assert "(ho-c)" in _page(app, make_user("village_head", username="ho-c"))
+    finally:
+        app.jinja_env.auto_reload = False
+    assert not app.extensions[kept.EXTENSION].kept

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -132,11 +132,12 @@ class Page:
     def _untouched_page(self) -> str | None:
         """The locale tag when fields of this page may come from kept markup: nothing typed,
         no row just added, no comment, a published definition and interface text kept per
-        process (None otherwise)."""
+        process, templates not reloaded when edited (None otherwise)."""
         if "_untouched_tag" not in self.__dict__:
             tag = current_tag()
             self._untouched_tag = (None if self.typed or self.added or self.comments
-                                   or not self.spec.stamp or tag not in FILE_ONLY else tag)
+                                   or not self.spec.stamp or tag not in FILE_ONLY
+                                   or current_app.jinja_env.auto_reload else tag)
         return self._untouched_tag
 
     def _untouched_key(self, item: ItemSpec) -> tuple | None:

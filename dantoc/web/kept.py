@@ -48,7 +48,8 @@ class Chrome:
     def render(self, name: str) -> Markup:
         """The part ``name`` for this request (a template global, ``chrome(name)``)."""
         part = self.parts[name]
-        variant = self.variant()
+        # Templates reloaded when edited (a debug server) are rendered afresh.
+        variant = None if current_app.jinja_env.auto_reload else self.variant()
         key = None if variant is None else (name, *variant)
         text = self.kept.get(key) if key is not None else None
         if text is None:
