@@ -29,6 +29,16 @@ if not control_socket_disable:
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 
 
+def when_ready(server):
+    """In the master of a preloaded application, before the first worker is forked: compile
+    the templates and load the interface catalogs once (dantoc.warm), for every worker (a
+    template change then needs a restart too, like a code change)."""
+    if server.cfg.preload_app:
+        from dantoc import warm
+
+        warm(server.app.wsgi())
+
+
 def post_fork(server, worker):
     """A forked worker opens its own database connections: drop any the master's copy of
     the application holds (it opens none while it is built, but never share a socket)."""

@@ -3,7 +3,8 @@ over N requests in one process (Flask's test client, no network), SQLite by defa
 
     .venv/bin/python benchmarks/profile_entry.py --requests 200 [--url postgresql+psycopg://…]
 
-Prints the CPU ms per request (process time) and pyinstrument's call tree of each kind, cut
+Each head's client sends the session cookie the server last set for it, as a phone keeps
+it. Prints the CPU ms per request (process time) and pyinstrument's call tree of each kind, cut
 at 2 % of the time; docs/benchmarks.md keeps the summaries before and after.
 """
 
@@ -61,8 +62,11 @@ def main() -> None:
         if not args.no_profile:
             profiler.start()
         for client, head, period in runs[20:]:
+            client.set_cookie(target.cookie_name, head.cookie)  # as the head's phone keeps it
             response = send(client, head, period)
             assert response.status_code == 200, response.status_code
+            for cookie in response.headers.getlist("Set-Cookie"):
+                support.keep_cookie(target, head, cookie)
         cpu = (time.process_time() - started) * 1000 / args.requests
         how = "without profiler" if args.no_profile else "profiled"
         print(f"\n=== {name}: {cpu:.2f} ms CPU per request ({how}, {args.requests} requests)")

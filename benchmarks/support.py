@@ -118,6 +118,14 @@ def body(target: Target, head: Head, key: uuid.UUID | None = None) -> dict[str, 
     return data
 
 
+def keep_cookie(target: Target, head: Head, set_cookie: str) -> None:
+    """Keep the session cookie of a ``Set-Cookie`` header for the head's next requests, as a
+    browser does (the server renews it when the session changes)."""
+    name, _eq, rest = set_cookie.partition("=")
+    if name.strip() == target.cookie_name:
+        head.cookie = rest.partition(";")[0]
+
+
 def form_path(unit_id: int, period: str) -> str:
     return f"/entry/{unit_id}/{FORM}/{period}"
 

@@ -16,6 +16,11 @@ runs for medians without two minutes of preparation each). Requests ask for no c
 (``Accept-Encoding: identity``, as ``http.client`` does) unless ``--accept-encoding`` says
 otherwise: a phone sends ``gzip, deflate, br``, and the server then compresses each page.
 
+Each village head's client keeps the session cookie the server sends back, as a phone's
+browser does: the server renews it when it changes the session (the last-seen time once a
+minute, a sign-in made under another User-Agent marked not fresh), and a client that sent
+the old one again would make it sign and send a new cookie on every request.
+
 Printed per row: requests, success share, requests/s, p50 and p95 latency, and the server's
 **CPU ms per request**: user + system time of the gunicorn master and workers (including
 workers that exited and were reaped) from /proc, over the requests of the step. The load
@@ -42,6 +47,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -120,12 +126,13 @@ class Step:
 
 
 def _request(port: int, method: str, path: str, headers: dict, body: bytes | None):
+    """(status, the Set-Cookie headers of the answer)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         response.read()
-        return response.status
+        return response.status, response.headers.get_all("Set-Cookie") or []
     finally:
         conn.close()
 
@@ -141,14 +148,16 @@ def run_step(port: int, make, concurrency: int, duration: float) -> tuple[Step, 
                 request = make()
             if request is None:
                 return
-            method, path, headers, body, expected = request
+            method, path, headers, body, expected, keep = request
             started = time.perf_counter()
             try:
-                status = _request(port, method, path, headers, body)
+                status, cookies = _request(port, method, path, headers, body)
             except OSError:
-                status = 0
+                status, cookies = 0, []
             elapsed = time.perf_counter() - started
             with lock:
+                for cookie in cookies:
+                    keep(cookie)
                 step.statuses[status] = step.statuses.get(status, 0) + 1
                 if status == expected:
                     step.latencies.append(elapsed)
@@ -177,7 +186,8 @@ def makers(target: support.Target, encoding: str = "identity"):
     def form_get():
         head = next(heads)
         return ("GET", support.form_path(head.unit_id, newest),
-                {"Cookie": f"{cookie}={head.cookie}", "Accept-Encoding": encoding}, None, 200)
+                {"Cookie": f"{cookie}={head.cookie}", "Accept-Encoding": encoding}, None, 200,
+                partial(support.keep_cookie, target, head))
 
     fresh = itertools.product(target.periods[:-1], target.heads)
 
@@ -190,7 +200,8 @@ def makers(target: support.Target, encoding: str = "identity"):
         return ("POST", support.form_path(head.unit_id, period),
                 {"Cookie": f"{cookie}={head.cookie}", "HX-Request": "true",
                  "Accept-Encoding": encoding,
-                 "Content-Type": "application/x-www-form-urlencoded"}, body, 200)
+                 "Content-Type": "application/x-www-form-urlencoded"}, body, 200,
+                partial(support.keep_cookie, target, head))
 
     return {"form GET": form_get, "submit": submit}
 

@@ -16,6 +16,8 @@ from dantoc.submissions.models import Submission, SubmissionValue, SubmissionVer
 from tests.factories import (
     HX,
     counts,
+    entry_url,
+    make_period,
     post,
     signed_in,
 )
@@ -150,6 +152,24 @@ def test_second_uuid_for_the_same_village_and_period_is_refused(entry):
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "already_started"
     assert counts()["submissions"] == 1
+
+
+@pytest.mark.parametrize("action", ["submit", "draft"])
+def test_uuid_of_another_period_is_refused_for_a_new_report(entry, action):
+    """A new report is inserted without looking its UUID up first (the view read the
+    target's submission: none): a UUID already used for another period still fails, on
+    the unique constraint, and nothing of the second period is written."""
+    key = str(uuid.uuid4())
+    post(entry.client, entry.url, entry.answers(), key=key)
+    before = counts()
+    other = make_period("2027", period_type=entry.version.period_type)
+    url = entry_url(entry.village, entry.version, other)
+    response = post(entry.client, url, entry.answers(), key=key, action=action, headers=JSON)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "uuid_conflict"
+    assert counts() == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission).where(
+        Submission.period_id == other.id)) == 0
 
 
 def test_every_state_change_has_one_audit_row_in_the_same_transaction(entry):

@@ -3,16 +3,26 @@ and any change to what it is built from is seen at the next request, in every pr
 
 from __future__ import annotations
 
+import re
+import uuid
+
+import pytest
 import sqlalchemy as sa
 
 from dantoc.extensions import db
 from dantoc.indicators.models import DefinitionStamp, Indicator, ValidationRule
 from dantoc.submissions import spec_cache
+from dantoc.submissions.models import Submission
+from tests.client import FreshClient
+from tests.conftest import app_on
+from tests.factories import Setup, make_village, make_village_head, signed_in
 from tests.factories_submissions import (
     entry_fixture,  # noqa: F401  (the "entry" fixture)
+    entry_url,
     post,
 )
 from tests.test_statement_counts import counting
+from tests.test_submissions_formbuilder import _last_year
 
 
 def _statements(entry) -> int:
@@ -62,3 +72,52 @@ def test_a_rule_added_after_publication_is_checked_at_once(entry):
     db.session.commit()
     response = post(entry.client, entry.url, answers, key="5a7c0f55-33a1-4d0a-9a57-0b7d3e1f2a11")
     assert "Ít nhất 10 hộ (quy tắc mới)." in response.get_data(as_text=True)
+
+
+def _hidden(html: str, name: str) -> str:
+    return re.search(rf'<input id="{name}" name="{name}" type="hidden" value="([^"]*)">',
+                     html).group(1)
+
+
+@pytest.fixture
+def csrf_app(database_url):
+    with app_on(database_url, WTF_CSRF_ENABLED=True) as app:
+        yield app
+
+
+def test_a_kept_form_carries_each_pages_own_address_token_and_uuid(csrf_app):
+    """A new form with nothing in it is rendered once per process and kept whole (issue
+    17); every page puts back its own address, CSRF token and UUID."""
+    spec_cache.clear()
+    entry = Setup(lambda user: signed_in(FreshClient(csrf_app), user))
+    village = make_village()
+    other = signed_in(FreshClient(csrf_app), make_village_head(village))
+    url = entry_url(village, entry.version, entry.period)
+    first = entry.client.get(entry.url).get_data(as_text=True)
+    forms = [key for key in spec_cache._markup if key[0] == "form"]
+    assert len(forms) == 1
+    second = other.get(url).get_data(as_text=True)
+    assert [key for key in spec_cache._markup if key[0] == "form"] == forms  # reused
+    for html, own in ((first, entry.url), (second, url)):
+        assert f'<form method="post" action="{own}" class="entry"' in html
+        assert f'data-hx-post="{own}/check"' in html
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+        assert _hidden(html, "csrf_token") == token
+        assert "\x00" not in html
+    assert _hidden(first, "uuid") != _hidden(second, "uuid")
+    assert _hidden(first, "csrf_token") != _hidden(second, "csrf_token")
+    answers = {**entry.answers(), "csrf_token": _hidden(second, "csrf_token")}
+    response = post(other, url, answers, key=_hidden(second, "uuid"))
+    assert response.status_code == 303  # the kept page's token and UUID are this page's
+    assert db.session.scalar(sa.select(Submission.client_uuid).where(
+        Submission.unit_id == village.id)) == uuid.UUID(_hidden(second, "uuid"))
+
+
+def test_a_form_showing_last_periods_values_is_not_kept_whole(app, login):
+    entry = Setup(login)
+    village = make_village()
+    other = signed_in(FreshClient(app), make_village_head(village))
+    assert other.get(entry_url(village, entry.version, entry.period)).status_code == 200
+    _last_year(entry, approve=True)
+    html = entry.client.get(entry.url).get_data(as_text=True)
+    assert re.search(rf'<small id="{entry.name("households")}-p">[^<]*40', html)

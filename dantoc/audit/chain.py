@@ -20,6 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,14 +64,24 @@ def link(event: AuditEvent) -> None:
     current transaction, which holds the head's lock until it ends)."""
     # Read and moved by SQL, not through the session's copy: a caller that expires or
     # refreshes objects before its next audit row must not see (or lose) a stale head.
-    seq, previous = db.session.execute(
-        sa.select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
-        .with_for_update()).one()
+    seq, previous = db.session.execute(_read_head()).one()
     event.seq, event.prev_hash = seq + 1, previous
     event.hash = digest(previous, event)
-    db.session.execute(sa.update(AuditChainHead).where(AuditChainHead.id == 1)
-                       .values(seq=event.seq, hash=event.hash)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(_move_head(), {"seq": event.seq, "hash": event.hash})
+
+
+# Every audited write runs these two: built once, their parameters bound when they run.
+@cache
+def _read_head() -> sa.Select:
+    head = AuditChainHead.__table__
+    return sa.select(head.c.seq, head.c.hash).where(head.c.id == 1).with_for_update()
+
+
+@cache
+def _move_head() -> sa.Update:
+    head = AuditChainHead.__table__
+    return head.update().where(head.c.id == 1).values(seq=sa.bindparam("seq"),
+                                                      hash=sa.bindparam("hash"))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from babel.support import NullTranslations, Translations
-from flask import current_app, g
+from flask import current_app, g, has_app_context
 from flask_babel import Domain, get_babel
 
 from ..extensions import db
@@ -104,7 +104,7 @@ class ChainDomain(Domain):
     """Flask-Babel's domain, keyed on the active BCP 47 tag instead of a CLDR locale."""
 
     def get_translations(self):
-        if not g:
+        if not has_app_context():
             return NullTranslations()
         ctx_cached = g.get(TRANSLATIONS_CACHE)
         if ctx_cached is not None:
@@ -123,6 +123,14 @@ class ChainDomain(Domain):
             translations = build_chain(tags, with_database=False)
         setattr(g, TRANSLATIONS_CACHE, translations)
         return translations
+
+
+def preload_chain(tags: tuple[str, ...]) -> None:
+    """Build the chain of ``tags`` ahead of the first request, when every tag's strings come
+    from files only (no database read: the cache key of such a chain has no stamp)."""
+    if all(tag in FILE_ONLY for tag in tags):
+        cache = current_app.extensions.setdefault("dantoc_translations", {})
+        cache.setdefault((tags, ()), build_chain(tags))
 
 
 def file_strings(tag: str) -> dict[str, str]:

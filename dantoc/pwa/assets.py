@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import json
 import re
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -76,7 +77,13 @@ def strip(source: str) -> str:
 
 
 def _stamp(*paths: Path) -> tuple:
-    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    return tuple((str(p), st.st_mtime_ns, st.st_size) for p in paths for st in [p.stat()])
+
+
+#: The bundle's files are looked at (three stat calls) at most this often: every page names
+#: the bundle's version, and an edited file is seen within a second.
+RECHECK_SECONDS = 1.0
+_bundle_checked: list = [float("-inf"), ()]
 
 
 @lru_cache(maxsize=8)
@@ -98,7 +105,10 @@ def _bundle(stamp: tuple) -> Asset:
 
 def bundle() -> Asset:
     """htmx, the outbox module, the page code (see the module docstring)."""
-    return _bundle(_stamp(HTMX, JS / "outbox.js", JS / "page.js"))
+    moment = time.monotonic()
+    if moment - _bundle_checked[0] >= RECHECK_SECONDS:
+        _bundle_checked[:] = [moment, _stamp(HTMX, JS / "outbox.js", JS / "page.js")]
+    return _bundle(_bundle_checked[1])
 
 
 @lru_cache(maxsize=4)

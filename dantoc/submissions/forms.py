@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -29,13 +30,9 @@ MAX_TEXT = 1000
 ACTIONS = ("draft", "submit", "add")
 
 
-class EntryForm(FlaskForm):
-    """Hidden identity of the submission; the indicator fields are added by the builder."""
-
-    uuid = HiddenField()
-    base_version = HiddenField()
-    #: The pressed button: "draft", "submit" or "add:<item name>".
-    action = HiddenField()
+class _Identity:
+    """The hidden identity of an entry form and the button pressed (``uuid``,
+    ``base_version`` and ``action`` fields with ``data``)."""
 
     def verb(self) -> str:
         """The action without its argument."""
@@ -52,6 +49,15 @@ class EntryForm(FlaskForm):
         except ValueError:
             return None
         return (key, base) if 0 <= base < 10_000 else None
+
+
+class EntryForm(_Identity, FlaskForm):
+    """Hidden identity of the submission; the indicator fields are added by the builder."""
+
+    uuid = HiddenField()
+    base_version = HiddenField()
+    #: The pressed button: "draft", "submit" or "add:<item name>".
+    action = HiddenField()
 
 
 def _parse_number(text: str, integer: bool) -> Decimal:
@@ -199,11 +205,104 @@ def yes_no() -> list[SelectChoice]:
 
 
 def text_field(label: str, validators: list) -> TextAreaField:
-    return TextAreaField(label, [*validators, MaxLength()],
-                         render_kw={"rows": 2, "maxlength": MAX_TEXT})
+    """A text answer; ``validators`` end with :class:`MaxLength`."""
+    return TextAreaField(label, validators, render_kw={"rows": 2, "maxlength": MAX_TEXT})
 
 
 class WorkbookForm(FlaskForm):
     """The upload of a filled village-data template (nhập từ tệp)."""
 
     file = FileField(_l("Filled XLSX template"), validators=[FileRequired()])
+
+
+# --- A submit read without WTForms --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """How one field of the entry form reads and checks what was posted: exactly what the
+    WTForms field :mod:`.formbuilder` builds for it does (same validators, same messages),
+    without building some 40 field objects per request. ``kind``: ``number`` (a
+    :class:`NumberField`), ``choice`` (:class:`ChoiceRadioField` / :class:`ChoiceSelectField`)
+    or ``text`` (a text area)."""
+
+    kind: str
+    validators: tuple
+    integer: bool = True
+    #: The values a choice accepts.
+    values: frozenset[str] = frozenset()
+
+
+class PostedField:
+    """What a WTForms field holds after ``process`` and ``validate``: ``data``, ``errors``,
+    and for a number the text as typed (``raw``; None for other kinds, which have none)."""
+
+    __slots__ = ("data", "errors", "parse_error", "raw", "rule")
+
+    def __init__(self, rule: FieldRule, valuelist: list[str]):
+        self.rule, self.errors, self.parse_error, self.raw = rule, [], None, None
+        if rule.kind == "number":  # NumberField.process_formdata
+            self.raw = (valuelist[0] if valuelist else "").strip()[:40]
+            self.data = None
+            if self.raw:
+                try:
+                    self.data = _parse_number(self.raw, rule.integer)
+                except ValueError as error:
+                    self.parse_error = str(error)
+        else:  # SelectField / StringField.process_formdata (coerce=str)
+            self.data = valuelist[0] if valuelist else None
+
+    def _pre_validate(self) -> None:
+        rule = self.rule
+        if rule.kind == "number" and self.parse_error:
+            raise StopValidation(self.parse_error)
+        if (rule.kind == "choice" and self.data not in (None, "")
+                and self.data not in rule.values):
+            raise StopValidation(_("Choose one of the options."))
+
+    def validate(self, form) -> None:
+        """``Field.validate``: pre-validation, then the chain until one stops it."""
+        self.errors = []
+        try:
+            self._pre_validate()
+        except StopValidation as error:
+            if error.args and error.args[0]:
+                self.errors.append(error.args[0])
+            return
+        for validator in self.rule.validators:
+            try:
+                validator(form, self)
+            except StopValidation as error:
+                if error.args and error.args[0]:
+                    self.errors.append(error.args[0])
+                return
+            except ValidationError as error:
+                self.errors.append(error.args[0])
+
+
+class _Value:
+    __slots__ = ("data",)
+
+    def __init__(self, data):
+        self.data = data
+
+
+class Posted(_Identity):
+    """The posted entry form read by :class:`FieldRule` s: what :func:`.checks.evaluate`,
+    :func:`.checks.cells` and :func:`.checks.raw_payload` read of an :class:`EntryForm`
+    (fields by name with ``data``, ``errors`` and ``raw``; the identity and the button)."""
+
+    def __init__(self, rules: dict[str, FieldRule], formdata):
+        self._fields = {name: PostedField(rule, formdata.getlist(name))
+                        for name, rule in rules.items()}
+        for name in ("uuid", "base_version", "action"):
+            values = formdata.getlist(name)
+            setattr(self, name, _Value(values[0] if values else None))
+
+    def __getitem__(self, name: str) -> PostedField:
+        return self._fields[name]
+
+    def validate(self) -> bool:
+        for field in self._fields.values():
+            field.validate(self)
+        return not any(field.errors for field in self._fields.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..i18n.formatting import format_date, format_period
 from ..indicators.models import Period
@@ -14,13 +15,18 @@ from . import states
 
 def status_labels() -> dict[str, str]:
     """State → what the village head reads."""
-    return {
-        states.NOT_STARTED: _("Not started"),
-        states.DRAFT: _("Draft"),
-        states.SUBMITTED: _("Submitted"),
-        states.RETURNED: _("Returned for correction"),
-        states.APPROVED: _("Approved"),
-    }
+    return {state: status_label(state) for state in _STATUS}
+
+
+def status_label(state: str) -> str:
+    """What the village head reads for one state (one translation looked up, not five)."""
+    return str(_STATUS[state])
+
+
+#: State → its label, translated when it is read.
+_STATUS = {states.NOT_STARTED: _l("Not started"), states.DRAFT: _l("Draft"),
+           states.SUBMITTED: _l("Submitted"), states.RETURNED: _l("Returned for correction"),
+           states.APPROVED: _l("Approved")}
 
 
 def lock_message(reason: str | None, period: Period) -> str:

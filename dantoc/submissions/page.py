@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from ..i18n.content import tr
@@ -18,11 +19,15 @@ from .formbuilder import Grid, ItemSpec, cell_label
 from .forms import EntryForm
 from .services import Target
 
-#: Where the page's own URL goes in a kept field (a control character never comes from data).
+#: Where the page's own URL goes in a kept field (a control character never comes from data),
+#: and the CSRF token and the UUID in a kept form.
 URL_SLOT = "\x00url\x00"
+CSRF_SLOT = "\x00csrf\x00"
+UUID_SLOT = "\x00uuid\x00"
 
 
-def _submitting(formdata) -> bool:
+def submitting(formdata) -> bool:
+    """Whether ``formdata`` (posted, or None) submits the form."""
     return bool(formdata) and (formdata.get("action") or "").partition(":")[0] == "submit"
 
 
@@ -48,7 +53,7 @@ class Page:
         #: A submit checks and stores what was posted; what only a form on the screen needs
         #: (last period's values and the rows they add, the commune's rows offered first:
         #: three statements) waits for :meth:`shown`, as an accepted submit shows no form.
-        self.lean = _submitting(formdata)
+        self.lean = submitting(formdata)
         self._prepare()
         self.lock = None
         self.refusal: str | None = None
@@ -68,7 +73,10 @@ class Page:
         self.grids = formbuilder.layout(self.spec, names, self.previous.values,
                                         nearby=self.nearby)
         self._form: EntryForm | None = None
-        if self.typed:
+        if self.typed and self.lean:  # a submit: read and checked without WTForms
+            self.form = formbuilder.parse(self.spec, self.grids, formdata)
+            self.checks = checks.evaluate(self.spec, self.grids, self.form)
+        elif self.typed:
             self.form = formbuilder.build(self.spec, self.grids, formdata, **defaults)
             if self.form.verb() == "add":
                 self._add_row(formdata, names, defaults)
@@ -121,13 +129,23 @@ class Page:
                     self.form[f"add_{name}"].choices = formbuilder.add_choices(grid)
         return select
 
+    def _untouched_page(self) -> str | None:
+        """The locale tag when fields of this page may come from kept markup: nothing typed,
+        no row just added, no comment, a published definition and interface text kept per
+        process, templates not reloaded when edited (None otherwise)."""
+        if "_untouched_tag" not in self.__dict__:
+            tag = current_tag()
+            self._untouched_tag = (None if self.typed or self.added or self.comments
+                                   or not self.spec.stamp or tag not in FILE_ONLY
+                                   or current_app.jinja_env.auto_reload else tag)
+        return self._untouched_tag
+
     def _untouched_key(self, item: ItemSpec) -> tuple | None:
         """What an untouched field's markup depends on, or None when it shows something of
         this request (a value, a message, last period's value, a comment, a row just added),
         or comes from a definition or interface text that is not kept per process."""
-        tag = current_tag()
-        if (self.typed or self.added or self.comments or not self.spec.stamp
-                or tag not in FILE_ONLY or self.checks.messages.get(item.name)):
+        tag = self._untouched_page()
+        if tag is None or self.checks.messages.get(item.name):
             return None
         code = item.indicator.code
         if any(c == code for c, _key in self.previous.values):
@@ -137,6 +155,48 @@ class Page:
         addable = tuple(c for c, _label in grid.addable) if grid else ()
         return (self.spec.stamp, self.target.form_version.id, tag, item.name, rows, addable,
                 self.on_behalf)
+
+    def _form_key(self) -> tuple | None:
+        """What the whole form's markup (its summary, fields and buttons) depends on when no
+        field shows anything of this request and nothing is saved or refused, or None. The
+        page's address, CSRF token and UUID are put back in (:meth:`kept_form`)."""
+        if (self._untouched_page() is None or self.saved_at is not None or self.refusal
+                or self.checks.messages or self.previous.values or "uuid" not in self._defaults):
+            return None
+        keys = [self._untouched_key(item) for item in self.spec.items]
+        if None in keys:
+            return None
+        fields = tuple(key[3:] for key in keys)
+        return ("form", self.spec.stamp, self.target.form_version.id, self._untouched_tag,
+                self.on_behalf, self._defaults.get("base_version"), fields)
+
+    def _form_slots(self) -> dict[str, object]:
+        return {URL_SLOT: self.url, CSRF_SLOT: generate_csrf,
+                UUID_SLOT: lambda: self._defaults["uuid"]}
+
+    def kept_form(self) -> Markup | None:
+        """The kept markup of the whole form of a page where every field is untouched, with
+        this page's address, CSRF token and UUID (:meth:`keep_form`), or None."""
+        key = self._form_key()
+        kept = spec_cache.kept_markup(key) if key is not None else None
+        if kept is None:
+            return None
+        for slot, value in self._form_slots().items():
+            if slot in kept:  # no token where CSRF protection is off (tests)
+                kept = kept.replace(slot, escape(value()))
+        return Markup(kept)  # noqa: S704 (our markup)
+
+    def keep_form(self, markup: Markup) -> Markup:
+        """Keep the whole form's markup for the next pages of the same variant (the fields,
+        the hidden inputs and the summary were a third of a new form's server time even
+        with each field's markup kept); give it back."""
+        key = self._form_key()
+        if key is not None:
+            text = str(markup)
+            for slot, value in self._form_slots().items():
+                text = text.replace(escape(value()), slot)
+            spec_cache.keep_markup(key, text)
+        return markup
 
     def untouched(self, item: ItemSpec) -> Markup | None:
         """The kept markup of an untouched field (:meth:`keep`), or None."""

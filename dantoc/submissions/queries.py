@@ -8,11 +8,12 @@ from functools import cache
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import has_request_context, request
 
 from ..catalogs.models import AdminUnit
 from ..extensions import db
-from ..indicators.models import Form, FormStatus, FormVersion, Indicator, Period
-from . import states
+from ..indicators.models import DefinitionStamp, Form, FormStatus, FormVersion, Indicator, Period
+from . import spec_cache, states
 from .models import Submission, SubmissionValue, SubmissionVersion
 
 
@@ -47,8 +48,68 @@ def published_target(form_code: str,
     return (row[0], row[1]) if row is not None else (None, None)
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """What a form URL names, read in one statement: the unit, the newest published version
+    of the form (its form loaded), the period, the unit's submission of that form for the
+    period, and the definition stamp (:mod:`.spec_cache`). None where there is no such row
+    (no unit: everything is None)."""
+
+    unit: AdminUnit | None
+    version: FormVersion | None
+    period: Period | None
+    submission: Submission | None
+    stamp: str
+
+
+def entry_target(unit_id: int, form_code: str, period_code: str, *,
+                 previous: bool = False) -> Loaded:
+    """The target of an entry URL in one statement (it was four: the unit, the form with
+    its period, the submission and the stamp). ``previous``: also find last period's
+    submission of the unit (for a page that shows last period's values; a submit shows
+    none), which :func:`previous_values` then needs not look for."""
+    row = db.session.execute(_entry_target(previous), {
+        "unit_id": unit_id, "form_code": form_code, "period_code": period_code}).first()
+    if row is None:
+        return Loaded(None, None, None, None, "")
+    loaded = Loaded(row[0], row[1], row[2], row[3], row[4] or "")
+    if previous and loaded.version is not None and loaded.period is not None:
+        request.environ.setdefault(_PREVIOUS, {})[
+            (loaded.version.form_id, unit_id, loaded.period.id)] = row[5]
+    return loaded
+
+
+#: Last period's submission id (or None) of the targets this request read with
+#: :func:`entry_target`, by (form, unit, period), in the request's WSGI environ.
+_PREVIOUS = "dantoc.previous_submission"
+
+
 # The statements of every form page, built once (their parameters bound when they run):
 # building a statement's expressions costs more than running it on a small table.
+@cache
+def _entry_target(previous: bool) -> sa.Select:
+    stamp = (sa.select(DefinitionStamp.stamp).where(DefinitionStamp.name == spec_cache.NAME)
+             .scalar_subquery())
+    version = (sa.select(FormVersion.id).join(FormVersion.form)
+               .where(Form.code == sa.bindparam("form_code"),
+                      FormVersion.status == FormStatus.PUBLISHED)
+               .order_by(FormVersion.number.desc()).limit(1).scalar_subquery())
+    columns = [AdminUnit, FormVersion, Period, Submission, stamp]
+    if previous:
+        columns.append(_previous_id())
+    return (sa.select(*columns)
+            .select_from(AdminUnit)
+            .outerjoin(FormVersion, FormVersion.id == version)
+            .outerjoin(Form, Form.id == FormVersion.form_id)
+            .outerjoin(Period, sa.and_(Period.period_type == FormVersion.period_type,
+                                       Period.code == sa.bindparam("period_code")))
+            .outerjoin(Submission, sa.and_(Submission.form_id == FormVersion.form_id,
+                                           Submission.unit_id == AdminUnit.id,
+                                           Submission.period_id == Period.id))
+            .where(AdminUnit.id == sa.bindparam("unit_id"))
+            .options(so.contains_eager(FormVersion.form)))
+
+
 @cache
 def _published_target() -> sa.Select:
     return (sa.select(FormVersion, Period).join(FormVersion.form)
@@ -60,17 +121,47 @@ def _published_target() -> sa.Select:
             .order_by(FormVersion.number.desc()).limit(1))
 
 
+def _previous_id() -> sa.ScalarSelect:
+    """Last period's submission of the outer query's unit (by code: a unit re-created by a
+    merge keeps it) and form, as :func:`_previous_submission` finds it."""
+    period, submission, unit = so.aliased(Period), so.aliased(Submission), so.aliased(AdminUnit)
+    before = (sa.select(period.id).where(period.period_type == Period.period_type,
+                                         period.end_date < Period.start_date)
+              .order_by(period.end_date.desc()).limit(1).correlate(Period).scalar_subquery())
+    return (sa.select(submission.id).join(unit, submission.unit_id == unit.id)
+            .where(submission.form_id == FormVersion.form_id,
+                   submission.period_id == before, unit.code == AdminUnit.code,
+                   submission.current_version > 0)
+            .order_by(submission.id.desc()).limit(1)
+            .correlate(AdminUnit, FormVersion, Period).scalar_subquery())
+
+
 @cache
 def _previous_submission() -> sa.Select:
     before = (sa.select(Period.id).where(Period.period_type == sa.bindparam("period_type"),
                                          Period.end_date < sa.bindparam("start"))
               .order_by(Period.end_date.desc()).limit(1).scalar_subquery())
-    return (sa.select(Submission).join(Submission.unit)
+    return (sa.select(Submission.id).join(Submission.unit)
             .where(Submission.form_id == sa.bindparam("form_id"),
                    Submission.period_id == before,  # found in the same statement
                    AdminUnit.code == sa.bindparam("unit_code"),
                    Submission.current_version > 0)
             .order_by(Submission.id.desc()).limit(1))
+
+
+@cache
+def _keys_nearby() -> sa.Select:
+    value, version = SubmissionValue.__table__, SubmissionVersion.__table__
+    submission, indicator, unit = (Submission.__table__, Indicator.__table__,
+                                   AdminUnit.__table__)
+    return (sa.select(indicator.c.code, value.c.disaggregation).distinct()
+            .select_from(value.join(indicator, value.c.indicator_id == indicator.c.id)
+                         .join(version, value.c.version_id == version.c.id)
+                         .join(submission, version.c.submission_id == submission.c.id)
+                         .join(unit, submission.c.unit_id == unit.c.id))
+            .where(unit.c.parent_id == sa.bindparam("parent_id"),
+                   indicator.c.code.in_(sa.bindparam("codes", expanding=True)),
+                   value.c.disaggregation != ""))
 
 
 def published_for_level(level_id: int) -> list[FormVersion]:
@@ -125,19 +216,38 @@ class Previous:
 
 
 def previous_values(form: Form, unit: AdminUnit, period: Period) -> Previous:
-    """The last period's submitted values of this form for the same unit code."""
-    submission = db.session.scalar(_previous_submission(), {
-        "period_type": period.period_type, "start": period.start_date, "form_id": form.id,
-        "unit_code": unit.code})
-    if submission is None:
+    """The last period's submitted values of this form for the same unit code: one
+    statement (none when the request's target statement found no such submission)."""
+    known = request.environ.get(_PREVIOUS, {}) if has_request_context() else {}
+    key = (form.id, unit.id, period.id)
+    submission_id = known[key] if key in known else db.session.scalar(
+        _previous_submission(), {
+            "period_type": period.period_type, "start": period.start_date,
+            "form_id": form.id, "unit_code": unit.code})
+    if submission_id is None:
         return Previous({}, False)
-    rows = db.session.execute(
-        sa.select(Indicator.code, SubmissionValue).join(SubmissionValue.version)
-        .join(Indicator, SubmissionValue.indicator_id == Indicator.id)
-        .where(SubmissionVersion.submission_id == submission.id,
-               SubmissionVersion.number == submission.current_version))
-    values = {(code, row.disaggregation): row.value for code, row in rows}
-    return Previous(values, submission.state == states.APPROVED)
+    values, approved = {}, False
+    for code, key, numeric, text, flag, state in db.session.execute(
+            _previous_values(), {"submission_id": submission_id}):
+        values[(code, key)] = numeric if numeric is not None else (
+            flag if flag is not None else text)
+        approved = state == states.APPROVED
+    return Previous(values, approved)
+
+
+@cache
+def _previous_values() -> sa.Select:
+    """A submission's current values with its state (the tables' own columns: no ORM
+    entities to build)."""
+    value, version = SubmissionValue.__table__, SubmissionVersion.__table__
+    submission, indicator = Submission.__table__, Indicator.__table__
+    return (sa.select(indicator.c.code, value.c.disaggregation, value.c.value_numeric,
+                      value.c.value_text, value.c.value_bool, submission.c.state)
+            .select_from(value.join(version, value.c.version_id == version.c.id)
+                         .join(submission, version.c.submission_id == submission.c.id)
+                         .join(indicator, value.c.indicator_id == indicator.c.id))
+            .where(submission.c.id == sa.bindparam("submission_id"),
+                   version.c.number == submission.c.current_version))
 
 
 def keys_nearby(unit: AdminUnit, codes: list[str]) -> dict[str, set[str]]:
@@ -146,14 +256,7 @@ def keys_nearby(unit: AdminUnit, codes: list[str]) -> dict[str, set[str]]:
     a village head adds a row to a grid."""
     if not codes or unit.parent_id is None:
         return {}
-    rows = db.session.execute(
-        sa.select(Indicator.code, SubmissionValue.disaggregation).distinct()
-        .join(Indicator, SubmissionValue.indicator_id == Indicator.id)
-        .join(SubmissionVersion, SubmissionValue.version_id == SubmissionVersion.id)
-        .join(Submission, SubmissionVersion.submission_id == Submission.id)
-        .join(AdminUnit, Submission.unit_id == AdminUnit.id)
-        .where(AdminUnit.parent_id == unit.parent_id, Indicator.code.in_(codes),
-               SubmissionValue.disaggregation != ""))
+    rows = db.session.execute(_keys_nearby(), {"parent_id": unit.parent_id, "codes": codes})
     nearby: dict[str, set[str]] = {}
     for code, key in rows:
         nearby.setdefault(code, set()).add(key)

@@ -19,8 +19,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 
 from .. import clock
@@ -29,7 +31,7 @@ from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..indicators.models import FormVersion, Period
 from ..refusal import Refusal
-from ..workflow import Lock, insert_first
+from ..workflow import Lock
 from . import rollups, states
 from .checks import Cell
 from .forms import plain
@@ -90,27 +92,80 @@ def version_of(submission: Submission, number: int) -> SubmissionVersion | None:
 
 
 def _create(target: Target, key: uuid.UUID, state: str, user) -> Submission | None:
-    """Insert a new submission, or None when a concurrent request inserted it first."""
-    submission = Submission(
-        client_uuid=key, form_id=target.form_version.form_id,
-        form_version_id=target.form_version.id, unit_id=target.unit.id,
-        period_id=target.period.id, state=state,
-        current_version=0 if state == states.DRAFT else 1, created_by_id=user.id)
-    return insert_first(submission)
+    """Insert a new submission, or None when a concurrent request inserted it first (or its
+    UUID is taken): the unique constraints decide, in one ``INSERT … ON CONFLICT DO NOTHING
+    RETURNING id`` (no savepoint, no flush of the unit of work), and the caller reads the
+    winner."""
+    now = clock.now()
+    values = {"client_uuid": key, "form_id": target.form_version.form_id,
+              "form_version_id": target.form_version.id, "unit_id": target.unit.id,
+              "period_id": target.period.id, "state": state,
+              "current_version": 0 if state == states.DRAFT else 1, "state_reason": None,
+              "created_by_id": user.id, "created_at": now, "updated_at": now}
+    new_id = db.session.execute(_insert_new_submission(), values).scalar()
+    return None if new_id is None else _persistent(Submission(id=new_id, **values))
 
 
-def _new(target: Target, key: uuid.UUID, state: str, period_open: bool, user):
+@cache
+def _insert_new_submission() -> sa.TextClause:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id``, the same on SQLite (3.35+) and
+    PostgreSQL, written as text with the columns' own types: the dialects' ``insert()``
+    constructs are never in SQLAlchemy's statement cache (compiled on every submit)."""
+    table = Submission.__table__
+    names = [column.key for column in table.columns if column.key != "id"]
+    # The names come from the table's definition; every value is a bound parameter.
+    return (sa.text(f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608
+                    f"VALUES ({', '.join(':' + name for name in names)}) "
+                    "ON CONFLICT DO NOTHING RETURNING id")
+            .bindparams(*(sa.bindparam(name, type_=table.c[name].type) for name in names))
+            .columns(id=sa.Integer))
+
+
+def _persistent(row):
+    """A row just written by a Core ``INSERT``, as the session's own clean object (as if it
+    had been read): what the answer shows of it needs no statement."""
+    so.make_transient_to_detached(row)
+    db.session.add(row)
+    return row
+
+
+def _new(target: Target, key: uuid.UUID, state: str, period_open: bool, user, *,
+         looked: bool = False):
     """A new submission for ``key``, or None when a concurrent request created one first.
+
+    ``looked``: the target's submission was just read in this transaction, and there was
+    none (no second lookup).
 
     :raise Refusal: ``locked`` (period closed) or ``already_started`` when the unit
         already has a submission of this form for the period under another UUID.
     """
     if not period_open:
         raise Refusal("locked", lock=Lock.PERIOD_CLOSED)
-    other = find_for(target)
+    other = None if looked else find_for(target)
     if other is not None:
         raise Refusal("already_started", other)
     return _create(target, key, state, user)
+
+
+#: ``found`` of :func:`submit` and :func:`save_draft` when the caller did not read the
+#: target's submission.
+NOT_READ = object()
+
+
+def _lookup(target: Target, key: uuid.UUID, found) -> tuple[Submission | None, bool]:
+    """(the submission for ``key`` or None, whether the target is known to have none).
+
+    ``found``: the target's submission as the caller read it in this transaction (or
+    :data:`NOT_READ`). Its own UUID needs no second lookup; with none at all, a new one is
+    inserted without looking for ``key`` first: a ``key`` used elsewhere, or a submission
+    created concurrently, fails the insert on a unique constraint, and the next attempt
+    reads as before.
+    """
+    if found is None:
+        return None, True
+    if found is not NOT_READ and found.client_uuid == key:
+        return found, False
+    return _existing(target, key), False
 
 
 def _existing(target: Target, key: uuid.UUID) -> Submission | None:
@@ -145,10 +200,13 @@ def _draft_row(submission: Submission, number: int, payload: dict, source: str, 
     besides the payload, in one statement. ``new``: the submission was created in this
     transaction, so it has no version to look for."""
     version = None if new else version_of(submission, number)
-    if version is None:
-        version = SubmissionVersion(submission_id=submission.id, number=number,
-                                    base_version=number - 1, payload=payload)
-        db.session.add(version)
+    if version is None:  # one INSERT of the table, RETURNING its id (no unit of work)
+        values = {"submission_id": submission.id, "number": number,
+                  "base_version": number - 1, "content_hash": None, "payload": payload,
+                  "created_at": clock.now(), "updated_at": clock.now(), "submitted_at": None,
+                  "submitted_by_id": None, "source": source, **columns}
+        new_id = db.session.execute(_insert_version(), values).scalar_one()
+        return _persistent(SubmissionVersion(id=new_id, **values))
     version.payload, version.updated_at, version.source = payload, clock.now(), source
     for name, value in columns.items():
         setattr(version, name, value)
@@ -156,22 +214,29 @@ def _draft_row(submission: Submission, number: int, payload: dict, source: str, 
     return version
 
 
+@cache
+def _insert_version() -> sa.Insert:
+    table = SubmissionVersion.__table__
+    return table.insert().returning(table.c.id)
+
+
 def save_draft(target: Target, key: uuid.UUID, base: int, payload: dict, user, *,
-               source: str = states.VILLAGE) -> Submission:
+               source: str = states.VILLAGE, found=NOT_READ) -> Submission:
     """Store the raw typed text as the draft on top of version ``base`` (audited).
 
     ``source``: who types it in (:data:`.states.SOURCES`; the commune on the village's
-    behalf is ``COMMUNE``).
+    behalf is ``COMMUNE``). ``found``: the target's submission (or None) as the caller read
+    it in this transaction, which spares the lookups of a first attempt.
 
     :raise Refusal: ``locked`` (submitted, approved, period closed),
         ``stale``, ``already_started``, ``uuid_conflict`` or ``in_flight``.
     """
     period_open = target.period.is_open(clock.today())
-    for _attempt in range(2):
-        submission = _existing(target, key)
+    for attempt in range(2):
+        submission, looked = _lookup(target, key, found if attempt == 0 else NOT_READ)
         new = submission is None
         if new:
-            submission = _new(target, key, states.DRAFT, period_open, user)
+            submission = _new(target, key, states.DRAFT, period_open, user, looked=looked)
             if submission is None:
                 continue  # created concurrently: read it again
         else:
@@ -228,22 +293,24 @@ def _columns(value: Decimal | str | bool) -> dict:
 
 
 def submit(target: Target, key: uuid.UUID, base: int, payload: dict, cells: list[Cell],
-           user, *, source: str = states.VILLAGE) -> Result:
+           user, *, source: str = states.VILLAGE, found=NOT_READ) -> Result:
     """Submit version ``base + 1``; an identical resend returns the original (audited).
 
-    ``source`` as :func:`save_draft`: the audit row and the version say who typed it in.
+    ``source`` and ``found`` as :func:`save_draft`: the audit row and the version say who
+    typed it in.
 
     :raise Refusal: ``uuid_conflict`` (422), ``stale``, ``locked``,
         ``already_started`` or ``in_flight`` (409).
     """
     digest = content_hash(target, base, cells)
     period_open = target.period.is_open(clock.today())
-    for _attempt in range(3):
-        submission = _existing(target, key)
+    for attempt in range(3):
+        submission, looked = _lookup(target, key, found if attempt == 0 else NOT_READ)
         new = submission is None
         if new:
             before = None
-            submission = _new(target, key, states.SUBMITTED, period_open, user)
+            submission = _new(target, key, states.SUBMITTED, period_open, user,
+                              looked=looked)
             if submission is None:
                 continue  # created concurrently: read it again, it may be our replay
         else:

@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import has_request_context, request
 
 from ..catalogs.models import EthnicGroup, Religion
 from ..extensions import db
@@ -53,10 +54,28 @@ _markup: dict[tuple, str] = {}
 MARKUP_SIZE = 2048
 
 
+#: Where a request keeps the stamp it read with its form page's target (its WSGI environ:
+#: per request, also where tests share one application context between requests).
+_REQUEST_KEY = "dantoc.definition_stamp"
+
+
 def stamp() -> str:
-    """The current stamp ("" when the row is missing: then nothing is ever reused)."""
+    """The current stamp ("" when the row is missing: then nothing is ever reused): the one
+    this request read with its target (:func:`read_with`), or read now."""
+    if has_request_context():
+        known = request.environ.get(_REQUEST_KEY)
+        if known is not None:
+            return known
     return db.session.scalar(sa.select(DefinitionStamp.stamp)
                              .where(DefinitionStamp.name == NAME)) or ""
+
+
+def read_with(current: str) -> None:
+    """This request read the stamp in a statement of its own (the entry page's target): the
+    next :func:`stamp` of the request needs no statement. Forgotten when the request raises
+    the stamp."""
+    if has_request_context():
+        request.environ[_REQUEST_KEY] = current
 
 
 def get(key: tuple[int, str], current: str):
@@ -87,6 +106,8 @@ def clear() -> None:
 
 
 def _raise(connection: sa.Connection) -> None:
+    if has_request_context():
+        request.environ.pop(_REQUEST_KEY, None)
     table = DefinitionStamp.__table__
     token = uuid.uuid4().hex
     done = connection.execute(table.update().where(table.c.name == NAME).values(stamp=token))

@@ -30,7 +30,6 @@ from werkzeug.datastructures import MultiDict
 
 from .. import clock
 from ..accounts.permissions import authorize, require
-from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..i18n.content import tr
 from ..indicators.models import Form
@@ -39,9 +38,20 @@ from ..refusal import Refusal
 from ..web.downloads import attachment
 from ..web.errors import refuse
 from ..web.htmx import render, wants_fragment, wants_json
-from . import behalf, checks, comments, jobs, messages, queries, services, states, workbook
+from . import (
+    behalf,
+    checks,
+    comments,
+    jobs,
+    messages,
+    queries,
+    services,
+    spec_cache,
+    states,
+    workbook,
+)
 from .forms import WorkbookForm
-from .page import Page
+from .page import Page, submitting
 from .services import Target
 
 bp = Blueprint("submissions", __name__, url_prefix="/entry")
@@ -56,12 +66,17 @@ def returned_comments(submission) -> list:
 def _load(unit_id: int, form_code: str, period_code: str, verb: str = "submission.create"):
     """Load the target of a form URL, then authorize the village (403 outside it): its own
     village head, or with ``submission.enter_for`` an officer of its commune."""
-    unit = db.get_or_404(AdminUnit, unit_id)
-    version, period = queries.published_target(form_code, period_code)
-    if version is None or period is None or version.fill_level_id != unit.level_id:
+    # Last period's submission is found with the target, for every page that shows the form
+    # (a submit shows a receipt; if it is refused, its page looks it up itself).
+    loaded = queries.entry_target(unit_id, form_code, period_code,
+                                  previous=not submitting(request.form))
+    unit, version, period = loaded.unit, loaded.version, loaded.period
+    if (unit is None or version is None or period is None
+            or version.fill_level_id != unit.level_id):
         abort(404)
     authorize(verb, unit)
-    submission = services.find_for(Target(version, unit, period))
+    spec_cache.read_with(loaded.stamp)  # read with the target: the form's definition needs it
+    submission = loaded.submission
     if submission is not None:
         version = submission.form_version
     return Target(version, unit, period), submission
@@ -237,7 +252,8 @@ def _page_url(submission) -> str:
 def _receipt_context(submission, version, counts: tuple[int, int] | None = None) -> dict:
     values, indicators = counts or queries.value_counts(version)
     return {"submission": submission, "version": version, "values": values,
-            "indicators": indicators, "labels": messages.status_labels()}
+            "indicators": indicators,
+            "labels": {submission.state: messages.status_label(submission.state)}}
 
 
 def _post(page: Page):
@@ -274,7 +290,8 @@ def _write(page: Page, write, then):
 def _save(page: Page, key: uuid.UUID, base: int):
     """Save a draft: keeps what was typed, even invalid text; 303 back, or a status swap."""
     return _write(page, lambda: services.save_draft(page.target, key, base, page.payload(),
-                                                    current_user, source=page.source),
+                                                    current_user, source=page.source,
+                                                    found=page.submission),
                   lambda _s: _saved(page))
 
 
@@ -290,13 +307,15 @@ def _submit(page: Page, key: uuid.UUID, base: int):
     """Submit: full validation; on errors the draft keeps the input and nothing is submitted."""
     if page.checks.blocking:
         return _write(page, lambda: services.save_draft(page.target, key, base, page.payload(),
-                                                        current_user, source=page.source),
+                                                        current_user, source=page.source,
+                                                        found=page.submission),
                       lambda _s: _invalid(page))
     cells = checks.cells(page.spec, page.grids, page.form)
     received = (_received_for_village if page.on_behalf else partial(
         _received, counts=(len(cells), len({c.item.indicator.id for c in cells}))))
     return _write(page, lambda: services.submit(page.target, key, base, page.payload(), cells,
-                                                current_user, source=page.source), received)
+                                                current_user, source=page.source,
+                                                found=page.submission), received)
 
 
 def _invalid(page: Page):

@@ -66,8 +66,8 @@ def check_request():
     body over the size limit (see the module docstring)."""
     from .errors import refuse
 
-    try:
-        bad = any(has_control(text) for text in _texts())
+    try:  # one search over every text, joined by a character the boundary allows
+        bad = has_control("\n".join(_texts()))
     except RequestEntityTooLarge:
         return refuse("too_large")
     if bad:

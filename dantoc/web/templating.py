@@ -12,3 +12,11 @@ def init_app(app: Flask, **template_globals: Any) -> None:
     app.jinja_env.globals.update(template_globals)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def precompile(app: Flask) -> None:
+    """Compile every template now (Jinja keeps them in its environment): processes forked
+    from this one (gunicorn's workers, a recycled one too) then start with them compiled
+    instead of compiling those they use on their first requests."""
+    for name in app.jinja_env.list_templates():
+        app.jinja_env.get_template(name)
