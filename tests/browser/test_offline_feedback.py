@@ -140,6 +140,11 @@ def test_the_waiting_list_opens_offline(offline_phone, offline_server, targets):
     phone, server = offline_phone, offline_server
     signed_in(phone, server)
     open_entry(phone, targets.next())
+    # The worker keeps the list once the person uses the app online; going offline at once
+    # raced its fetch under load (a .ci/run on SQLite): wait for the kept copy first.
+    phone.page.wait_for_function("""() => caches.keys().then(names => Promise.all(names.map(
+        name => caches.open(name).then(cache => cache.match('/outbox', {ignoreVary: true})))))
+        .then(found => found.some(Boolean))""", timeout=30_000)
     phone.set_network("offline")
     phone.fill([7, 1])
     key = phone.submit()
