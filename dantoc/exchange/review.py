@@ -15,11 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from ..accounts.scope import subtree
 from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..indicators.models import Form, Period
-from ..reports.queries import scope_roots_ids
+from ..reports.queries import filtered
 from . import states
 from .models import ReceivedFigure, ReceivedReport
 
@@ -30,15 +29,8 @@ def listing(user: Any, period_id: int | None = None, form_id: int | None = None,
     query = sa.select(ReceivedReport).options(
         so.joinedload(ReceivedReport.unit), so.joinedload(ReceivedReport.period),
         so.joinedload(ReceivedReport.form), so.joinedload(ReceivedReport.client))
-    roots = scope_roots_ids(user)
-    if roots is not None:
-        query = query.where(ReceivedReport.unit_id.in_(subtree(*roots)))
-    if period_id:
-        query = query.where(ReceivedReport.period_id == period_id)
-    if form_id:
-        query = query.where(ReceivedReport.form_id == form_id)
-    if state in states.STATES:
-        query = query.where(ReceivedReport.state == state)
+    query = filtered(query, ReceivedReport, user, period_id, form_id,
+                     state if state in states.STATES else None)
     return query.order_by(ReceivedReport.received_at.desc(), ReceivedReport.id.desc())
 
 

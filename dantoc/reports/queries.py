@@ -189,16 +189,25 @@ def listing(user: User, period_id: int | None = None, form_id: int | None = None
     query = sa.select(UnitReport).options(so.joinedload(UnitReport.unit),
                                           so.joinedload(UnitReport.period),
                                           so.joinedload(UnitReport.form))
+    query = filtered(query, UnitReport, user, period_id, form_id,
+                     state if state in states.STATES else None)
+    return query.order_by(UnitReport.updated_at.desc(), UnitReport.id.desc())
+
+
+def filtered(query: sa.Select, model, user: User, period_id: int | None,
+             form_id: int | None, state: str | None) -> sa.Select:
+    """``query`` of a report ``model`` (unit reports, received reports) limited to ``user``'s
+    scope and to the list filters' period, form and (already checked) state."""
     roots = scope_roots_ids(user)
     if roots is not None:
-        query = query.where(UnitReport.unit_id.in_(subtree(*roots)))
+        query = query.where(model.unit_id.in_(subtree(*roots)))
     if period_id:
-        query = query.where(UnitReport.period_id == period_id)
+        query = query.where(model.period_id == period_id)
     if form_id:
-        query = query.where(UnitReport.form_id == form_id)
-    if state in states.STATES:
-        query = query.where(UnitReport.state == state)
-    return query.order_by(UnitReport.updated_at.desc(), UnitReport.id.desc())
+        query = query.where(model.form_id == form_id)
+    if state:
+        query = query.where(model.state == state)
+    return query
 
 
 def filter_choices() -> tuple[list[Period], list[Form]]:
