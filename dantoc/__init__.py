@@ -67,9 +67,10 @@ def _init_extensions(app: Flask) -> None:
     from .accounts import ratelimit
     from .accounts import sessions as accounts_sessions
     from .extensions import compress, csrf, db, htmx, login_manager, migrate
-    from .web import errors, inputs, kept, security, templating
+    from .web import assets, errors, inputs, kept, security, templating
 
     inputs.register_converters(app)  # before any route is added
+    assets.init_app(app)
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,

@@ -161,7 +161,7 @@ def test_switch_is_a_select_with_every_offered_locale(client, path, action):
 @pytest.mark.parametrize("tag", [loc.tag for loc in LOCALES])
 def test_script_font_stylesheet_only_where_the_script_needs_it(client, tag):
     html = client.get(f"/?lang={tag}").get_data(as_text=True)
-    links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    links = re.findall(r'<link rel="stylesheet" href="([^"?]+)\?v=[0-9a-f]{12}"', html)
     expected = {"blt-Tavt": ["/static/css/fonts-tavt.css"],
                 "twh-Tavt": ["/static/css/fonts-tavt.css"],
                 "khb-Talu": ["/static/css/fonts-talu.css"]}.get(tag, [])

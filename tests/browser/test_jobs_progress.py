@@ -8,7 +8,6 @@ import sys
 import time
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, ROOT, WatchedPage
 
@@ -35,12 +34,7 @@ def test_a_large_import_runs_as_a_job_with_visible_progress(browser, live_server
     worker = None
     try:
         username, password = ACCOUNTS["province_officer"][:2]
-        person.goto("/accounts/login?password=1")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password)
-        page.click("main form button[type=submit].primary")
-        page.wait_for_url(lambda url: "/accounts/login" not in url)
-        expect(page.locator(".htmx-request, .htmx-settling")).to_have_count(0)  # boosted landing
+        person.sign_in(username, password)
         # Each page asks for /session/state in the background: let it answer before the next
         # navigation, which would abort it (a failed request in assert_clean, seen in CI).
         page.wait_for_load_state("networkidle")

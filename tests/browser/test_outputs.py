@@ -61,11 +61,7 @@ def _open_as(browser, url: str, viewport: dict, username: str, password: str) ->
                                   has_touch=viewport["width"] < 600, accept_downloads=True)
     context.set_default_timeout(15_000)
     person = WatchedPage(context, url)
-    person.goto("/accounts/login?password=1")
-    person.page.fill("input[name=username]", username)
-    person.page.fill("input[name=password]", password)
-    person.page.click("main form button[type=submit].primary")
-    person.page.wait_for_url(lambda u: "/accounts/login" not in u)
+    person.sign_in(username, password)
     return person
 
 

@@ -64,15 +64,7 @@ def sign_in_people(browser, url: str, **options):
         context.set_default_timeout(15_000)
         person = WatchedPage(context, url)
         opened.append(person)
-        person.goto("/accounts/login?password=1")
-        person.page.fill("input[name=username]", username)
-        person.page.fill("input[name=password]", password)
-        person.page.click("main form button[type=submit].primary")
-        person.page.wait_for_url(lambda url: "/accounts/login" not in url)
-        # The sign-in is a boosted form: the URL changes when htmx swaps the landing page in;
-        # a navigation before htmx is done aborts its last request (seen under load in CI).
-        expect(person.page.locator(".htmx-request, .htmx-settling")).to_have_count(0)
-        person.page.wait_for_load_state("load")
+        person.sign_in(username, password)
         return person
 
     try:
