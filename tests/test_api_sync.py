@@ -3,6 +3,7 @@ client (the transport), the province's app has its own database."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 
@@ -47,6 +48,17 @@ class Transport:
             return 500, {"detail": "Lỗi máy chủ"}
         response = self.http.get(url.removeprefix(PEER), headers=headers)
         return response.status_code, response.get_json(silent=True)
+
+    def download(self, url: str, headers: dict) -> tuple[int, bytes | None]:
+        assert url.startswith(PEER + "/api/v1/")
+        self.calls += 1
+        self.urls.append(url)
+        if self.calls == self.fail_at:
+            return 500, None
+        response = self.http.get(url.removeprefix(PEER), headers=headers)
+        data = response.get_data()
+        response.close()
+        return response.status_code, data if response.status_code == 200 else None
 
 
 @pytest.fixture
@@ -104,7 +116,11 @@ def test_pull_copies_the_catalogs_and_a_second_pass_changes_nothing(centre, prov
         assert group.catalogue_version.code.startswith("TST-")
         assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
             AuditEvent.action == "sync.unit.create")) == 9
-        assert db.session.scalar(sa.select(sa.func.count(SyncCursor.id))) == 0
+        # lists read to their end keep no cursor; the feeds keep the moment they reached
+        kept = {c.resource: json.loads(c.cursor) for c in db.session.scalars(
+            sa.select(SyncCursor))}
+        assert set(kept) == sync.FEEDS
+        assert all(k["cursor"] is None and k["reached"] is None for k in kept.values())
 
         again = sync.pull(PEER, token, Transport(app), limit=7)
         assert all(c.added == c.changed == 0 for c in again.values()), again

@@ -147,3 +147,7 @@ def test_the_commands_take_the_centre_and_the_token_from_the_configuration(runne
              for s in db.session.scalars(sa.select(SyncStatus))}
     assert found == {("pull", "religions", "http://127.0.0.1:9", "unreachable", False),
                      ("push", "reports", "http://127.0.0.1:9", None, True)}
+    # one pass of both: the push runs even though the pull stopped, and the exit says so
+    result = runner.invoke(args=["sync", "run"])
+    assert result.exit_code == 1
+    assert "catalogue-versions: stopped" in result.output and "reports: 0 sent" in result.output

@@ -3,8 +3,8 @@ database, started once for the module; the province reaches the centre through t
 fault-injecting proxy (tests/browser/proxy.py).
 
 - ``flask sync pull`` at the province: the proxy refuses, then drops an answer in the middle
-  of a list. The catalogs arrive, a run after an interrupted one continues where it stopped,
-  and a second run adds nothing: no duplicates.
+  of a list. The catalogs and the document library arrive, a run after an interrupted one
+  continues where it stopped, and a second run adds nothing: no duplicates.
 - ``flask sync push`` at the province: a commune report approved there reaches the centre
   with the same figures; the answer to the first push is lost on the way back, the next
   push gets the centre's first answer again (same key), and a last push sends nothing: one
@@ -47,6 +47,10 @@ HELD = {
     "versions": "SELECT f.code, v.number, v.status FROM form_versions v JOIN forms f "
                 "ON f.id = v.form_id ORDER BY 1, 2",
     "ethnic": "SELECT code, name FROM ethnic_groups ORDER BY code",
+    "documents": "SELECT d.number, d.state, g.slug FROM documents d JOIN document_groups g "
+                 "ON g.id = d.group_id ORDER BY 1",
+    "links": "SELECT s.number, l.kind, t.number FROM document_links l JOIN documents s "
+             "ON s.id = l.source_id JOIN documents t ON t.id = l.target_id ORDER BY 1, 3",
 }
 #: The demo's quarterly village questionnaire (flask seed-demo at the centre), which the
 #: province pulls; each of its communes has three demo villages (``<commune>-B01`` …).
@@ -162,7 +166,7 @@ def test_pull_between_two_gunicorn_servers_through_a_faulty_network(servers):
     again = pull(province_env, proxy)
     assert again.returncode == 0
     lines = again.stdout.splitlines()
-    assert len(lines) == 8 and all(" 0 added, 0 changed, 0 retired" in line
+    assert len(lines) == 10 and all(" 0 added, 0 changed, 0 retired" in line
                                    for line in lines), again.stdout
     assert held(province) == want
 

@@ -75,10 +75,12 @@ DEFAULT_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "api_client": ("Hệ thống kết nối (API)",
                    ("sync.run", "catalog.view", "report.view", "api.read",
                     "api.documents", "api.reports")),
-    # A province's instance at the centre: reads, and sends its approved reports and DHIS2
-    # values (bound to its unit: it may write only for units below it).
+    # A province's instance at the centre: reads (internal documents too: its staff see
+    # them), and sends its approved reports and DHIS2 values (bound to its unit: it may
+    # write only for units below it).
     "api_reporter": ("Hệ thống gửi báo cáo (API)",
-                     ("catalog.view", "report.view", "api.read", "api.reports", "api.push")),
+                     ("catalog.view", "report.view", "api.read", "api.documents",
+                      "api.reports", "api.push")),
 }
 
 #: Default role → roles it may assign and manage (with ``user.manage``, inside its scope).

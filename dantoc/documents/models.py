@@ -19,6 +19,7 @@ import sqlalchemy.orm as so
 from .. import clock
 from ..catalogs.models import AdminUnit, Department
 from ..extensions import db
+from ..sync.origin import Pulled
 
 #: Loại văn bản: a closed set (code → the Vietnamese name printed on the document).
 DOC_TYPES: dict[str, str] = {
@@ -68,7 +69,7 @@ def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class DocumentGroup(db.Model):
+class DocumentGroup(Pulled, db.Model):
     """A group of documents (nhóm văn bản), in a tree; owned by a department when set."""
 
     __tablename__ = "document_groups"
@@ -98,7 +99,7 @@ class DocumentGroup(db.Model):
     )
 
 
-class Document(db.Model):
+class Document(Pulled, db.Model):
     """A legal document's metadata (the text itself lives in its files)."""
 
     __tablename__ = "documents"

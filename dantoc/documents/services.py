@@ -17,6 +17,7 @@ from ..audit import services as audit
 from ..catalogs.models import AdminUnit
 from ..extensions import db
 from ..refusal import FieldError, Refusal
+from ..sync.origin import check_editable
 from . import files
 from .models import (
     DOC_TYPES,
@@ -53,7 +54,8 @@ def slugify(text: str, limit: int = 120) -> str:
     return "-".join(fold(text).split())[:limit].strip("-")
 
 
-def _unique_slug(model, base: str, own_id: int | None) -> str:
+def unique_slug(model, base: str, own_id: int | None = None) -> str:
+    """``base``, or ``base-2``, ``base-3`` … the first one no other row of ``model`` has."""
     base = base or "van-ban"
     slug, n = base, 1
     while db.session.scalar(sa.select(model.id).where(model.slug == slug,
@@ -81,12 +83,17 @@ def _check_group(values: dict, own: DocumentGroup | None) -> None:
 def save_group(group: DocumentGroup | None, *, name: str, parent: DocumentGroup | None = None,
                department_id: int | None = None, position: int = 0,
                retired: bool = False) -> DocumentGroup:
-    """Create (``group`` None) or change a document group, audited."""
+    """Create (``group`` None) or change a document group, audited.
+
+    :raise Refusal: ``national_record`` for a group copied from the centre.
+    """
+    if group is not None:
+        check_editable(group)
     values = {"name": _clean(name), "parent": parent, "department_id": department_id,
               "position": position or 0, "retired": bool(retired)}
     _check_group(values, group)
     return _saved(group, lambda: DocumentGroup(
-        slug=_unique_slug(DocumentGroup, slugify(values["name"]), None)), values, "document.group")
+        slug=unique_slug(DocumentGroup, slugify(values["name"]), None)), values, "document.group")
 
 
 def _saved(row, new, values: dict, action: str):
@@ -173,7 +180,7 @@ def create_document(**fields) -> Document:
     _check_document(values, None)
     document = Document(state=DocState.DRAFT, **values)
     type_name = DOC_TYPES[values["doc_type"]]
-    document.slug = _unique_slug(Document, slugify(f"{type_name} {values['number']}"), None)
+    document.slug = unique_slug(Document, slugify(f"{type_name} {values['number']}"), None)
     refresh_search_text(document)
     db.session.add(document)
     db.session.flush()
@@ -183,7 +190,11 @@ def create_document(**fields) -> Document:
 
 
 def update_document(document: Document, **changes) -> Document:
-    """Correct a document's metadata (its slug stays: links people saved keep working)."""
+    """Correct a document's metadata (its slug stays: links people saved keep working).
+
+    :raise Refusal: ``national_record`` for a document copied from the centre.
+    """
+    check_editable(document)
     values = _values(document, changes)
     _check_document(values, document.id)
     before = audit.snapshot(document, DOCUMENT_AUDIT)
@@ -212,8 +223,10 @@ def possible_actions(document: Document) -> list[str]:
 def change_state(document: Document, action: str) -> Document:
     """Publish, unpublish, retire or restore a document.
 
-    :raise Refusal: ``invalid_transition`` when the action is not possible from its state.
+    :raise Refusal: ``invalid_transition`` when the action is not possible from its state;
+        ``national_record`` for a document copied from the centre.
     """
+    check_editable(document)
     if action not in possible_actions(document):
         raise Refusal("invalid_transition", document)
     target = ACTIONS[action][1]
@@ -228,7 +241,12 @@ def change_state(document: Document, action: str) -> Document:
 
 
 def add_link(source: Document, target: Document | None, kind: str) -> DocumentLink:
-    """Record that ``source`` replaces, amends or guides ``target``."""
+    """Record that ``source`` replaces, amends or guides ``target`` (a document made here
+    may refer to one of the centre's; the centre's own links come with them).
+
+    :raise Refusal: ``national_record`` when ``source`` was copied from the centre.
+    """
+    check_editable(source)
     if kind not in LINK_KINDS:
         raise FieldError(_l("Choose a kind of link from the list."), "kind")
     if target is None:
@@ -251,7 +269,9 @@ def attach_file(document: Document, data: bytes, filename: str | None) -> Docume
     """Check a file completely, then store it and attach it (its PDF text joins the search).
 
     :raise FieldError: see :func:`files.check`; nothing is stored then.
+    :raise Refusal: ``national_record`` for a document copied from the centre.
     """
+    check_editable(document)
     checked = files.check(data)
     if any(f.sha256 == checked.sha256 for f in document.files):
         raise FieldError(_l("This file is already attached."), "file")

@@ -1,5 +1,5 @@
-"""``flask sync …``: pull the catalogs from another dantoc instance, push approved reports
-to the centre."""
+"""``flask sync …``: pull the catalogs and the document library from another dantoc
+instance, push approved reports to the centre; ``flask sync run`` does both (one pass)."""
 
 from __future__ import annotations
 
@@ -95,3 +95,23 @@ def run_push(peer: str, token: str, transport) -> None:
         click.echo(f"reports: stopped: {error}", err=True)
         raise SystemExit(1) from None
     click.echo(f"reports: {counts.sent} sent, {counts.already_there} already at the centre")
+
+
+@sync_group.command("run")
+@click.option("--timeout", type=float,
+              help="Seconds per request (default: DANTOC_SYNC_TIMEOUT, 30).")
+def run_pass(timeout: float | None) -> None:
+    """One pass with the configured centre (DANTOC_SYNC_PEER, DANTOC_SYNC_TOKEN): pull every
+    list, then push the approved reports, even when the pull stopped (the reports do not
+    depend on the lists). Resumable and safe to run twice; exit 1 when either stopped."""
+    peer, token = _peer_and_token(None, None)
+    failed = False
+    for step in (lambda: run(peer, token, pulling.RESOURCES,
+                             pulling.HttpTransport(_timeout(timeout))),
+                 lambda: run_push(peer, token, pushing.HttpPoster(_timeout(timeout)))):
+        try:
+            step()
+        except SystemExit:
+            failed = True
+    if failed:
+        raise SystemExit(1)

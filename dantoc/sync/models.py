@@ -17,6 +17,8 @@ class SyncCursor(db.Model):
     Written in the same transaction as the page's rows, and removed when a pass reaches
     the end of the list: the next pass reads the list again from the start (the catalogs
     have no change timestamps to ask for changes only), an interrupted one continues here.
+    For a list read through its change feed (``pull.FEEDS``) it is JSON: the moment the
+    feed is read from, the page cursor, the latest change read; kept at the end.
     """
 
     __tablename__ = "sync_cursors"

@@ -8,7 +8,9 @@ and the next run continues after the last committed page. At the end of a list i
 is removed, so the next pass reads the list again and picks up changed rows.
 
 The order matters: catalogue versions before their groups, groups before indicators; a
-unit whose parent has not arrived yet is kept for the end of the pass.
+unit (or a document group) whose parent has not arrived yet is kept for the end of the pass.
+The document library comes last and is read through its change feed (:data:`FEEDS`,
+:mod:`.documents`).
 
 Every row of a model with ``synced_from`` (:class:`.origin.Pulled`) that a pass writes, or
 finds here already under the same key, is marked with the peer: a national record, read-only
@@ -23,9 +25,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -41,6 +42,7 @@ from ..catalogs.models import (
     UnitLineage,
     UnitType,
 )
+from ..documents import files as stored_files
 from ..extensions import db
 from ..indicators.models import (
     CatalogueVersion,
@@ -56,34 +58,30 @@ from ..indicators.models import (
     IndicatorGroup,
 )
 from ..indicators.services.indicators import _set_disaggregations as set_disaggregations
-from . import status
+from . import documents, status
 from .models import PULL, SyncCursor
+from .rows import PEER, PENDING, SyncError, day, moment, retiring, same_moment, upsert
 
 RESOURCES = ("catalogue-versions", "indicator-groups", "indicators", "ethnic-groups",
-             "religions", "admin-units", "report-forms", "questionnaires")
+             "religions", "admin-units", "report-forms", "questionnaires", "document-groups",
+             "documents")
+#: Lists read through their change feed (``?changed_since=``), which also tells what the
+#: peer retired or took back. A pass starts at the moment the last one reached, less
+#: :data:`FEED_OVERLAP` (a row written in a transaction that committed late keeps its
+#: earlier ``updated_at``); reading a row twice changes nothing.
+FEEDS = frozenset({"document-groups", "documents"})
+FEED_START = "1970-01-01T00:00:00+00:00"
+FEED_OVERLAP = timedelta(minutes=10)
 PAGE_SIZE = 200
-#: The peer of the pass under way: what :func:`_upsert` marks its rows with.
-_PEER: ContextVar[str | None] = ContextVar("sync_peer", default=None)
-#: The outcome of a unit kept for the end of the pass (its parent has not arrived yet).
-PENDING = "pending"
 
-
-class SyncError(RuntimeError):
-    """A pass stopped; the message says why in words. Committed pages stay.
-
-    ``kind`` (one of ``models.ERROR_KINDS``) and ``params`` are what the sync screen needs
-    to say it again in the reader's language; the message stays the technical account
-    printed by the command and kept with them.
-    """
-
-    def __init__(self, message: str, kind: str = "other", **params: Any):
-        super().__init__(message)
-        self.kind, self.params = kind, params
 
 
 class Transport(Protocol):
     def get(self, url: str, headers: dict[str, str]) -> tuple[int, Any]:
         """(HTTP status, decoded JSON body or None)."""
+
+    def download(self, url: str, headers: dict[str, str]) -> tuple[int, bytes | None]:
+        """(HTTP status, the body's bytes; None for a refusal)."""
 
 
 class HttpTransport:
@@ -95,8 +93,16 @@ class HttpTransport:
     def get(self, url: str, headers: dict[str, str]) -> tuple[int, Any]:
         return self.send(url, headers)
 
+    def download(self, url: str, headers: dict[str, str]) -> tuple[int, bytes | None]:
+        """A file's bytes, read up to one byte more than an upload may have (a larger file
+        is refused by the check that follows, without holding all of it)."""
+        limit = stored_files.max_bytes() + 1
+        return self.send(url, headers, read=lambda answer: answer.read(limit),
+                         refusal=lambda error: None)
+
     def send(self, url: str, headers: dict[str, str], data: bytes | None = None,
-             method: str = "GET") -> tuple[int, Any]:
+             method: str = "GET", read: Callable = json.load,
+             refusal: Callable = json.load) -> tuple[int, Any]:
         """The peer's status and JSON answer (None for a refusal that is not JSON); an
         unreachable peer or an answer that is not JSON is a :class:`SyncError`."""
         if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
@@ -105,10 +111,10 @@ class HttpTransport:
             url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
-                return answer.status, json.load(answer)
+                return answer.status, read(answer)
         except urllib.error.HTTPError as error:
             try:
-                return error.code, json.load(error)
+                return error.code, refusal(error)
             except ValueError:
                 return error.code, None
         except (urllib.error.URLError, TimeoutError, OSError) as error:
@@ -126,6 +132,8 @@ class Context:
 
     pending: list
     fetch: Callable[[str], dict]
+    #: The bytes at a URL of the peer (a document's file), for the documents' pull.
+    download: Callable[[str], bytes] = field(default=lambda url: b"")
     #: Units by (code, valid_from) known in this pass, and reference rows by code: a page
     #: of 500 units is a few queries, not a few per unit.
     #: (ids, which survive the commit after each page; rows are reloaded per page)
@@ -158,64 +166,6 @@ class Counts:
             setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-def _set(obj: Any, values: dict) -> bool:
-    """Give ``obj`` the ``values``; True when something changed."""
-    changed = False
-    for name, value in values.items():
-        if getattr(obj, name) != value:
-            setattr(obj, name, value)
-            changed = True
-    return changed
-
-
-_LOOK_UP = object()
-
-
-def _retiring(outcome: str, before: date | None, after: date | None) -> str:
-    """``retired`` for a change that gave a row its end of validity."""
-    return "retired" if outcome == "changed" and before is None and after is not None else outcome
-
-
-def _upsert(model, key: dict, values: dict, action: str, row: Any = _LOOK_UP
-            ) -> tuple[Any, str]:
-    """The row of ``model`` with ``key`` (``row``: already looked up, None = absent),
-    created or brought up to ``values`` (audited)."""
-    if row is _LOOK_UP:
-        row = db.session.scalar(sa.select(model).filter_by(**key))
-    peer = _PEER.get() if hasattr(model, "synced_from") else None
-    if row is None:
-        row = model(**key, **values, **({"synced_from": peer} if peer else {}))
-        db.session.add(row)
-        db.session.flush()
-        audit.record(f"{action}.create", row, after=audit.snapshot(
-            row, (*key, *values, *(("synced_from",) if peer else ()))))
-        return row, "added"
-    before = audit.snapshot(row, (*key, *values))
-    if not _set(row, values):
-        _adopt(row, peer, action)
-        return row, "unchanged"
-    db.session.flush()
-    audit.record(f"{action}.update", row, before=before,
-                 after=audit.snapshot(row, (*key, *values)))
-    _adopt(row, peer, action)
-    return row, "changed"
-
-
-def _adopt(row: Any, peer: str | None, action: str) -> None:
-    """Mark a row that the peer also has as the peer's (a national record), audited. Not
-    counted as a change: its content is the peer's already."""
-    if peer is None or row.synced_from == peer:
-        return
-    before = {"synced_from": row.synced_from}
-    row.synced_from = peer
-    db.session.flush()
-    audit.record(f"{action}.adopt", row, before=before, after={"synced_from": peer})
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
 def _decimal(text: str | None) -> Decimal | None:
     return Decimal(text) if text is not None else None
 
@@ -233,11 +183,11 @@ def _by_code(model, code: str, what: str):
 def _catalogue_version(item: dict, _context: Context) -> str:
     before = db.session.scalar(sa.select(CatalogueVersion.valid_to).where(
         CatalogueVersion.code == item["code"]))
-    outcome = _upsert(CatalogueVersion, {"code": item["code"]}, {
+    outcome = upsert(CatalogueVersion, {"code": item["code"]}, {
         "name": item["name"], "legal_basis": item["legal_basis"],
-        "valid_from": _day(item["valid_from"]), "valid_to": _day(item["valid_to"])},
+        "valid_from": day(item["valid_from"]), "valid_to": day(item["valid_to"])},
         "sync.catalogue_version")[1]
-    return _retiring(outcome, before, _day(item["valid_to"]))
+    return retiring(outcome, before, day(item["valid_to"]))
 
 
 def _version_id(code: str) -> int:
@@ -247,11 +197,11 @@ def _version_id(code: str) -> int:
 def _indicator_group(item: dict, _context: Context) -> str:
     department_id = None
     if item["department"]:
-        department, _outcome = _upsert(Department, {"code": item["department"]["code"]},
+        department, _outcome = upsert(Department, {"code": item["department"]["code"]},
                                        {"name": item["department"]["name"]},
                                        "sync.department")
         department_id = department.id
-    return _upsert(IndicatorGroup, {"catalogue_version_id": _version_id(
+    return upsert(IndicatorGroup, {"catalogue_version_id": _version_id(
         item["catalogue_version"]), "code": item["code"]}, {
         "name": item["name"], "department_id": department_id, "position": item["position"]},
         "sync.indicator_group")[1]
@@ -285,7 +235,7 @@ def _indicator(item: dict, _context: Context) -> str:
     if group is None:
         raise SyncError(f"indicator {item['code']!r}: its group {item['group']!r} is missing",
                         "missing", code=item["group"])
-    row, outcome = _upsert(Indicator, {"catalogue_version_id": version_id,
+    row, outcome = upsert(Indicator, {"catalogue_version_id": version_id,
                                        "code": item["code"]}, {
         "group_id": group.id, "name": item["name"], "unit_of_measure": item["unit_of_measure"],
         "value_type": item["value_type"], "aggregation": item["aggregation"],
@@ -319,7 +269,7 @@ RELIGION_FIELDS = ("name", "census_label", "recognised", "followers_census_2019"
 
 
 def _ethnic_group(item: dict, _context: Context) -> str:
-    return _upsert(EthnicGroup, {"code": item["code"]},
+    return upsert(EthnicGroup, {"code": item["code"]},
                    {name: item[name] for name in ETHNIC_FIELDS}, "sync.ethnic_group")[1]
 
 
@@ -327,14 +277,14 @@ def _religion(item: dict, _context: Context) -> str:
     """By GSO code; the two recognised religions without one, by name."""
     if item["code"] is None:
         values = {name: item[name] for name in RELIGION_FIELDS if name != "name"}
-        return _upsert(Religion, {"code": None, "name": item["name"]}, values,
+        return upsert(Religion, {"code": None, "name": item["name"]}, values,
                        "sync.religion")[1]
-    return _upsert(Religion, {"code": item["code"]},
+    return upsert(Religion, {"code": item["code"]},
                    {name: item[name] for name in RELIGION_FIELDS}, "sync.religion")[1]
 
 
 def _unit_key(key: dict) -> tuple[str, date]:
-    return key["code"], _day(key["valid_from"])
+    return key["code"], day(key["valid_from"])
 
 
 def _preload_units(items: list[dict], context: Context) -> None:
@@ -366,13 +316,13 @@ def _admin_unit(item: dict, context: Context) -> str:
     key = _unit_key(item)
     known = context.units.get(key)
     was_open = known is None or known.valid_to is None
-    row, outcome = _upsert(AdminUnit, {"code": key[0], "valid_from": key[1]}, {
-        "valid_to": _day(item["valid_to"]), "name": item["name"],
+    row, outcome = upsert(AdminUnit, {"code": key[0], "valid_from": key[1]}, {
+        "valid_to": day(item["valid_to"]), "name": item["name"],
         "level_id": context.id_of(AdminLevel, item["level"], "The level"),
         "unit_type_id": context.id_of(UnitType, item["unit_type"], "The unit type"),
         "parent_id": parent_id, "is_sample": item["is_sample"], "aliases": item["aliases"]},
         "sync.unit", row=known)
-    outcome = _retiring(outcome, None if was_open else row.valid_to, row.valid_to)
+    outcome = retiring(outcome, None if was_open else row.valid_to, row.valid_to)
     context.units[key], context.unit_ids[key] = row, row.id
     for link, forward in [(p, False) for p in item["predecessors"]] + [
             (s, True) for s in item["successors"]]:
@@ -380,25 +330,11 @@ def _admin_unit(item: dict, context: Context) -> str:
         if other is None:
             continue  # the link is made when the other unit arrives
         ends = (row.id, other) if forward else (other, row.id)
-        _upsert(UnitLineage, {"from_unit_id": ends[0], "to_unit_id": ends[1]}, {
-            "kind": link["kind"], "effective_date": _day(link["effective_date"]),
+        upsert(UnitLineage, {"from_unit_id": ends[0], "to_unit_id": ends[1]}, {
+            "kind": link["kind"], "effective_date": day(link["effective_date"]),
             "share": _decimal(link["share"]), "legal_basis": link["legal_basis"]},
             "sync.lineage")
     return outcome
-
-
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _same_moment(a: datetime | None, b: datetime | None) -> bool:
-    """Equal instants, whether the engine gave them back with their zone (PostgreSQL) or
-    without it (SQLite stores UTC)."""
-    if a is None or b is None:
-        return a is b
-    return (a if a.tzinfo else a.replace(tzinfo=UTC)) == (b if b.tzinfo else
-                                                           b.replace(tzinfo=UTC))
 
 
 def _create_version(form: Form, layout: dict) -> FormVersion:
@@ -406,7 +342,7 @@ def _create_version(form: Form, layout: dict) -> FormVersion:
     version = FormVersion(
         form_id=form.id, number=layout["number"], status=layout["status"],
         fill_level_id=_by_code(AdminLevel, layout["fill_level"], "The level").id,
-        period_type=layout["period_type"], published_at=_moment(layout["published_at"]))
+        period_type=layout["period_type"], published_at=moment(layout["published_at"]))
     db.session.add(version)
     db.session.flush()
     for section_item in layout["sections"]:
@@ -436,8 +372,8 @@ def _form(resource: str) -> Callable[[dict, Context], str]:
     is created with its layout; a version known here only changes status (retired). A
     published version is never edited, so its layout is never rewritten."""
 
-    def upsert(item: dict, context: Context) -> str:
-        form, outcome = _upsert(Form, {"code": item["code"]}, {
+    def upsert_form(item: dict, context: Context) -> str:
+        form, outcome = upsert(Form, {"code": item["code"]}, {
             "kind": item["kind"], "name": item["name"],
             "catalogue_version_id": _version_id(item["catalogue_version"]),
             "legal_basis": item["legal_basis"]}, "sync.form")
@@ -451,13 +387,13 @@ def _form(resource: str) -> Callable[[dict, Context], str]:
                 raise SyncError(f"form {form.code} version {local.number} is a draft here "
                                 "but published at the peer: renumber or delete the local draft",
                                 "draft_here", form=form.code, number=local.number)
-            elif local.status != summary["status"] or not _same_moment(
-                    local.published_at, _moment(summary["published_at"])):
+            elif local.status != summary["status"] or not same_moment(
+                    local.published_at, moment(summary["published_at"])):
                 before = {"status": local.status}
                 if summary["status"] == FormStatus.RETIRED != local.status and outcome in (
                         "unchanged", "changed"):
                     outcome = "retired"
-                local.status, local.published_at = summary["status"], _moment(
+                local.status, local.published_at = summary["status"], moment(
                     summary["published_at"])
                 db.session.flush()
                 audit.record("sync.form_version.update", local, before=before,
@@ -467,7 +403,7 @@ def _form(resource: str) -> Callable[[dict, Context], str]:
             outcome = "changed" if outcome == "unchanged" else outcome
         return outcome
 
-    return upsert
+    return upsert_form
 
 
 #: What a page of a list loads at once before its items are stored.
@@ -478,7 +414,18 @@ UPSERTS: dict[str, Callable[[dict, Context], str]] = {
     "indicators": _indicator, "ethnic-groups": _ethnic_group, "religions": _religion,
     "admin-units": _admin_unit, "report-forms": _form("report-forms"),
     "questionnaires": _form("questionnaires"),
+    "document-groups": documents.document_group, "documents": documents.document,
 }
+
+
+def _unit_left_out(item: dict) -> tuple[str, str]:
+    return (f"unit {item['code']} (from {item['valid_from']}): its parent "
+            f"{item['parent']['code']} (from {item['parent']['valid_from']}) is missing at the "
+            "peer", item["code"])
+
+
+#: Why an item kept for the end of the pass could not be placed, and its key.
+LEFT_OUT = {"admin-units": _unit_left_out, "document-groups": documents.pending_problem}
 
 
 # -- the pass -------------------------------------------------------------------------------
@@ -510,8 +457,44 @@ def _refused(url: str, status: int, body: Any) -> SyncError:
                      detail=detail if isinstance(detail, str) else None)
 
 
-def _page_url(peer: str, resource: str, cursor: str | None, limit: int) -> str:
-    query = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+def _position(resource: str, stored: SyncCursor | None) -> dict:
+    """Where a pass starts: the stored page cursor of a list; for a feed (:data:`FEEDS`)
+    also the moment it reads from and the latest change read so far in this pass."""
+    if resource not in FEEDS:
+        return {"cursor": stored.cursor if stored else None}
+    if stored is None:
+        return {"since": FEED_START, "cursor": None, "reached": None}
+    return json.loads(stored.cursor)
+
+
+def _advanced(resource: str, position: dict, body: dict) -> dict:
+    """The position after a page. At the end of a feed, the next pass reads from the
+    latest change this one read, less the overlap (never earlier than this pass began)."""
+    after = {**position, "cursor": body["next_cursor"]}
+    if resource not in FEEDS:
+        return after
+    stamps = [moment(item["updated_at"]) for item in body["items"]]
+    if position["reached"]:
+        stamps.append(moment(position["reached"]))
+    after["reached"] = max(stamps).isoformat() if stamps else None
+    if after["cursor"] is None and after["reached"]:
+        after["since"] = max(moment(position["since"]),
+                             moment(after["reached"]) - FEED_OVERLAP).isoformat()
+        after["reached"] = None
+    return after
+
+
+def _kept(resource: str, position: dict) -> str | None:
+    """What :class:`SyncCursor` keeps of a position (None: nothing, a list read to its end)."""
+    if resource not in FEEDS:
+        return position["cursor"]
+    return json.dumps(position, separators=(",", ":"), sort_keys=True)
+
+
+def _page_url(peer: str, resource: str, position: dict, limit: int) -> str:
+    query = {"limit": limit} | ({"changed_since": position["since"]} if resource in FEEDS
+                                else {}) | (
+        {"cursor": position["cursor"]} if position["cursor"] else {})
     return f"{peer}/api/v1/{resource}?{urllib.parse.urlencode(query)}"
 
 
@@ -519,7 +502,7 @@ def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
                   limit: int = PAGE_SIZE, max_pages: int | None = None) -> Counts:
     """Pull one list from where the last committed page ended (see the module docstring);
     how it went is written for the sync screen (:mod:`.status`)."""
-    marking = _PEER.set(peer)
+    marking = PEER.set(peer)
     try:
         counts, finished = _pull_pages(peer, token, resource, transport, limit, max_pages)
     except SyncError as error:
@@ -527,7 +510,7 @@ def pull_resource(peer: str, token: str, resource: str, transport: Transport, *,
         status.failed(PULL, peer, resource, error)
         raise
     finally:
-        _PEER.reset(marking)
+        PEER.reset(marking)
     if finished:
         status.succeeded(PULL, peer, resource, added=counts.added, changed=counts.changed,
                          retired=counts.retired, unchanged=counts.unchanged)
@@ -551,11 +534,17 @@ def _pull_pages(peer: str, token: str, resource: str, transport: Transport, limi
             raise _refused(url, status, body)
         return body
 
-    context = Context(pending=[], fetch=fetch)
-    stored = _stored_cursor(peer, resource)
-    cursor = stored.cursor if stored else None
+    def download(path: str) -> bytes:
+        url = urllib.parse.urljoin(peer + "/", path)  # the API gives the file's path
+        status, data = transport.download(url, {"Authorization": headers["Authorization"]})
+        if status != 200 or not isinstance(data, bytes):
+            raise _refused(url, status, None)
+        return data
+
+    context = Context(pending=[], fetch=fetch, download=download)
+    position = _position(resource, _stored_cursor(peer, resource))
     while max_pages is None or counts.pages < max_pages:
-        url = _page_url(peer, resource, cursor, limit)
+        url = _page_url(peer, resource, position, limit)
         status, body = transport.get(url, headers)
         if status != 200 or not isinstance(body, dict) or "items" not in body:
             raise _refused(url, status, body)
@@ -564,7 +553,8 @@ def _pull_pages(peer: str, token: str, resource: str, transport: Transport, limi
                 PRELOADS[resource](body["items"], context)
             for item in body["items"]:
                 counts.count(UPSERTS[resource](item, context))
-            _remember(peer, resource, body["next_cursor"])
+            after = _advanced(resource, position, body)
+            _remember(peer, resource, _kept(resource, after))
             db.session.commit()
         except (SyncError, KeyError, ValueError, TypeError, sa.exc.SQLAlchemyError) as error:
             db.session.rollback()
@@ -574,15 +564,16 @@ def _pull_pages(peer: str, token: str, resource: str, transport: Transport, limi
                             f"of it was kept ({type(error).__name__}: {error})",
                             "not_stored") from None
         counts.pages += 1
-        cursor = body["next_cursor"]
-        if cursor is None:
+        position = after
+        if position["cursor"] is None:
             break
     _finish_pending(resource, context, counts)
-    return counts, cursor is None
+    return counts, position["cursor"] is None
 
 
 def _finish_pending(resource: str, context: Context, counts: Counts) -> None:
-    """Units whose parent came later in the list: retried until no more can be placed."""
+    """Units or groups whose parent came later in the list: retried until no more can be
+    placed."""
     pending = context.pending
     while pending:
         waiting, pending[:] = list(pending), []
@@ -592,10 +583,9 @@ def _finish_pending(resource: str, context: Context, counts: Counts) -> None:
             counts.count(UPSERTS[resource](item, context))
         db.session.commit()
         if len(pending) == len(waiting):
-            counts.problems += [f"unit {i['code']} (from {i['valid_from']}): its parent "
-                                f"{i['parent']['code']} (from {i['parent']['valid_from']}) "
-                                "is missing at the peer" for i in pending]
-            counts.orphans += [i["code"] for i in pending]
+            left_out = [LEFT_OUT[resource](item) for item in pending]
+            counts.problems += [problem for problem, _key in left_out]
+            counts.orphans += [key for _problem, key in left_out]
             return
 
 
