@@ -9,6 +9,8 @@ fault-injecting proxy (tests/browser/proxy.py).
   with the same figures; the answer to the first push is lost on the way back, the next
   push gets the centre's first answer again (same key), and a last push sends nothing: one
   copy at the centre.
+- ``flask sync run`` at the province, later: a new indicator, a retired unit and a new
+  document with its file, made at the centre, reach the province in one pass.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import urllib.request
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -26,17 +29,20 @@ import sqlalchemy as sa
 from dantoc import create_app
 from dantoc.catalogs.models import AdminUnit
 from dantoc.config import normalise_database_url
+from dantoc.documents import services as documents
 from dantoc.exchange.models import ReceivedReport
 from dantoc.extensions import db
-from dantoc.indicators.models import Form
+from dantoc.indicators.models import Form, IndicatorGroup
 from dantoc.reports import aggregate, queries, services
 from dantoc.reports.models import UnitReport
 from dantoc.submissions.queries import latest_published
 from tests.browser.conftest import ROOT, _Database, _flask, _free_port, _gunicorn, _server_env
 from tests.browser.proxy import DROP, Proxy, Rule
 from tests.conftest import base_config
+from tests.documents_support import make_pdf, new_document, new_group
 from tests.exchange_support import numbers
 from tests.factories import make_period, make_user
+from tests.factories.indicators import make_indicator
 from tests.test_reports_support import COMMUNE, put
 
 #: (code, valid_from) of every unit, the indicators, the forms' versions: what must be equal.
@@ -95,7 +101,8 @@ def servers(tmp_path_factory):
     province_dir.mkdir()
     centre_db, province_db = _Database(centre_dir), _Database(province_dir)
     centre_port, province_port = _free_port(), _free_port()
-    centre_env = _server_env(centre_db.create(), centre_port) | {"GUNICORN_WORKERS": "1"}
+    centre_env = _server_env(centre_db.create(), centre_port) | {
+        "GUNICORN_WORKERS": "1", "DANTOC_DOCUMENT_STORAGE": str(centre_dir / "documents")}
     engines, province_env = [], None
     try:
         _flask(centre_env, "db", "upgrade")
@@ -103,7 +110,9 @@ def servers(tmp_path_factory):
         # the province starts as a copy of the centre's reference data (SQLite backup or
         # PostgreSQL TEMPLATE), then the centre gets more
         province_env = _server_env(province_db.create(SimpleNamespace(database=centre_db)),
-                                   province_port) | {"GUNICORN_WORKERS": "1"}
+                                   province_port) | {
+            "GUNICORN_WORKERS": "1",
+            "DANTOC_DOCUMENT_STORAGE": str(province_dir / "documents")}
         _flask(centre_env, "seed-demo")  # villages, indicators and forms the province lacks
         token = _flask(centre_env, "api", "create-client", "tinh", "--role", "api_reporter",
                        "--unit", "12").strip().splitlines()[-1]
@@ -182,6 +191,29 @@ def test_pull_between_two_gunicorn_servers_through_a_faulty_network(servers):
     assert kinds["catalogue-versions"] == "unreachable"  # the refused run, kept
     assert kinds["admin-units"] == "unreachable"  # the dropped answer
     assert created == len(want["units"]) - len(before["units"])  # each unit created once
+
+
+def change_at_centre(url: str, storage: str) -> dict:
+    """At the centre (an app on its database, next to its server): a new indicator in the
+    demo's catalogue, a village retired, a new public decision with a PDF."""
+    app = create_app(base_config(url) | {"DOCUMENT_STORAGE": storage})
+    try:
+        with app.app_context():
+            form = db.session.scalar(sa.select(Form).where(Form.code == QUARTERLY))
+            group = db.session.scalar(sa.select(IndicatorGroup).where(
+                IndicatorGroup.catalogue_version_id == form.catalogue_version_id).limit(1))
+            make_indicator(group, "households_with_solar_power", name="Số hộ dùng điện mặt trời")
+            village = db.session.scalar(sa.select(AdminUnit).where(
+                AdminUnit.code == f"{COMMUNE}-B03"))
+            village.valid_to = date(2026, 11, 30)
+            decision = new_document(new_group("Chuyển đổi số"), "88/QĐ-UBDT",
+                                    "Kế hoạch chuyển đổi số vùng dân tộc thiểu số")
+            pdf = documents.attach_file(decision, make_pdf("chuyen doi so"), "88.pdf")
+            db.session.commit()
+            return {"village": village.code, "sha256": pdf.sha256}
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 def approve_at_province(url: str) -> tuple[str, int, dict]:
@@ -270,3 +302,33 @@ def test_an_approved_province_report_reaches_the_centre_once(servers):
         assert connection.scalar(sa.text("SELECT count(*) FROM idempotency_keys")) == 1
     with centre.app_context():
         db.engine.dispose()
+
+
+def test_a_later_run_brings_what_the_centre_changed(servers):
+    s = servers
+    s.proxy.set_mode("pass")
+    if held(s.province) != s.want:  # run alone: the province pulls the catalogs first
+        pulled = pull(s.province_env, s.proxy)
+        assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    changed = change_at_centre(s.centre_url, s.centre_env["DANTOC_DOCUMENT_STORAGE"])
+
+    ran = flask_at({**s.province_env, "DANTOC_SYNC_PEER": s.proxy.url}, "sync", "run",
+                   "--timeout", "5")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    lines = ran.stdout.splitlines()
+    assert "indicators: 1 added, 0 changed" in ran.stdout
+    assert any(line.startswith("admin-units: 0 added, 0 changed, 1 retired") for line in lines)
+    assert "documents: 1 added" in ran.stdout and "document-groups: 1 added" in ran.stdout
+    assert lines[-1].startswith("reports: ")  # then the push, in the same pass
+    with s.province.connect() as connection:
+        assert connection.scalar(sa.text(
+            "SELECT count(*) FROM indicators WHERE code = 'households_with_solar_power'")) == 1
+        assert str(connection.scalar(sa.text(
+            "SELECT valid_to FROM admin_units WHERE code = :code"), {"code": changed["village"]}
+        )) == "2026-11-30"
+        sha256, origin = connection.execute(sa.text(
+            "SELECT f.sha256, d.synced_from FROM document_files f JOIN documents d "
+            "ON d.id = f.document_id WHERE d.number = '88/QĐ-UBDT'")).one()
+    assert sha256 == changed["sha256"] and origin == s.proxy.url
+    stored = Path(s.province_env["DANTOC_DOCUMENT_STORAGE"]) / sha256[:2] / sha256
+    assert stored.read_bytes().startswith(b"%PDF-")  # downloaded through the proxy
