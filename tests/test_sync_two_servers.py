@@ -2,9 +2,10 @@
 database, started once for the module; the province reaches the centre through the
 fault-injecting proxy (tests/browser/proxy.py).
 
-- ``flask sync pull`` at the province: the proxy refuses, then drops an answer in the middle
-  of a list. The catalogs and the document library arrive, a run after an interrupted one
-  continues where it stopped, and a second run adds nothing: no duplicates.
+- ``flask sync pull`` at the province: the proxy refuses, a run is killed while it waits
+  for a page, then the proxy drops an answer in the middle of a list. The catalogs and the
+  document library arrive, a run after an interrupted one continues where it stopped, and a
+  second run adds nothing: no duplicates.
 - ``flask sync push`` at the province: a commune report approved there reaches the centre
   with the same figures; the answer to the first push is lost on the way back, the next
   push gets the centre's first answer again (same key), and a last push sends nothing: one
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import urllib.request
 from datetime import date
 from decimal import Decimal
@@ -150,8 +152,32 @@ def test_pull_between_two_gunicorn_servers_through_a_faulty_network(servers):
     assert refused.returncode == 1 and "did not answer" in refused.stderr
     assert held(province) == before
 
+    # the run is killed (SIGKILL: no handler runs) while it waits for the 2nd page of the
+    # units: the lists before it and the first page of units are committed
+    second_page = "/api/v1/admin-units?limit=100&cursor="
+    proxy.set_rules(Rule.of("blackhole", paths=[second_page]))
+    mark = proxy.mark()
+    killed = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "sync", "pull", "--page-size", "100",
+         "--timeout", "60"], cwd=ROOT, env={**province_env, "DANTOC_SYNC_PEER": proxy.url},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(e.path.startswith(second_page) for e in proxy.since(mark)):
+            assert killed.poll() is None and time.monotonic() < deadline, "no 2nd page asked"
+            time.sleep(0.1)
+    finally:
+        killed.kill()
+        killed.wait()
+    with province.connect() as connection:
+        assert connection.execute(sa.text(
+            "SELECT resource FROM sync_cursors")).scalars().all() == ["admin-units"]
+    after_kill = held(province)
+    assert after_kill["indicators"] == want["indicators"]  # the lists before it are in
+    assert len(after_kill["units"]) < len(want["units"])
+
     # the answer to the 2nd page of the units is lost after the centre sent it
-    proxy.set_rules(Rule.of(DROP, paths=["/api/v1/admin-units?limit=100&cursor="]))
+    proxy.set_rules(Rule.of(DROP, paths=[second_page]))
     dropped = pull(province_env, proxy)
     assert dropped.returncode == 1, dropped.stdout + dropped.stderr
     assert "admin-units: stopped" in dropped.stderr
