@@ -15,7 +15,6 @@ from tests.browser.conftest import (
     ROOT,
     WatchedPage,
     _Database,
-    _flask,
     _free_port,
     _gunicorn,
     _server_env,
@@ -28,16 +27,14 @@ SHOTS = os.environ.get("DANTOC_SCREENSHOTS")
 
 
 @pytest.fixture(scope="module")
-def stats_server(tmp_path_factory):
-    """gunicorn over a demo database plus :mod:`tests.browser.stats_seed`."""
+def stats_server(tmp_path_factory, demo_database):
+    """gunicorn over a copy of the session's demo database plus
+    :mod:`tests.browser.stats_seed`."""
     directory = tmp_path_factory.mktemp("stats")
     database = _Database(directory)
     port = _free_port()
-    env = _server_env(database.create(), port)
+    env = _server_env(database.create(demo_database), port)
     try:
-        _flask(env, "db", "upgrade")
-        _flask(env, "seed-reference")
-        _flask(env, "seed-demo", "--no-history")
         done = subprocess.run([sys.executable, "-m", "tests.browser.stats_seed"], cwd=ROOT,
                               env=env, capture_output=True, text=True, timeout=300,
                               check=False)
