@@ -121,30 +121,35 @@ def new():
     return render("api/client_form.html", form=form)
 
 
-@bp.route("/<int:client_id>/rotate", methods=("GET", "POST"))
-@require(VERB)
-def rotate(client_id: int):
-    """Confirm, then give the client a new token (shown once); the old one stops at once."""
+def _confirmed(client_id: int, action: str, change, then):
+    """The confirm-then-act page of rotate and revoke: a revoked client is answered as such;
+    a confirmed POST runs ``change(client)`` (committed by :func:`submitted`), and ``then``
+    answers with the client and what the change returned; else the confirmation page."""
     client = _target(client_id)
     if not client.active:
         return _revoked_already(client)
     form = ConfirmForm()
-    done, token = submitted(form, lambda: clients.rotate_client(client))
+    done, result = submitted(form, lambda: change(client))
     if done:
-        return _show_token(client, token, created=False)
-    return render("api/client_confirm.html", client=client, form=form, action="rotate")
+        return then(client, result)
+    return render("api/client_confirm.html", client=client, form=form, action=action)
+
+
+@bp.route("/<int:client_id>/rotate", methods=("GET", "POST"))
+@require(VERB)
+def rotate(client_id: int):
+    """Confirm, then give the client a new token (shown once); the old one stops at once."""
+    return _confirmed(client_id, "rotate", clients.rotate_client,
+                      lambda client, token: _show_token(client, token, created=False))
+
+
+def _now_revoked(client: ApiClient, _revoked: ApiClient):
+    flash(_("%(name)s was revoked: its token no longer works.", name=client.name))
+    return redirect(url_for("api_clients.index"), code=303)
 
 
 @bp.route("/<int:client_id>/revoke", methods=("GET", "POST"))
 @require(VERB)
 def revoke(client_id: int):
     """Confirm, then revoke the client: its token is refused at once, for good."""
-    client = _target(client_id)
-    if not client.active:
-        return _revoked_already(client)
-    form = ConfirmForm()
-    done, _client = submitted(form, lambda: clients.revoke_client(client))
-    if done:
-        flash(_("%(name)s was revoked: its token no longer works.", name=client.name))
-        return redirect(url_for("api_clients.index"), code=303)
-    return render("api/client_confirm.html", client=client, form=form, action="revoke")
+    return _confirmed(client_id, "revoke", clients.revoke_client, _now_revoked)

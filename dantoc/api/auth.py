@@ -76,6 +76,22 @@ def _denied(client: ApiClient, verb: str):
                       "insufficient_scope")
 
 
+def _token_client() -> tuple[ApiClient | None, tuple | None]:
+    """(the client whose token this request sends, None), or (None, the 401 answer) for a
+    token missing, wrong or revoked: what every API view asks first, whatever its access."""
+    token = bearer_token()
+    client = client_for_token(token)
+    if client is None:
+        return None, _challenge(refuse("bad_token"), "invalid_token" if token else None)
+    return client, None
+
+
+def _admit(client: ApiClient) -> None:
+    """Let ``client`` through: the view finds it with :func:`current_client`."""
+    g.api_client = client
+    _touch(client)
+
+
 def require_token(verb: str) -> Callable:
     """Decorator for API views: 401 ``bad_token`` without a valid token, 403 without
     ``verb`` (the client's role's verbs, through ``can()``)."""
@@ -85,14 +101,12 @@ def require_token(verb: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
-            token = bearer_token()
-            client = client_for_token(token)
-            if client is None:
-                return _challenge(refuse("bad_token"), "invalid_token" if token else None)
+            client, refused = _token_client()
+            if refused is not None:
+                return refused
             if not can(client, verb):
                 return _denied(client, verb)
-            g.api_client = client
-            _touch(client)
+            _admit(client)
             return view(*args, **kwargs)
 
         wrapper._access = "token"
@@ -111,12 +125,10 @@ def open_data(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(*args, **kwargs):
         if request.headers.get("Authorization") is not None:
-            token = bearer_token()
-            client = client_for_token(token)
-            if client is None:
-                return _challenge(refuse("bad_token"), "invalid_token" if token else None)
-            g.api_client = client
-            _touch(client)
+            client, refused = _token_client()
+            if refused is not None:
+                return refused
+            _admit(client)
         return view(*args, **kwargs)
 
     wrapper._access = "public"

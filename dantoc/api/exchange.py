@@ -84,15 +84,24 @@ def _json():
     return request.context.json
 
 
-@bp.post("/reports")
-@require_token(PUSH)
-@json_only
-@idempotent
-@api.validate(json=x.ReportPush, headers=x.WriteHeaders,
-              resp=Response(HTTP_200=x.ReceivedReportOut, HTTP_201=x.ReceivedReportOut,
-                            HTTP_422=schemas.Problem, **WRITE_REFUSALS),
-              security=BEARER, tags=["reports"])
-@csrf.exempt
+def write(rule: str, body, answers: dict, tag: str):
+    """Declare a POST in one place, the same for every write: a token with ``api.push``, a
+    JSON body (model ``body``) under an ``Idempotency-Key``, ``answers`` (status → model)
+    besides the refusals every write may give (422 among them); exempt from CSRF (see the
+    module docstring)."""
+
+    def decorator(view):
+        validated = api.validate(
+            json=body, headers=x.WriteHeaders, security=BEARER, tags=[tag],
+            resp=Response(**answers, HTTP_422=schemas.Problem, **WRITE_REFUSALS),
+        )(csrf.exempt(view))
+        return bp.post(rule)(require_token(PUSH)(json_only(idempotent(validated))))
+
+    return decorator
+
+
+@write("/reports", x.ReportPush,
+       {"HTTP_200": x.ReceivedReportOut, "HTTP_201": x.ReceivedReportOut}, "reports")
 def push_report():
     """Receive a province's approved unit report (figures and provenance) as a read-only
     received report: 201 the first time, 200 for the same or a newer version."""
@@ -124,14 +133,7 @@ def data_value_sets():
     return x.DataValueSetOut(**dhis2.export(q.period, q.orgUnit))
 
 
-@bp.post("/dhis2/dataValueSets")
-@require_token(PUSH)
-@json_only
-@idempotent
-@api.validate(json=x.DataValueSetIn, headers=x.WriteHeaders,
-              resp=Response(HTTP_201=x.ImportSummary, HTTP_422=schemas.Problem,
-                            **WRITE_REFUSALS), security=BEARER, tags=["dhis2"])
-@csrf.exempt
+@write("/dhis2/dataValueSets", x.DataValueSetIn, {"HTTP_201": x.ImportSummary}, "dhis2")
 def import_data_value_set():
     """Import a DHIS2 data value set into draft reports for review (never approved): all
     values or none."""

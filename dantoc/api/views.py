@@ -1,14 +1,17 @@
 """The ``/api/v1/`` blueprint: load (the read services) → authorize (the token's verbs) →
 answer (a pydantic model, which spectree serialises).
 
-Every route is declared twice on purpose: ``@require_token`` / ``@open_data`` / ``@public``
-say who may call it (the authorization matrix reads that), ``@api.validate`` says what it
-takes and answers (the OpenAPI document is generated from that). The catalogs, the form
-definitions and the public documents are open data (``@open_data``: no token needed, a
-token sent must be valid); unit reports need a token (``@require_token``).
+Every route says who may call it (``@require_token`` / ``@open_data`` / ``@public``: the
+authorization matrix reads that) and what it takes and answers (``@api.validate``: the
+OpenAPI document is generated from that). The reads say both in one decorator,
+:func:`listing` for a paginated list and :func:`one` for an item (:func:`route` beneath
+them). The catalogs, the form definitions and the public documents are open data (no token
+needed, a token sent must be valid); unit reports need a token with their verb.
 """
 
 from __future__ import annotations
+
+from functools import wraps
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 from spectree import Response
@@ -27,6 +30,8 @@ client_limit(bp)
 
 #: Ids in URLs: bounded like an integer column (a larger one is a 404, not an overflow).
 ID = "int(min=1, max=2147483647)"
+#: A form's version number in URLs: bounded like its small integer column.
+VERSION = "int(min=1, max=32767)"
 #: Every route may refuse: 400 (a cursor not given for this list; control characters in
 #: the address, refused for the whole application), 401, 403, 429.
 REFUSALS = {"HTTP_400": schemas.Problem, "HTTP_401": schemas.Problem,
@@ -75,149 +80,128 @@ def _refused(refusal: Refusal):
     return refuse(refusal.code, refusal.message, **members)
 
 
-def _query():
-    return request.context.query
+def route(rule: str, resp: Response, tag: str, verb: str | None = None, query=None,
+          endpoint: str | None = None):
+    """Declare a read in one place: who may call it (``verb``: a token with that verb;
+    None: open data) and what it takes and answers (``@api.validate``, from which the
+    OpenAPI document is generated), so that the security the document states is always the
+    one the view enforces."""
+    access, security = (open_data, OPEN) if verb is None else (require_token(verb), BEARER)
+
+    def decorator(view):
+        validated = api.validate(query=query, resp=resp, security=security, tags=[tag])(view)
+        return bp.get(rule, endpoint=endpoint)(access(validated))
+
+    return decorator
 
 
-@bp.get("/catalogue-versions")
-@open_data
-@api.validate(query=schemas.PageQuery, resp=answers(schemas.CatalogueVersionPage),
-              security=OPEN, tags=["indicators"])
-def catalogue_versions():
+def listing(rule: str, query, page, tag: str, verb: str | None = None,
+            endpoint: str | None = None):
+    """A paginated list (:func:`route`): the view takes the validated ``query`` and returns
+    what its read service returns (items and cursor), which becomes the ``page`` model."""
+
+    def decorator(view):
+        @wraps(view)
+        def answer():
+            return page(**view(request.context.query))
+
+        return route(rule, answers(page), tag, verb, query, endpoint)(answer)
+
+    return decorator
+
+
+def one(rule: str, model, tag: str, verb: str | None = None, endpoint: str | None = None):
+    """One item by its address (:func:`route`): ``model``, or 404."""
+    return route(rule, Response(HTTP_200=model, HTTP_404=schemas.Problem, **REFUSALS), tag,
+                 verb, endpoint=endpoint)
+
+
+@listing("/catalogue-versions", schemas.PageQuery, schemas.CatalogueVersionPage, "indicators")
+def catalogue_versions(q):
     """Indicator catalogue versions (TT 06/2014, TT 03/2019, TT 06/2025, local)."""
-    q = _query()
-    return schemas.CatalogueVersionPage(**queries.catalogue_versions(q.limit, q.cursor))
+    return queries.catalogue_versions(q.limit, q.cursor)
 
 
-@bp.get("/indicator-groups")
-@open_data
-@api.validate(query=schemas.VersionedQuery, resp=answers(schemas.IndicatorGroupPage),
-              security=OPEN, tags=["indicators"])
-def indicator_groups():
+@listing("/indicator-groups", schemas.VersionedQuery, schemas.IndicatorGroupPage, "indicators")
+def indicator_groups(q):
     """Indicator groups (nhóm chỉ tiêu), with their catalogue version and department."""
-    q = _query()
-    return schemas.IndicatorGroupPage(**queries.indicator_groups(
-        q.limit, q.cursor, q.catalogue_version, q.changed_since))
+    return queries.indicator_groups(q.limit, q.cursor, q.catalogue_version, q.changed_since)
 
 
-@bp.get("/indicators")
-@open_data
-@api.validate(query=schemas.VersionedQuery, resp=answers(schemas.IndicatorPage),
-              security=OPEN, tags=["indicators"])
-def indicators():
+@listing("/indicators", schemas.VersionedQuery, schemas.IndicatorPage, "indicators")
+def indicators(q):
     """Indicators (chỉ tiêu): type, bounds, aggregation, choices, disaggregations."""
-    q = _query()
-    return schemas.IndicatorPage(**queries.indicators(q.limit, q.cursor, q.catalogue_version,
-                                                      q.changed_since))
+    return queries.indicators(q.limit, q.cursor, q.catalogue_version, q.changed_since)
 
 
-@bp.get("/ethnic-groups")
-@open_data
-@api.validate(query=schemas.PageQuery, resp=answers(schemas.EthnicGroupPage),
-              security=OPEN, tags=["catalogs"])
-def ethnic_groups():
+@listing("/ethnic-groups", schemas.PageQuery, schemas.EthnicGroupPage, "catalogs")
+def ethnic_groups(q):
     """The 54 ethnic groups with both official code lists (1979 and 2008)."""
-    q = _query()
-    return schemas.EthnicGroupPage(**queries.ethnic_groups(q.limit, q.cursor))
+    return queries.ethnic_groups(q.limit, q.cursor)
 
 
-@bp.get("/religions")
-@open_data
-@api.validate(query=schemas.PageQuery, resp=answers(schemas.ReligionPage),
-              security=OPEN, tags=["catalogs"])
-def religions():
+@listing("/religions", schemas.PageQuery, schemas.ReligionPage, "catalogs")
+def religions(q):
     """Recognised religions, with their GSO 2008 code where they have one."""
-    q = _query()
-    return schemas.ReligionPage(**queries.religions(q.limit, q.cursor))
+    return queries.religions(q.limit, q.cursor)
 
 
-@bp.get("/admin-units")
-@open_data
-@api.validate(query=schemas.UnitQuery, resp=answers(schemas.AdminUnitPage),
-              security=OPEN, tags=["catalogs"])
-def admin_units():
+@listing("/admin-units", schemas.UnitQuery, schemas.AdminUnitPage, "catalogs")
+def admin_units(q):
     """Administrative unit versions, with validity dates, parent and lineage links."""
-    q = _query()
-    return schemas.AdminUnitPage(**queries.admin_units(q.limit, q.cursor, q.on, q.level,
-                                                       q.changed_since))
+    return queries.admin_units(q.limit, q.cursor, q.on, q.level, q.changed_since)
 
 
-@bp.get("/report-forms")
-@open_data
-@api.validate(query=schemas.PageQuery, resp=answers(schemas.FormPage), security=OPEN,
-              tags=["forms"])
-def report_forms():
-    """Report forms (biểu) with their published and retired versions."""
-    q = _query()
-    return schemas.FormPage(**queries.forms("bieu", q.limit, q.cursor))
+def form_routes(path: str, kind: str, lists: str, versions: str) -> None:
+    """The two reads of one kind of form, alike for report forms (biểu) and questionnaires
+    (phiếu): the list at ``/<path>`` (summary ``lists``) and one version with its layout
+    (summary ``versions``); their endpoints are named after the path (``report_forms``,
+    ``report_form_version``)."""
+
+    def forms(q):
+        return queries.forms(kind, q.limit, q.cursor)
+
+    def version(form_code: str, number: int):
+        return queries.form_version(kind, form_code, number)
+
+    forms.__doc__, version.__doc__ = lists, versions
+    name = path.replace("-", "_")
+    listing(f"/{path}", schemas.PageQuery, schemas.FormPage, "forms", endpoint=name)(forms)
+    one(f"/{path}/<form_code>/versions/<{VERSION}:number>", schemas.FormVersion, "forms",
+        endpoint=f"{name.removesuffix('s')}_version")(version)
 
 
-@bp.get("/report-forms/<form_code>/versions/<int(min=1, max=32767):number>")
-@open_data
-@api.validate(resp=Response(HTTP_200=schemas.FormVersion, HTTP_404=schemas.Problem,
-                            **REFUSALS), security=OPEN, tags=["forms"])
-def report_form_version(form_code: str, number: int):
-    """One version of a report form (biểu) with its layout: sections and indicators."""
-    return queries.form_version("bieu", form_code, number)
-
-
-@bp.get("/questionnaires")
-@open_data
-@api.validate(query=schemas.PageQuery, resp=answers(schemas.FormPage), security=OPEN,
-              tags=["forms"])
-def questionnaires():
-    """Questionnaires (phiếu) with their published and retired versions."""
-    q = _query()
-    return schemas.FormPage(**queries.forms("phieu", q.limit, q.cursor))
-
-
-@bp.get("/questionnaires/<form_code>/versions/<int(min=1, max=32767):number>")
-@open_data
-@api.validate(resp=Response(HTTP_200=schemas.FormVersion, HTTP_404=schemas.Problem,
-                            **REFUSALS), security=OPEN, tags=["forms"])
-def questionnaire_version(form_code: str, number: int):
-    """One version of a questionnaire (phiếu) with its layout: sections and indicators."""
-    return queries.form_version("phieu", form_code, number)
+form_routes("report-forms", "bieu", "Report forms (biểu) with their published and retired "
+            "versions.", "One version of a report form (biểu) with its layout: sections and "
+            "indicators.")
+form_routes("questionnaires", "phieu", "Questionnaires (phiếu) with their published and "
+            "retired versions.", "One version of a questionnaire (phiếu) with its layout: "
+            "sections and indicators.")
 
 
 # -- documents (open data; internal ones with the verb api.documents) ----------------------
 
-@bp.get("/document-groups")
-@open_data
-@api.validate(query=schemas.ChangesQuery, resp=answers(schemas.DocumentGroupPage),
-              security=OPEN, tags=["documents"])
-def document_groups():
+@listing("/document-groups", schemas.ChangesQuery, schemas.DocumentGroupPage, "documents")
+def document_groups(q):
     """Document groups (nhóm văn bản), as a tree (each names its parent)."""
-    q = _query()
-    return schemas.DocumentGroupPage(**documents.document_groups(q.limit, q.cursor,
-                                                                 q.changed_since))
+    return documents.document_groups(q.limit, q.cursor, q.changed_since)
 
 
-@bp.get("/documents")
-@open_data
-@api.validate(query=schemas.DocumentQuery, resp=answers(schemas.DocumentPage),
-              security=OPEN, tags=["documents"])
-def documents_list():
+@listing("/documents", schemas.DocumentQuery, schemas.DocumentPage, "documents")
+def documents_list(q):
     """Published documents (văn bản): number, type, issuer, signer, dates, validity, trích
     yếu, field, links, files; internal ones only for a token with `api.documents`."""
-    q = _query()
-    return schemas.DocumentPage(**documents.documents(q.limit, q.cursor, q.group,
-                                                      q.changed_since))
+    return documents.documents(q.limit, q.cursor, q.group, q.changed_since)
 
 
-@bp.get(f"/documents/<{ID}:document_id>")
-@open_data
-@api.validate(resp=Response(HTTP_200=schemas.Document, HTTP_404=schemas.Problem,
-                            **REFUSALS), security=OPEN, tags=["documents"])
+@one(f"/documents/<{ID}:document_id>", schemas.Document, "documents")
 def document_detail(document_id: int):
     """One published document (an internal one only for a token with `api.documents`)."""
     return documents.document(document_id)
 
 
-@bp.get(f"/documents/<{ID}:document_id>/files/<{ID}:file_id>")
-@open_data
-@api.validate(resp=Response("HTTP_200", HTTP_404=schemas.Problem, **REFUSALS),
-              security=OPEN, tags=["documents"])
+@route(f"/documents/<{ID}:document_id>/files/<{ID}:file_id>",
+       Response("HTTP_200", HTTP_404=schemas.Problem, **REFUSALS), "documents")
 def document_file(document_id: int, file_id: int):
     """A file of a document, as an attachment with a safe name and its real type."""
     row = documents.document_file(document_id, file_id)
@@ -233,21 +217,13 @@ def document_file(document_id: int, file_id: int):
 
 # -- approved unit reports (a token with api.reports, in its unit's subtree) ---------------
 
-@bp.get("/reports")
-@require_token(reports.VERB)
-@api.validate(query=schemas.ReportQuery, resp=answers(schemas.ReportPage), security=BEARER,
-              tags=["reports"])
-def reports_list():
+@listing("/reports", schemas.ReportQuery, schemas.ReportPage, "reports", verb=reports.VERB)
+def reports_list(q):
     """Approved unit reports in the client's unit subtree, by form, period and unit."""
-    q = _query()
-    return schemas.ReportPage(**reports.reports(q.limit, q.cursor, q.form, q.period, q.unit,
-                                                q.unit_valid_from))
+    return reports.reports(q.limit, q.cursor, q.form, q.period, q.unit, q.unit_valid_from)
 
 
-@bp.get(f"/reports/<{ID}:report_id>")
-@require_token(reports.VERB)
-@api.validate(resp=Response(HTTP_200=schemas.Report, HTTP_404=schemas.Problem, **REFUSALS),
-              security=BEARER, tags=["reports"])
+@one(f"/reports/<{ID}:report_id>", schemas.Report, "reports", verb=reports.VERB)
 def report_detail(report_id: int):
     """One approved unit report: its figures and the village versions they come from."""
     return reports.report(report_id)
