@@ -24,7 +24,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .nodes import Value, truth
 from .parser import Parser
@@ -101,18 +101,26 @@ def _clean(value) -> Value:
     return None  # text, choices and anything else cannot take part in a rule
 
 
+def _parser(expression: str, known_codes: Collection[str] | Mapping[str, str], empty,
+            too_long) -> Parser:
+    """A parser of ``expression``, once it is known to be neither blank (``empty``) nor over
+    :data:`MAX_LENGTH` (``too_long``, which takes ``n``): the checks a rule and a formula
+    share before their grammars part (lazy: translated only when refused)."""
+    if not expression or not expression.strip():
+        raise RuleError(str(empty), 0)
+    if len(expression) > MAX_LENGTH:
+        raise RuleError(str(too_long) % {"n": MAX_LENGTH}, MAX_LENGTH)
+    return Parser(tokenize(expression), _value_kinds(known_codes))
+
+
 def parse(expression: str, known_codes: Collection[str] | Mapping[str, str]) -> Rule:
     """Parse a rule over ``known_codes`` (a collection, or a map code → indicator value type,
     which also lets the parser check that numbers and yes/no values are used correctly).
 
     :raise RuleError: with a localised message and the position of the problem.
     """
-    if not expression or not expression.strip():
-        raise RuleError(_("Enter a rule."), 0)
-    if len(expression) > MAX_LENGTH:
-        raise RuleError(_("The rule is too long (at most %(n)s characters).", n=MAX_LENGTH),
-                        MAX_LENGTH)
-    parser = Parser(tokenize(expression), _value_kinds(known_codes))
+    parser = _parser(expression, known_codes, _l("Enter a rule."),
+                     _l("The rule is too long (at most %(n)s characters)."))
     tree = parser.rule()
     return Rule(expression, tuple(parser.codes), tree)
 
@@ -122,11 +130,7 @@ def parse_formula(expression: str, known_codes: Collection[str] | Mapping[str, s
 
     :raise RuleError: with a localised message and the position of the problem.
     """
-    if not expression or not expression.strip():
-        raise RuleError(_("Enter a formula."), 0)
-    if len(expression) > MAX_LENGTH:
-        raise RuleError(_("The formula is too long (at most %(n)s characters).", n=MAX_LENGTH),
-                        MAX_LENGTH)
-    parser = Parser(tokenize(expression), _value_kinds(known_codes))
+    parser = _parser(expression, known_codes, _l("Enter a formula."),
+                     _l("The formula is too long (at most %(n)s characters)."))
     tree = parser.formula()
     return Formula(expression, tuple(parser.codes), tree)

@@ -24,6 +24,8 @@ def truth(value: Value) -> bool | None:
 
 @dataclass(frozen=True)
 class Const:
+    """A number or ``true``/``false`` written in the rule."""
+
     value: Decimal | bool
     type: str
 
@@ -33,6 +35,8 @@ class Const:
 
 @dataclass(frozen=True)
 class Ref:
+    """An indicator by its code: its value, unknown (None) when not given."""
+
     code: str
     type: str  # "number", "bool" or "any" when the indicator's type is not known
 
@@ -42,6 +46,9 @@ class Ref:
 
 @dataclass(frozen=True)
 class Arith:
+    """``a + b``, ``a - b``, ``a * b`` or ``a / b``; unknown if either is, or on division by
+    zero."""
+
     op: str
     left: object
     right: object
@@ -82,6 +89,8 @@ class Unary:
 
 @dataclass(frozen=True)
 class Compare:
+    """A chain of comparisons (``0 <= a <= b``): each pair compared, the results ANDed."""
+
     operands: tuple
     ops: tuple
     type: str = "bool"
@@ -96,32 +105,28 @@ class Compare:
                 results.append(COMPARE[op](a, b))
             else:
                 results.append(COMPARE[op](_number(a), _number(b)))
-        return _all(results)
+        return _combined(results, winner=False)
 
 
-def _all(results: list[bool | None]) -> bool | None:
-    """Three-valued AND: false wins, then unknown."""
-    if any(r is False for r in results):
-        return False
-    return None if any(r is None for r in results) else True
-
-
-def _any(results: list[bool | None]) -> bool | None:
-    """Three-valued OR: true wins, then unknown."""
-    if any(r is True for r in results):
-        return True
-    return None if any(r is None for r in results) else False
+def _combined(results: list[bool | None], winner: bool) -> bool | None:
+    """Three-valued AND (``winner`` False) or OR (``winner`` True): the winner wins, then
+    unknown, else the other value."""
+    if any(r is winner for r in results):
+        return winner
+    return None if any(r is None for r in results) else not winner
 
 
 @dataclass(frozen=True)
 class Logic:
+    """``a and b …`` or ``a or b …``, in three-valued logic."""
+
     op: str  # and / or
     operands: tuple
     type: str = "bool"
 
     def evaluate(self, values: Mapping[str, Value]) -> Value:
         results = [truth(o.evaluate(values)) for o in self.operands]
-        return _all(results) if self.op == "and" else _any(results)
+        return _combined(results, winner=self.op == "or")
 
 
 def _sum(args: list[Decimal]) -> Decimal:
@@ -136,6 +141,8 @@ FUNCTION_TABLE: dict[str, tuple[Callable[[list[Decimal]], Decimal], int, int | N
 
 @dataclass(frozen=True)
 class Call:
+    """A function of :data:`FUNCTION_TABLE` over numbers; unknown if an argument is."""
+
     name: str
     args: tuple
     type: str = "number"
