@@ -52,17 +52,18 @@ class Asset:
     text: str
     digest: str
 
+    def encoded(self, accepted) -> tuple[bytes, str | None]:
+        """(body, its ``Content-Encoding``) in the best encoding the client ``accepted``
+        (werkzeug's ``accept_encodings``): Brotli 11, else gzip 9, else plain (None)."""
+        if accepted["br"]:
+            return _compressed(self.text)[0], "br"
+        if accepted["gzip"]:
+            return _compressed(self.text)[1], "gzip"
+        return self.body, None
+
     @property
     def body(self) -> bytes:
         return self.text.encode()
-
-    @property
-    def br(self) -> bytes:
-        return _compressed(self.text)[0]
-
-    @property
-    def gzip(self) -> bytes:
-        return _compressed(self.text)[1]
 
 
 def strip(source: str) -> str:

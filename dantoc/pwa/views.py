@@ -51,13 +51,7 @@ def manifest():
 def _javascript(asset: assets.Asset, cache_control: str, policy: str) -> Response:
     """Serve a script pre-compressed (Brotli 11, else gzip 9, else plain), with its content
     security policy (not on a 304: the cached answer keeps its own)."""
-    accepted = request.accept_encodings
-    if accepted["br"]:
-        body, encoding = asset.br, "br"
-    elif accepted["gzip"]:
-        body, encoding = asset.gzip, "gzip"
-    else:
-        body, encoding = asset.body, None
+    body, encoding = asset.encoded(request.accept_encodings)
     response = Response(body, mimetype="text/javascript")
     if encoding:
         response.headers["Content-Encoding"] = encoding
