@@ -60,16 +60,16 @@ def _release_or_404(form_code: str, period_code: str):
     return found
 
 
-def _not_modified(tag: str):
-    """An early 304 before any figure is computed. Flask-Compress sends the ETag of a
-    compressed answer as ``<tag>:gzip`` (or ``:br``); the phone sends that one back."""
+def _unless_modified(tag: str) -> None:
+    """Answer 304 at once (``abort``) when the phone has this version of the page, before
+    any figure is computed. Flask-Compress sends the ETag of a compressed answer as
+    ``<tag>:gzip`` (or ``:br``); the phone sends that one back."""
     for sent in request.if_none_match.as_set():
         if sent == tag or sent.startswith(tag + ":"):
             response = make_response("", 304)
             _cached(response, tag)
             response.set_etag(sent)
-            return response
-    return None
+            abort(response)
 
 
 @bp.route("/")
@@ -78,8 +78,7 @@ def index():
     """The published releases, newest period first."""
     found = tables.releases()
     tag = _tag("index", *(f"{r.form.id}.{r.period.id}.{r.communes}" for r in found))
-    if (early := _not_modified(tag)) is not None:
-        return early
+    _unless_modified(tag)
     return _cached(make_response(render("statistics/index.html", releases=found)), tag)
 
 
@@ -87,12 +86,8 @@ def index():
 @public
 def release(form_code: str, period_code: str):
     """Figures of one release: by ethnic group (column totals) and by commune (row totals)."""
-    form, period, tag, early = _release(form_code, period_code)
-    if early is not None:
-        return early
-    data = tables.build(form, period)
-    if data is None:
-        abort(404)
+    form, period, tag = _release(form_code, period_code)
+    data, _data = _built(form, period, lambda data: data)
     return _cached(make_response(render("statistics/release.html", data=data,
                                         total=suppression.TOTAL, cell=_shown)), tag)
 
@@ -101,23 +96,29 @@ def release(form_code: str, period_code: str):
 @public
 def commune(form_code: str, period_code: str, unit_code: str):
     """One commune's row of every table of the release."""
-    form, period, tag, early = _release(form_code, period_code, unit_code)
-    if early is not None:
-        return early
-    data = tables.build(form, period)
-    source = data.source(unit_code) if data else None
-    if source is None:
-        abort(404)
+    form, period, tag = _release(form_code, period_code, unit_code)
+    data, source = _built(form, period, lambda data: data.source(unit_code))
     return _cached(make_response(render("statistics/commune.html", data=data, source=source,
                                         total=suppression.TOTAL, cell=_shown)), tag)
 
 
 def _release(form_code: str, period_code: str, *parts: str):
-    """(form, period, ETag, early 304 or None) of a published release's page: a client that
-    has this version of the page is answered before anything is computed."""
+    """(form, period, ETag) of a published release's page (``parts``: which page); a client
+    that has this version of the page is answered 304 before anything is computed."""
     form, period = _release_or_404(form_code, period_code)
     tag = _tag(tables.etag(form, period, *parts))
-    return form, period, tag, _not_modified(tag)
+    _unless_modified(tag)
+    return form, period, tag
+
+
+def _built(form, period, find):
+    """(the release's tables, ``find(tables)``: the part a page shows), built now; 404 when
+    the release has no published figures or no such part."""
+    data = tables.build(form, period)
+    found = find(data) if data is not None else None
+    if found is None:
+        abort(404)
+    return data, found
 
 
 def _shown(table: tables.Table, row: int, col: int) -> str:
@@ -133,13 +134,8 @@ def _shown(table: tables.Table, row: int, col: int) -> str:
 @public
 def table_csv(form_code: str, period_code: str, table_code: str):
     """One table as CSV, suppressed exactly as on the pages (UTF-8 with BOM for Excel)."""
-    form, period, tag, early = _release(form_code, period_code, "csv", table_code)
-    if early is not None:
-        return early
-    data = tables.build(form, period)
-    table = data.table(table_code) if data else None
-    if table is None:
-        abort(404)
+    form, period, tag = _release(form_code, period_code, "csv", table_code)
+    _data, table = _built(form, period, lambda data: data.table(table_code))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("Source: %(form)s, %(period)s, reports published by the province",
