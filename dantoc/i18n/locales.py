@@ -15,8 +15,10 @@ Vietnamese name is shown. A native name is never made up here.
 from __future__ import annotations
 
 import functools
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 
 from babel import Locale, UnknownLocaleError
 
@@ -74,39 +76,19 @@ class InterfaceLocale:
 #: Web fonts for scripts that phones and PCs in Lai Châu often cannot render.
 FONTS: Mapping[str, str] = {"tavt": "css/fonts-tavt.css", "talu": "css/fonts-talu.css"}
 
-LOCALES: tuple[InterfaceLocale, ...] = (
-    InterfaceLocale("vi", "Tiếng Việt", fallbacks=()),
-    # English msgids are the source text: a missing English string shows the msgid.
-    InterfaceLocale("en", "Tiếng Anh", fallbacks=()),
-    InterfaceLocale(
-        "blt-Tavt", "Tiếng Thái Đen (chữ Thái)", script="Tavt", font="tavt",
-        note="ISO 639-3 blt (Tai Dam); Tai Viet script U+AA80–U+AADF, stored in visual "
-             "order; CLDR has blt (likely subtags blt_Tavt_VN)."),
-    InterfaceLocale(
-        "twh-Tavt", "Tiếng Thái Trắng (chữ Thái)", script="Tavt", font="tavt",
-        note="ISO 639-3 twh (Tai Dón); SIL lists twh-Tavt-VN in use; no CLDR data. "
-             "Which Thái variety each commune uses is not verified."),
-    InterfaceLocale(
-        "hmn-Latn-VN-x-vn1961", "Tiếng Mông (chữ Mông Việt Nam 1961)",
-        note="Macrolanguage hmn (the Lai Châu variety's ISO code is not verified); "
-             "Vietnamese-based Latin orthography of NĐ 206/CP (1961); private-use subtag."),
-    InterfaceLocale(
-        "hmn-Latn-VN-x-rpa", "Tiếng Mông (chữ Mông quốc tế RPA)",
-        note="Macrolanguage hmn; Romanized Popular Alphabet; private-use subtag."),
-    InterfaceLocale(
-        "ium", "Tiếng Dao (Iu Miền)",
-        note="ISO 639-3 ium (Iu Mien); Latin script; no CLDR data, no Vietnam-specific "
-             "writing system in the SIL data. Kim Mun (mji) is not registered yet."),
-    InterfaceLocale(
-        "khb-Talu", "Tiếng Lự (chữ New Tai Lue)", script="Talu", font="talu",
-        note="ISO 639-3 khb (Lü); New Tai Lue U+1980–U+19DF. Which script Lự in Vietnam "
-             "use (New Tai Lue or Tai Tham) is not verified."),
-    InterfaceLocale("hni", "Tiếng Hà Nhì", note="ISO 639-3 hni (Hani); Latin script."),
-    InterfaceLocale(
-        "lo", "Tiếng Lào", script="Laoo",
-        note="ISO 639-1 lo; CLDR has full data, so numbers and dates use Lao conventions. "
-             "Lao fonts ship with Android, iOS and Windows, so no web font."),
-)
+
+def shipped_locales(text: str) -> tuple[InterfaceLocale, ...]:
+    """The locales of a registry file (``data/locales.toml``: one ``[[locale]]`` table each,
+    keyed as the fields of :class:`InterfaceLocale`), in their order."""
+    return tuple(InterfaceLocale(**{**entry, "fallbacks": tuple(entry["fallbacks"])}
+                                 if "fallbacks" in entry else entry)
+                 for entry in tomllib.loads(text)["locale"])
+
+
+#: The shipped locales, in the order a switch offers them: a table, kept as data with the
+#: sources of each choice (``data/locales.toml``).
+LOCALES: tuple[InterfaceLocale, ...] = shipped_locales(
+    (resources.files(__package__) / "data" / "locales.toml").read_text(encoding="utf-8"))
 
 
 class Registry:
