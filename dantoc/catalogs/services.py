@@ -173,6 +173,21 @@ def _national_list(row) -> None:
         origin.check_editable(row)
 
 
+def _national_fields(row, given: dict, names: tuple[str, ...]) -> dict:
+    """The fields ``names`` of a save to a national list (checked by :func:`_national_list`
+    first): each given value, else the row's current one (None for a new row), cleaned."""
+    _national_list(row)
+    return {name: _clean(given.get(name, getattr(row, name, None))) for name in names}
+
+
+def _save_unique(model, row, fields: dict, unique: tuple[str, ...], action: str):
+    """Save ``row`` (:func:`_save`) once no other row of ``model`` has the value of any of
+    the fields ``unique``."""
+    for name in unique:
+        _refuse_taken(model, name, fields[name], row.id if row else None)
+    return _save(model, row, fields, action)
+
+
 ETHNIC_FIELDS = ("code", "code_2008", "name", "common_name", "other_names", "language_family",
                  "language_group", "lives_in_community_in_province", "note")
 
@@ -184,18 +199,15 @@ def save_ethnic_group(group: EthnicGroup | None, **fields) -> EthnicGroup:
         group at a province (the list is the centre's).
     :raise Refusal: ``national_record`` for a group copied from the centre.
     """
-    _national_list(group)
-    fields = {name: _clean(fields.get(name, getattr(group, name, None)))
-              for name in ETHNIC_FIELDS}
+    fields = _national_fields(group, fields, ETHNIC_FIELDS)
     fields["lives_in_community_in_province"] = bool(fields["lives_in_community_in_province"])
     for name in ("code", "code_2008"):
         if not TWO_DIGITS.fullmatch(fields[name] or ""):
             raise FieldError(_("A code has exactly two digits, e.g. 03."), name)
     if not fields["name"] or len(fields["name"]) > 60:
         raise FieldError(_("Give a name of at most 60 characters."), "name")
-    for name in ("code", "code_2008", "name"):
-        _refuse_taken(EthnicGroup, name, fields[name], group.id if group else None)
-    return _save(EthnicGroup, group, fields, "catalog.ethnic_group")
+    return _save_unique(EthnicGroup, group, fields, ("code", "code_2008", "name"),
+                        "catalog.ethnic_group")
 
 
 RELIGION_FIELDS = ("code", "name", "census_label", "recognised", "followers_census_2019",
@@ -209,9 +221,7 @@ def save_religion(religion: Religion | None, **given) -> Religion:
         religion at a province (the list is the centre's).
     :raise Refusal: ``national_record`` for a religion copied from the centre.
     """
-    _national_list(religion)
-    fields = {name: _clean(given.get(name, getattr(religion, name, None)))
-              for name in RELIGION_FIELDS}
+    fields = _national_fields(religion, given, RELIGION_FIELDS)
     fields["recognised"] = bool(fields["recognised"]) if religion or "recognised" in given \
         else True
     if fields["code"] is not None and not TWO_DIGITS.fullmatch(fields["code"]):
@@ -221,9 +231,7 @@ def save_religion(religion: Religion | None, **given) -> Religion:
     if (fields["followers_census_2019"] or 0) < 0:
         raise FieldError(_("A number of followers cannot be negative."),
                          "followers_census_2019")
-    for name in ("code", "name"):
-        _refuse_taken(Religion, name, fields[name], religion.id if religion else None)
-    return _save(Religion, religion, fields, "catalog.religion")
+    return _save_unique(Religion, religion, fields, ("code", "name"), "catalog.religion")
 
 
 def create_department(code: str, name: str) -> Department:
