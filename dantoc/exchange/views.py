@@ -12,18 +12,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.permissions import authorize, can, require
 from ..extensions import db
 from ..refusal import Refusal
-from ..submissions.labels import form_choices, period_choices
+from ..reports.lists import filtered_page
 from ..web.errors import refuse
-from ..web.forms import FilterForm
 from ..web.htmx import render
-from ..web.inputs import page_number
 from . import messages, review, states
 from .forms import AcceptForm, RejectForm
 from .models import ReceivedReport
@@ -36,17 +34,8 @@ VERB = "received.review"
 @require(VERB)
 def index():
     """The received reports of units in the reviewer's scope, newest first (HTMX rows)."""
-    periods, forms = review.filter_choices()
-    labels = messages.state_labels()
-    filters = FilterForm.read(request.args, period_choices(periods), form_choices(forms),
-                              [(s, labels[s]) for s in states.STATES])
-    query = review.listing(current_user, filters.chosen("period"), filters.chosen("form"),
-                           filters.chosen("state"))
-    results = db.paginate(query, per_page=current_app.config["PAGE_SIZE"],
-                          page=page_number(), error_out=False)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render("exchange/index.html", "exchange/_rows.html", filters=filters,
-                  results=results, args=args, labels=labels)
+    return filtered_page("exchange", review.filter_choices(), review.listing,
+                         messages.state_labels())
 
 
 def _load(received_id: int) -> ReceivedReport:

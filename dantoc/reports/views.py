@@ -27,9 +27,7 @@ from ..submissions import queries as entry_queries
 from ..submissions.labels import form_choices, period_choices
 from ..web.downloads import attachment
 from ..web.errors import refuse
-from ..web.forms import FilterForm
 from ..web.htmx import render
-from ..web.inputs import page_number
 from ..workflow import actors
 from . import bieu as bieu_
 from . import completeness as completeness_
@@ -37,28 +35,19 @@ from . import jobs as report_jobs
 from . import messages, queries, services, states
 from . import page as report_page
 from .forms import ActionForm, CompletenessForm, ReasonForm, missing_reasons
+from .lists import filtered_page
 from .models import UnitReport
 from .queries import Target
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-PER_PAGE = 25
 
 
 @bp.route("/")
 @require("report.view")
 def index():
     """The unit reports in the viewer's scope, filtered and paged (HTMX rows)."""
-    periods, forms = queries.filter_choices()
-    labels = messages.report_labels()
-    filters = FilterForm.read(request.args, period_choices(periods), form_choices(forms),
-                              [(s, labels[s]) for s in states.STATES])
-    query = queries.listing(current_user, filters.chosen("period"), filters.chosen("form"),
-                            filters.chosen("state"))
-    results = db.paginate(query, per_page=PER_PAGE, page=page_number(),
-                          error_out=False)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render("reports/index.html", "reports/_rows.html", filters=filters,
-                  results=results, args=args, labels=labels)
+    return filtered_page("reports", queries.filter_choices(), queries.listing,
+                         messages.report_labels())
 
 
 # Completeness ------------------------------------------------------------------------------
