@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..i18n.formatting import format_date, format_period
 from ..refusal import Refusal
@@ -30,22 +31,36 @@ def village_labels() -> dict[str, str]:
 
 def lock_message(reason: str, period=None, report=None) -> str:
     """Why the viewer cannot act on a report now (a lock about the period needs it)."""
+    if reason in _ABOUT_THE_PERIOD and period is not None:
+        return _ABOUT_THE_PERIOD[reason](period)
     words = _REPORT_LOCKS.get(reason)
-    if words is None or (period is None and reason in _ABOUT_THE_PERIOD):
+    if words is None:
         return _("You can view this report but not act on it: the unit's own officers submit it "
                  "and an officer of a level above approves or returns it.")
-    return words(period)
+    return str(words)
 
 
-_ABOUT_THE_PERIOD = (Lock.PERIOD_CLOSED, Lock.PERIOD_NOT_OPEN)
-#: Lock → its message on the report page, given the period.
+#: Lock → its message on the report page (translated when it is read).
 _REPORT_LOCKS = {
-    Lock.TOP_LEVEL: lambda period: _(
+    Lock.TOP_LEVEL: _l(
         "This is the top level: its figures are the sum of the approved reports below it, and "
         "there is nothing to submit above it."),
-    Lock.APPROVED: lambda period: _(
+    Lock.APPROVED: _l(
         "This report was approved and is locked. Only the level above can reopen it, with a "
         "reason."),
+    Lock.AWAITING_DECISION: _l(
+        "This report was submitted and is waiting for the decision of the level above."),
+    Lock.PARENT_UP: _l(
+        "The report of the level above has been submitted or approved, which locks this one. "
+        "It must be returned or reopened first."),
+    Lock.WITH_OWNER: _l(
+        "The unit's officers have not submitted this report yet: there is nothing to "
+        "approve."),
+    Lock.OWN_SUBMISSION: _l(
+        "You submitted this report, so another officer must approve or return it."),
+}
+#: A lock about the period → its message, which names the period and its dates.
+_ABOUT_THE_PERIOD = {
     Lock.PERIOD_CLOSED: lambda period: _(
         "Reporting for %(period)s closed on %(closes)s (with %(days)s days for the commune "
         "report): this report can no longer be submitted.", period=format_period(period),
@@ -53,16 +68,6 @@ _REPORT_LOCKS = {
     Lock.PERIOD_NOT_OPEN: lambda period: _(
         "Reporting for %(period)s opens on %(opens)s.", period=format_period(period),
         opens=format_date(period.opens_on)),
-    Lock.AWAITING_DECISION: lambda period: _(
-        "This report was submitted and is waiting for the decision of the level above."),
-    Lock.PARENT_UP: lambda period: _(
-        "The report of the level above has been submitted or approved, which locks this one. "
-        "It must be returned or reopened first."),
-    Lock.WITH_OWNER: lambda period: _(
-        "The unit's officers have not submitted this report yet: there is nothing to "
-        "approve."),
-    Lock.OWN_SUBMISSION: lambda period: _(
-        "You submitted this report, so another officer must approve or return it."),
 }
 
 
