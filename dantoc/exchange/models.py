@@ -27,7 +27,8 @@ from ..accounts.models import User
 from ..api.models import ApiClient
 from ..catalogs.models import AdminUnit
 from ..extensions import db
-from ..indicators.models import Form, Indicator, Period
+from ..indicators.models import Form, IndicatorCell
+from ..workflow.columns import UnitAndPeriod
 from .states import DHIS2, DRAFT, ORIGINS, PUSH, RECEIVED, REJECTED, STATES
 
 __all__ = ["DEFAULT_COC", "DHIS2", "DRAFT", "ORIGINS", "PUSH", "RECEIVED", "REJECTED", "STATES",
@@ -41,7 +42,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class ReceivedReport(db.Model):
+class ReceivedReport(UnitAndPeriod, db.Model):
     """Figures of one unit and period that came from elsewhere (see the module docstring)."""
 
     __tablename__ = "received_reports"
@@ -54,8 +55,7 @@ class ReceivedReport(db.Model):
     #: The report form and version (a DHIS2 import has none: its values are by indicator).
     form_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("forms.id"), index=True)
     form_version: so.Mapped[int | None] = so.mapped_column(sa.SmallInteger)
-    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
-    period_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("periods.id"), index=True)
+    # unit_id, period_id and their relationships: UnitAndPeriod.
     #: The sender's version of its report (a pushed report: it grows at every transition).
     source_version: so.Mapped[int | None] = so.mapped_column()
     #: Where the figures come from: the village versions and the units missing with their
@@ -74,8 +74,6 @@ class ReceivedReport(db.Model):
     decided_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
 
     form: so.Mapped[Form | None] = so.relationship()
-    unit: so.Mapped[AdminUnit] = so.relationship()
-    period: so.Mapped[Period] = so.relationship()
     client: so.Mapped[ApiClient] = so.relationship()
     decided_by: so.Mapped[User | None] = so.relationship()
     figures: so.Mapped[list[ReceivedFigure]] = so.relationship(
@@ -100,7 +98,7 @@ class ReceivedReport(db.Model):
     )
 
 
-class ReceivedFigure(db.Model):
+class ReceivedFigure(IndicatorCell, db.Model):
     """One figure: a number, or the villages per answer of a choice indicator."""
 
     __tablename__ = "received_figures"
@@ -108,9 +106,7 @@ class ReceivedFigure(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     report_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("received_reports.id", ondelete="CASCADE"), index=True)
-    indicator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("indicators.id"), index=True)
-    #: The disaggregation key (``ethnic_group=03;sex=female``), "" for the total.
-    disaggregation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # indicator_id, disaggregation and indicator: IndicatorCell.
     value_numeric: so.Mapped[Decimal | None] = so.mapped_column(sa.Numeric(18, 4))
     #: A choice indicator's figure: answer code → villages.
     value_counts: so.Mapped[dict | None] = so.mapped_column(sa.JSON(none_as_null=True))
@@ -118,7 +114,6 @@ class ReceivedFigure(db.Model):
     villages: so.Mapped[int | None] = so.mapped_column()
 
     report: so.Mapped[ReceivedReport] = so.relationship(back_populates="figures")
-    indicator: so.Mapped[Indicator] = so.relationship()
 
     __table_args__ = (
         sa.UniqueConstraint("report_id", "indicator_id", "disaggregation",
@@ -132,18 +127,15 @@ class ReceivedFigure(db.Model):
         return self.value_counts if self.value_counts is not None else self.value_numeric
 
 
-class Dhis2DataElement(db.Model):
+class Dhis2DataElement(IndicatorCell, db.Model):
     """An indicator and disaggregation ↔ a DHIS2 data element and category option combo."""
 
     __tablename__ = "dhis2_data_elements"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    indicator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("indicators.id"), index=True)
-    disaggregation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # indicator_id, disaggregation and indicator: IndicatorCell.
     data_element: so.Mapped[str] = so.mapped_column(sa.String(50))
     category_option_combo: so.Mapped[str] = so.mapped_column(sa.String(50), default=DEFAULT_COC)
-
-    indicator: so.Mapped[Indicator] = so.relationship()
 
     __table_args__ = (
         sa.UniqueConstraint("indicator_id", "disaggregation", name="uq_dhis2_data_elements_ours"),

@@ -203,6 +203,20 @@ class Indicator(Pulled, db.Model):
     )
 
 
+class IndicatorCell:
+    """Mixin of a row about one cell of an indicator: the indicator and the disaggregation
+    key (``ethnic_group=03;sex=female``, parts sorted by disaggregation code; "" for the
+    total), declared alike by the tables keyed by a cell (a received figure, a DHIS2 data
+    element's mapping; a village value and a reviewer's comment declare the same)."""
+
+    indicator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("indicators.id"), index=True)
+    disaggregation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+
+    @so.declared_attr
+    def indicator(cls) -> so.Mapped[Indicator]:
+        return so.relationship(Indicator)
+
+
 #: The description fields (name → maximum length; None: long text), in the order shown.
 DESCRIPTION_FIELDS = {"concept": None, "method": None, "main_breakdowns": 500,
                       "publication_period": 100, "data_source": 500, "responsible_agency": 300}

@@ -21,12 +21,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from .. import clock
 from ..accounts.models import User
-from ..catalogs.models import AdminUnit
 from ..extensions import db
-from ..indicators.models import Form, Period
+from ..indicators.models import Form
 from ..submissions.models import Submission
+from ..workflow.columns import UnitAndPeriod, WorkflowRecord
 from .states import APPROVED, OPEN, RETURNED, STATES
 
 
@@ -34,20 +33,17 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class UnitReport(db.Model):
+class UnitReport(UnitAndPeriod, WorkflowRecord, db.Model):
     """The report of one form for one unit above the villages and one period."""
 
     __tablename__ = "unit_reports"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     form_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forms.id"), index=True)
-    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
-    period_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("periods.id"), index=True)
+    # unit_id, period_id and their relationships: UnitAndPeriod.
     state: so.Mapped[str] = so.mapped_column(sa.String(10), default=OPEN)
-    #: Counts transitions; the version a page showed is the one its action acts on.
-    version: so.Mapped[int] = so.mapped_column(default=0)
-    #: The reason of the last return or reopening (shown to the unit's officer).
-    state_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # version, state_reason (of the last return or reopening), created_at and updated_at:
+    # WorkflowRecord.
     #: The units below that were not approved when the report was submitted, each with the
     #: officer's reason: ``[{"unit_id", "code", "name", "state", "reason"}, …]``.
     missing_note: so.Mapped[list] = so.mapped_column(sa.JSON, default=list)
@@ -55,14 +51,8 @@ class UnitReport(db.Model):
     submitted_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     decided_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
-    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
-                                                       default=clock.now)
-    updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
-                                                       default=clock.now)
 
     form: so.Mapped[Form] = so.relationship()
-    unit: so.Mapped[AdminUnit] = so.relationship()
-    period: so.Mapped[Period] = so.relationship()
     submitted_by: so.Mapped[User | None] = so.relationship(foreign_keys=[submitted_by_id])
     decided_by: so.Mapped[User | None] = so.relationship(foreign_keys=[decided_by_id])
     sources: so.Mapped[list[UnitReportSource]] = so.relationship(

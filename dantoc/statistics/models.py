@@ -12,14 +12,14 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from .. import clock
 from ..accounts.models import User
 from ..extensions import db
 from ..reports.models import UnitReport
+from ..workflow.columns import WorkflowRecord
 from .states import PUBLISHED, UNPUBLISHED, WITHDRAWN
 
 
-class ReportPublication(db.Model):
+class ReportPublication(WorkflowRecord, db.Model):
     """Whether an approved unit report's figures are public."""
 
     __tablename__ = "report_publications"
@@ -28,10 +28,8 @@ class ReportPublication(db.Model):
     report_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("unit_reports.id", ondelete="CASCADE"), unique=True)
     state: so.Mapped[str] = so.mapped_column(sa.String(12), default=UNPUBLISHED)
-    #: Counts transitions; an action acts on the version its page showed.
-    version: so.Mapped[int] = so.mapped_column(default=0)
-    #: Why it was withdrawn last.
-    state_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # version, state_reason (why it was withdrawn last), created_at and updated_at:
+    # WorkflowRecord.
     #: The report version whose figures were published: approving the report again (after a
     #: reopening) makes a new version, which is not public until it is published again.
     report_version: so.Mapped[int | None] = so.mapped_column()
@@ -39,10 +37,6 @@ class ReportPublication(db.Model):
     published_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
     withdrawn_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     withdrawn_at: so.Mapped[datetime | None] = so.mapped_column(sa.DateTime(timezone=True))
-    created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
-                                                       default=clock.now)
-    updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
-                                                       default=clock.now)
 
     report: so.Mapped[UnitReport] = so.relationship()
     published_by: so.Mapped[User | None] = so.relationship(foreign_keys=[published_by_id])
