@@ -86,6 +86,9 @@ def _move_head() -> sa.Update:
 
 @dataclass(frozen=True)
 class Verdict:
+    """What :func:`verify` found: whether the chain holds, how many links it checked up to
+    the first fault (or all of them), the hash it reached, and the fault in words."""
+
     ok: bool
     links: int
     head: str

@@ -38,6 +38,9 @@ class NotConfigured(SendFailed):
 
 @dataclass(frozen=True)
 class Outgoing:
+    """One message for a gateway: to whom, the text, and the key that makes a resend of it
+    recognisable (the subject only for e-mail)."""
+
     recipient: str
     body: str
     key: str

@@ -150,6 +150,9 @@ class Context:
 
 @dataclass
 class Counts:
+    """What a pass did with one list: its items by outcome (:meth:`count`), the pages read,
+    and what to tell the operator (problems, orphaned units)."""
+
     added: int = 0
     changed: int = 0
     #: Changed rows that the change retired: a unit or indicator catalogue version given an

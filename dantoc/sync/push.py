@@ -39,6 +39,9 @@ class HttpPoster(HttpTransport):
 
 @dataclass
 class PushCounts:
+    """What a push did: the reports the centre stored now (``sent``) or had already, and the
+    ids of all the reports it acknowledged (``reports``)."""
+
     sent: int = 0
     #: For the sync screen: reports the centre had never had (``new``), reports sent before
     #: in an earlier version whose figures the centre replaced (``replaced``).
