@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from dantoc.extensions import db
 from dantoc.submissions import services
 from dantoc.submissions.models import Submission, SubmissionValue, SubmissionVersion
+from dantoc.web import kept
 from tests.factories import (
     BOOSTED,
     HX,
@@ -267,6 +268,33 @@ def test_htmx_submit_answers_with_the_receipt_fragment_into_main(entry, headers)
     assert html.startswith("<title>") and 'id="receipt"' in html and key in html
     page = entry.client.get(f"/entry/receipt/{key}").get_data(as_text=True)
     assert page.startswith("<!doctype html>") and page.count("<title>") == 1
+
+
+def test_a_submits_receipt_is_kept_per_locale_with_its_own_values(app, entry):
+    """Issue 17 (server CPU per submit): the receipt fragment of a submit is rendered once per
+    locale and kept (dantoc.web.kept.fragment); each submit shows its own report, and the
+    markup is the one rendered afresh."""
+    kept.clear()
+    entry.client.set_cookie("locale", "en")
+    older, answers = make_period("2025"), entry.answers()
+    sent = []
+    for period in (entry.period, older):
+        url, key = entry_url(entry.village, entry.version, period), str(uuid.uuid4())
+        html = post(entry.client, url, answers, key=key, headers=HX).get_data(as_text=True)
+        sent.append((url, key, html))
+    assert [k[:2] for k in app.extensions[kept.EXTENSION].kept if k[0] == "fragment"] == [
+        ("fragment", "submissions/_receipt.html")]
+    (_url, first_key, first), (url, key, second) = sent
+    assert first_key in first and "Year 2026" in first and key not in first
+    assert key in second and "Year 2025" in second and "Year 2026" not in second
+    assert "\x00" not in first + second
+    app.jinja_env.auto_reload = True  # nothing kept: the same submit's receipt afresh
+    try:
+        again = post(entry.client, url, answers, key=key, headers=HX)
+    finally:
+        app.jinja_env.auto_reload = False
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_data(as_text=True) == second
 
 
 def test_enter_key_saves_a_draft_rather_than_adding_a_grid_row(entry):

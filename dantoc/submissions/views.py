@@ -20,11 +20,11 @@ from flask import (
     jsonify,
     make_response,
     redirect,
-    render_template,
     request,
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -32,9 +32,13 @@ from .. import clock
 from ..accounts.permissions import authorize, require
 from ..extensions import db
 from ..i18n.content import tr
+from ..i18n.formatting import format_datetime, format_period
+from ..i18n.messages import FILE_ONLY
+from ..i18n.selection import current_tag
 from ..indicators.models import Form
 from ..pwa import services as pwa
 from ..refusal import Refusal
+from ..web import kept
 from ..web.downloads import attachment
 from ..web.errors import refuse
 from ..web.htmx import render, wants_fragment, wants_json
@@ -250,10 +254,34 @@ def _page_url(submission) -> str:
 
 
 def _receipt_context(submission, version, counts: tuple[int, int] | None = None) -> dict:
+    """What ``submissions/_receipt.html`` shows: the submission (its state decides the
+    messages), the state's label, and this report's own values as ``slot``."""
+    return {"submission": submission, "status": messages.status_label(submission.state),
+            "slot": _receipt_slots(submission, version, counts)}
+
+
+def _receipt_slots(submission, version, counts: tuple[int, int] | None = None) -> dict:
+    """The receipt's values that differ from one report to the next (kept.fragment's
+    slots)."""
     values, indicators = counts or queries.value_counts(version)
-    return {"submission": submission, "version": version, "values": values,
-            "indicators": indicators,
-            "labels": {submission.state: messages.status_label(submission.state)}}
+    return {"form": submission.form.name, "village": submission.unit.name,
+            "period": format_period(submission.period), "number": version.number,
+            "received": format_datetime(version.submitted_at),
+            "answers": ngettext("%(num)s value", "%(num)s values", values) + ", "
+            + ngettext("%(num)s indicator", "%(num)s indicators", indicators),
+            "uuid": submission.client_uuid, "code": submission.receipt_code}
+
+
+def _receipt_fragment(submission, version, counts: tuple[int, int] | None) -> str:
+    """The receipt a submit answers htmx with. A report just submitted (the usual answer)
+    looks the same in every submit of a locale except for its values: that markup is
+    rendered once per locale and kept; any other state is rendered afresh."""
+    context = _receipt_context(submission, version, counts)
+    slots = context.pop("slot")
+    tag = current_tag()
+    variant = ((tag, request.script_root) if tag in FILE_ONLY and not submission.state_reason
+               and submission.state == states.SUBMITTED else None)
+    return kept.fragment("submissions/_receipt.html", variant, slots, swap=True, **context)
 
 
 def _post(page: Page):
@@ -343,9 +371,7 @@ def _received(result: services.Result, counts: tuple[int, int] | None = None):
                            receipt=url_for(".receipt", key=submission.client_uuid))
         response.status_code = 200 if result.replayed else 201
     elif request.htmx:  # the receipt itself, one round trip fewer, as a fragment
-        response = make_response(render_template(
-            "submissions/_receipt.html", swap=True,
-            **_receipt_context(submission, version, counts)))
+        response = make_response(_receipt_fragment(submission, version, counts))
         # Whatever htmx aimed at (a boosted form targets the body): the receipt goes into
         # <main>, the header stays, the address becomes the receipt's.
         response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML show:window:top",

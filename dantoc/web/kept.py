@@ -8,6 +8,9 @@ where each of those values goes, kept per application under its variant, and eve
 puts its own values, escaped as Jinja would escape them, in place of the markers. Rendering
 the chrome was about a fifth of the server time of a village head's form page.
 
+A fragment a view answers with (a submit's receipt) is kept the same way by
+:func:`fragment`, under the variant its view gives.
+
 What a part depends on is the factory's business (this package imports no domain): it
 passes :func:`init_app` the function that says the variant of the request (None when the
 part must be rendered afresh, for example in a locale whose text is read from the database
@@ -63,6 +66,31 @@ class Chrome:
             if marker(slot) in text:
                 text = text.replace(marker(slot), escape(self.values[slot]()))
         return Markup(text)  # noqa: S704 (rendered by our templates, values escaped)
+
+
+def fragment(template: str, variant: tuple | None, slots: Mapping[str, object],
+             **context) -> Markup:
+    """``template`` with this request's ``slots`` (``slot.<name>`` in the template): rendered
+    once per ``variant`` with a marker where each slot's value goes, kept with the chrome's
+    parts, and every request's values (escaped as Jinja escapes them) put in place of the
+    markers. ``context`` is what the template shows besides the slots: the same for every
+    request of the variant (the caller's business). Rendered afresh, with the values
+    themselves, when ``variant`` is None or templates are reloaded when edited."""
+    kept = current_app.extensions[EXTENSION].kept
+    key = (None if variant is None or current_app.jinja_env.auto_reload
+           else ("fragment", template, *variant))
+    text = kept.get(key) if key is not None else None
+    if text is None:
+        if key is None:
+            return Markup(render_template(template, slot=slots, **context))  # noqa: S704
+        text = render_template(template, slot={
+            name: Markup(marker(name)) for name in slots}, **context)  # noqa: S704 (marker)
+        if len(kept) >= SIZE:
+            kept.clear()
+        kept[key] = text
+    for name, value in slots.items():
+        text = text.replace(marker(name), escape(value))
+    return Markup(text)  # noqa: S704 (rendered by our templates, values escaped)
 
 
 def init_app(app: Flask, *, parts: Mapping[str, Part], variant: Callable[[], tuple | None],
