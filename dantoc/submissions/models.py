@@ -60,10 +60,11 @@ class Submission(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     #: Created by the phone when the form is opened; the idempotency key of every send.
     client_uuid: so.Mapped[uuid.UUID] = so.mapped_column(sa.Uuid)
-    form_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forms.id"), index=True)
-    #: The form version the submission was opened with; its versions keep that meaning.
-    form_version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("form_versions.id"),
-                                                       index=True)
+    #: No index of its own: the first column of both unique constraints (migration 0029).
+    form_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("forms.id"))
+    #: The form version the submission was opened with; its versions keep that meaning. Not
+    #: indexed: no query selects by it, and form versions are never deleted (0029).
+    form_version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("form_versions.id"))
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("admin_units.id"), index=True)
     period_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("periods.id"), index=True)
     state: so.Mapped[str] = so.mapped_column(sa.String(10))
@@ -71,8 +72,8 @@ class Submission(db.Model):
     current_version: so.Mapped[int] = so.mapped_column(default=0)
     #: The reason given with the last return (shown to the village head).
     state_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
-    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"),
-                                                            index=True)
+    #: Not indexed: no query selects by it, and users are never deleted (0029).
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
     created_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
                                                        default=clock.now)
     updated_at: so.Mapped[datetime] = so.mapped_column(sa.DateTime(timezone=True),
@@ -119,8 +120,9 @@ class SubmissionVersion(db.Model):
     __tablename__ = "submission_versions"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: Indexed as the first column of ``uq_submission_versions_number`` (migration 0029).
     submission_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"))
     number: so.Mapped[int] = so.mapped_column()
     #: The version this one edits (ODK ``deprecatedID``): 0 for the first.
     base_version: so.Mapped[int] = so.mapped_column()
@@ -163,8 +165,9 @@ class SubmissionValue(db.Model):
     __tablename__ = "submission_values"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: Indexed as the first column of ``uq_submission_values_cell`` (migration 0029).
     version_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("submission_versions.id", ondelete="CASCADE"), index=True)
+        sa.ForeignKey("submission_versions.id", ondelete="CASCADE"))
     indicator_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("indicators.id"), index=True)
     #: "ethnic_group=03;sex=female" (parts sorted by disaggregation code); "" for a total.
     disaggregation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
