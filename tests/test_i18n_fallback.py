@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from unittest.mock import patch
 
 import pytest
+import pytz
 import sqlalchemy as sa
+from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
 from dantoc.catalogs.models import EthnicGroup, Religion
@@ -201,6 +204,15 @@ def test_formatting_uses_cldr_or_falls_back_to_vietnamese(qaa_app, tag, number, 
         # 03:00 UTC is 10:00 in Asia/Ho_Chi_Minh
         assert formatting.format_datetime(datetime(2025, 7, 1, 3, 0, tzinfo=UTC)) == \
             "10:00 01/07/2025"
+        # A moment is written without Babel's general machinery; it writes what Babel writes.
+        for zone in ("Asia/Ho_Chi_Minh", "Europe/Paris", "America/St_Johns", "UTC"):
+            with patch("flask_babel.get_timezone", lambda zone=zone: pytz.timezone(zone)):
+                for value in (datetime(2025, 7, 1, 3, 0, tzinfo=UTC), datetime(2025, 3, 30, 1, 30),
+                              datetime(1999, 12, 31, 23, 59, 59), datetime(2200, 1, 1, 0, 5),
+                              datetime(2025, 10, 26, 0, 59, tzinfo=UTC)):
+                    assert formatting.format_datetime(value) == babel_dates.format_datetime(
+                        value, format=formatting.DATETIME_PATTERN,
+                        tzinfo=pytz.timezone(zone), locale=locale), (zone, value)
         # a moment's date is its day in the province: 20:00 UTC is already the next day
         assert formatting.format_date(datetime(2025, 6, 30, 20, 0, tzinfo=UTC)) == "01/07/2025"
         assert formatting.format_date(datetime(2025, 6, 30, 20, 0)) == "01/07/2025"  # naive: UTC

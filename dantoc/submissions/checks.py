@@ -28,6 +28,9 @@ class Checks:
 
     messages: dict[str, list[Message]] = field(default_factory=dict)
     blocking: bool = False
+    #: The valid values the checks read (:func:`cells`), for a submit to store; None when
+    #: nothing was typed.
+    cells: list[Cell] | None = None
 
     def add(self, name: str, message: Message) -> None:
         bucket = self.messages.setdefault(name, [])
@@ -74,10 +77,12 @@ def cells(spec: FormSpec, grids: Mapping[str, Grid], form: EntryForm) -> list[Ce
     return result
 
 
-def rule_values(spec: FormSpec, grids: Mapping[str, Grid], form: EntryForm) -> dict:
-    """Indicator code → value for rules; a grid counts as the sum of its cells."""
+def rule_values(spec: FormSpec, grids: Mapping[str, Grid], form: EntryForm,
+                found: list[Cell] | None = None) -> dict:
+    """Indicator code → value for rules; a grid counts as the sum of its cells.
+    ``found``: the form's :func:`cells`, when already read."""
     values: dict[str, object] = {}
-    for cell in cells(spec, grids, form):
+    for cell in cells(spec, grids, form) if found is None else found:
         code = cell.item.indicator.code
         if cell.key:
             values[code] = values.get(code, Decimal(0)) + cell.value
@@ -106,14 +111,15 @@ def _required_grids(spec: FormSpec, checks: Checks, filled: set[str]) -> None:
 
 
 def evaluate(spec: FormSpec, grids: Mapping[str, Grid], form: EntryForm) -> Checks:
-    """Validate the fields, then the cross-field rules; attach messages to their items."""
+    """Validate the fields, then the cross-field rules; attach messages to their items.
+    The valid values are read once, and kept as the checks' ``cells``."""
     form.validate()
     checks = Checks()
     _field_messages(spec, grids, form, checks)
+    checks.cells = found = cells(spec, grids, form)
     if form.submitting():
-        filled = {c.item.name for c in cells(spec, grids, form)}
-        _required_grids(spec, checks, filled)
-    rule_errors = _rule_messages(spec, rule_values(spec, grids, form), checks)
+        _required_grids(spec, checks, {c.item.name for c in found})
+    rule_errors = _rule_messages(spec, rule_values(spec, grids, form, found), checks)
     field_errors = any(m.error for msgs in checks.messages.values() for m in msgs)
     checks.blocking = field_errors or rule_errors
     return checks

@@ -338,7 +338,9 @@ def _submit(page: Page, key: uuid.UUID, base: int):
                                                         current_user, source=page.source,
                                                         found=page.submission),
                       lambda _s: _invalid(page))
-    cells = checks.cells(page.spec, page.grids, page.form)
+    cells = page.checks.cells  # read by the checks
+    if cells is None:
+        cells = checks.cells(page.spec, page.grids, page.form)
     received = (_received_for_village if page.on_behalf else partial(
         _received, counts=(len(cells), len({c.item.indicator.id for c in cells}))))
     return _write(page, lambda: services.submit(page.target, key, base, page.payload(), cells,
