@@ -103,7 +103,7 @@ def _create(target: Target, key: uuid.UUID, state: str, user) -> Submission | No
               "current_version": 0 if state == states.DRAFT else 1, "state_reason": None,
               "created_by_id": user.id, "created_at": now, "updated_at": now}
     new_id = db.session.execute(_insert_new_submission(), values).scalar()
-    return None if new_id is None else _persistent(Submission(id=new_id, **values))
+    return None if new_id is None else _persistent(Submission, id=new_id, **values)
 
 
 @cache
@@ -121,9 +121,14 @@ def _insert_new_submission() -> sa.TextClause:
             .columns(id=sa.Integer))
 
 
-def _persistent(row):
+def _persistent(cls, **values):
     """A row just written by a Core ``INSERT``, as the session's own clean object (as if it
-    had been read): what the answer shows of it needs no statement."""
+    had been read): what the answer shows of it needs no statement. Built as the ORM's
+    loading builds an object, its values put in its state directly: the mapped constructor
+    (an attribute event and history per column, all committed again at once) cost 60 µs of
+    a submit's two."""
+    row = cls.__mapper__.class_manager.new_instance()
+    row.__dict__.update(values)
     so.make_transient_to_detached(row)
     db.session.add(row)
     return row
@@ -206,7 +211,7 @@ def _draft_row(submission: Submission, number: int, payload: dict, source: str, 
                   "created_at": clock.now(), "updated_at": clock.now(), "submitted_at": None,
                   "submitted_by_id": None, "source": source, **columns}
         new_id = db.session.execute(_insert_version(), values).scalar_one()
-        return _persistent(SubmissionVersion(id=new_id, **values))
+        return _persistent(SubmissionVersion, id=new_id, **values)
     version.payload, version.updated_at, version.source = payload, clock.now(), source
     for name, value in columns.items():
         setattr(version, name, value)
