@@ -49,22 +49,33 @@ def content_security_policy() -> str:
     )
 
 
-def _add_headers(response: Response, csp: str, hsts: bool) -> Response:
+def _security_headers(csp: str, hsts: bool) -> tuple[tuple, tuple]:
+    """(the headers of every answer, those of a document only): (name, lower-case name,
+    value) each, in the order they are added."""
+    every = [("Content-Security-Policy", csp), ("X-Content-Type-Options", "nosniff"),
+             ("Referrer-Policy", "same-origin")]
+    # framing, opener, features: documents only
+    documents = [("X-Frame-Options", "DENY"), ("Cross-Origin-Opener-Policy", "same-origin"),
+                 ("Permissions-Policy", "camera=(), microphone=(), geolocation=()")]
+    hsts_header = [("Strict-Transport-Security", "max-age=31536000; includeSubDomains")]
+    scripts = every + (hsts_header if hsts else [])
+    documents = every + documents + (hsts_header if hsts else [])
+    return (tuple((name, name.lower(), value) for name, value in scripts),
+            tuple((name, name.lower(), value) for name, value in documents))
+
+
+def _add_headers(response: Response, headers_of: tuple[tuple, tuple]) -> Response:
     headers = response.headers
     response.vary.add("HX-Request")
     if response.status_code == 304:
         # "Not modified": the cache keeps the stored answer with its headers (RFC 9111
         # §4.3.4); repeating them costs about 0.3 KB per check of the bundle or the worker.
         return response
-    headers.setdefault("Content-Security-Policy", csp)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    if request.endpoint not in SCRIPTS:  # framing, opener, features: documents only
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if hsts:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Each header unless the view set its own (one pass over the headers, not one per name).
+    present = {name.lower() for name, _value in headers.items()}
+    for name, lower, value in headers_of[request.endpoint not in SCRIPTS]:
+        if lower not in present:
+            headers.add(name, value)
     if request.endpoint not in SHARED and current_user.is_authenticated:
         headers["Cache-Control"] = "no-store"
     return response
@@ -72,6 +83,5 @@ def _add_headers(response: Response, csp: str, hsts: bool) -> Response:
 
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
-    hsts = bool(app.config.get("HSTS"))
-    csp = content_security_policy()
-    app.after_request(lambda response: _add_headers(response, csp, hsts))
+    headers_of = _security_headers(content_security_policy(), bool(app.config.get("HSTS")))
+    app.after_request(lambda response: _add_headers(response, headers_of))
