@@ -84,6 +84,17 @@ def server_cpu(master: int) -> float:
     return total / TICKS
 
 
+def wait_for(port: int) -> None:
+    """Until gunicorn listens on ``port``, then a second for every worker to boot."""
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    time.sleep(1.0)
+
+
 @dataclass
 class Server:
     url: str
@@ -100,13 +111,7 @@ class Server:
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
             cwd=support.ROOT, env=env, stdout=subprocess.DEVNULL,
             stderr=self.log.open("wb"))  # gunicorn's error log (access log: stdout, dropped)
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(1.0)  # let every worker boot
+        wait_for(self.port)
         return self
 
     def alive(self) -> bool:
