@@ -16,13 +16,13 @@ and three per value (16 values on the benchmark's form: 59 entries in all); now 
 two (39). Each is a B-tree page changed and written to the WAL at commit.
 
 Revision ID: 0029
-Revises: 0028
+Revises: 0030 (0030 was merged first, on top of 0028: one line of revisions)
 """
 
 from alembic import op
 
 revision = "0029"
-down_revision = "0028"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
