@@ -15,13 +15,13 @@ A new report wrote nine index entries into ``submissions``, two into ``submissio
 and three per value (16 values on the benchmark's form: 59 entries in all); now six, one and
 two (39). Each is a B-tree page changed and written to the WAL at commit.
 
-Revision ID: 0029
-Revises: 0030 (0030 was merged first, on top of 0028: one line of revisions)
+Revision ID: 0031
+Revises: 0030
 """
 
 from alembic import op
 
-revision = "0029"
+revision = "0031"
 down_revision = "0030"
 branch_labels = None
 depends_on = None
