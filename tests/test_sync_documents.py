@@ -79,6 +79,12 @@ def pull(app, token, **options) -> dict:
     return sync.pull(PEER, token, Transport(app, **options), resources=RESOURCES, limit=2)
 
 
+def pulled_decision(app, token) -> Document:
+    """The province after a pull: its copy of the centre's decision 414."""
+    pull(app, token)
+    return db.session.scalar(sa.select(Document).where(Document.number == "414/QĐ-TTg"))
+
+
 def test_the_library_arrives_with_its_files_and_a_second_pass_changes_nothing(
         centre, province):
     app, token = centre
@@ -142,9 +148,7 @@ def test_national_documents_are_read_only_at_the_province_local_ones_are_not(
         centre, province):
     app, token = centre
     with province.app_context():
-        pull(app, token)
-        decision = db.session.scalar(sa.select(Document).where(
-            Document.number == "414/QĐ-TTg"))
+        decision = pulled_decision(app, token)
         group = decision.group
         for change in (lambda: services.update_document(decision, signer="X"),
                        lambda: services.change_state(decision, "retire"),
@@ -169,9 +173,7 @@ def test_the_staff_screen_shows_a_national_document_without_its_forms(
         centre, province):
     app, token = centre
     with province.app_context():
-        pull(app, token)
-        decision_id = db.session.scalar(sa.select(Document.id).where(
-            Document.number == "414/QĐ-TTg"))
+        decision_id = pulled_decision(app, token).id
         http = signed_in(province.test_client(), make_user("province_officer",
                                                            unit_code="12"))
         page = http.get(f"/documents/{decision_id}").get_data(as_text=True)

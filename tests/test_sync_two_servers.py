@@ -242,6 +242,14 @@ def change_at_centre(url: str, storage: str) -> dict:
             db.engine.dispose()
 
 
+def pulled_once(s) -> None:
+    """The network passes; a test run alone has the province pull the catalogs first."""
+    s.proxy.set_mode("pass")
+    if held(s.province) != s.want:
+        pulled = pull(s.province_env, s.proxy)
+        assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+
+
 def approve_at_province(url: str) -> tuple[str, int, dict]:
     """At the province (an app on its database, next to its server): the demo questionnaire
     of 2026-Q4 from the three villages of commune :data:`COMMUNE`, approved, the commune's
@@ -286,10 +294,7 @@ def received_at_centre(app) -> dict:
 
 def test_an_approved_province_report_reaches_the_centre_once(servers):
     s = servers
-    s.proxy.set_mode("pass")
-    if held(s.province) != s.want:  # run alone: the province pulls the catalogs first
-        pulled = pull(s.province_env, s.proxy)
-        assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    pulled_once(s)
     unit_code, version, figures = approve_at_province(s.province_url)
     centre = create_app(base_config(s.centre_url))  # to read what the centre received
     assert figures[("households", "")] == Decimal(265)  # 120 + 85 + 60
@@ -332,10 +337,7 @@ def test_an_approved_province_report_reaches_the_centre_once(servers):
 
 def test_a_later_run_brings_what_the_centre_changed(servers):
     s = servers
-    s.proxy.set_mode("pass")
-    if held(s.province) != s.want:  # run alone: the province pulls the catalogs first
-        pulled = pull(s.province_env, s.proxy)
-        assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    pulled_once(s)
     changed = change_at_centre(s.centre_url, s.centre_env["DANTOC_DOCUMENT_STORAGE"])
 
     ran = flask_at({**s.province_env, "DANTOC_SYNC_PEER": s.proxy.url}, "sync", "run",
