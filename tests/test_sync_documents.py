@@ -144,6 +144,19 @@ def test_what_the_centre_changes_retires_or_takes_back_reaches_the_province(
         assert db.session.scalar(sa.select(sa.func.count(DocumentLink.id))) == 1
 
 
+def test_a_changed_summary_is_found_by_its_new_words_at_the_province(centre, province):
+    app, token = centre
+    with province.app_context():
+        pull(app, token)
+    decision = db.session.scalar(sa.select(Document).where(Document.number == "414/QĐ-TTg"))
+    services.update_document(decision, summary="Chương trình sinh kế bền vững")
+    db.session.commit()
+    with province.app_context():
+        assert pull(app, token)["documents"].changed == 1  # the metadata only, no file
+        assert "sinh ke ben vung" in db.session.scalar(sa.select(Document.search_text).where(
+            Document.number == "414/QĐ-TTg"))
+
+
 def test_national_documents_are_read_only_at_the_province_local_ones_are_not(
         centre, province):
     app, token = centre

@@ -17,7 +17,6 @@ two national documents follow the centre's, those a province added stay.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,12 +41,13 @@ def document_group(item: dict, context: Any) -> str:
         if parent_id is None:
             context.pending.append(item)  # its parent comes later in the feed
             return PENDING
-    before = db.session.scalar(sa.select(DocumentGroup.retired).where(
-        DocumentGroup.slug == item["slug"]))
+    row = db.session.scalar(sa.select(DocumentGroup).where(DocumentGroup.slug == item["slug"]))
+    was_retired = row.retired if row is not None else None
     outcome = upsert(DocumentGroup, {"slug": item["slug"]}, {
         "name": item["name"], "parent_id": parent_id, "position": item["position"],
-        "retired": item["retired"]}, "sync.document_group")[1]
-    return "retired" if outcome == "changed" and before is False and item["retired"] else outcome
+        "retired": item["retired"]}, "sync.document_group", row=row)[1]
+    retiring = outcome == "changed" and was_retired is False and item["retired"]
+    return "retired" if retiring else outcome
 
 
 def pending_problem(item: dict) -> tuple[str, str]:
@@ -74,7 +74,7 @@ def document(item: dict, context: Any) -> str:
         "issued_on": day(item["issued_on"]), "effective_on": day(item["effective_on"]),
         "validity": item["validity"], "validity_changed_on": day(item["validity_changed_on"]),
         "summary": item["summary"], "field": item["field"], "visibility": item["visibility"],
-        "state": item["state"], "published_at": _moment(item["published_at"])}
+        "state": item["state"], "published_at": moment(item["published_at"])}
     was = row.state if row is not None else None
     if row is None:
         values["slug"] = library.unique_slug(Document, library.slugify(
@@ -84,7 +84,7 @@ def document(item: dict, context: Any) -> str:
     row, outcome = upsert(Document, {"number": item["number"]}, values, "sync.document",
                            row=row)
     parts_changed = _files(row, item["files"], context) | _links(row, item["links"])
-    if parts_changed or outcome == "added":
+    if parts_changed or outcome != "unchanged":  # its words or its files' text changed
         library.refresh_search_text(row)
         db.session.flush()
     if outcome == "unchanged" and parts_changed:
@@ -92,10 +92,6 @@ def document(item: dict, context: Any) -> str:
     if outcome == "changed" and was != DocState.RETIRED and row.state == DocState.RETIRED:
         outcome = "retired"
     return outcome
-
-
-def _moment(text: str | None) -> datetime | None:
-    return moment(text) if text else None
 
 
 def _same_or(mine, theirs):

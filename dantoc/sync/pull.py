@@ -133,7 +133,7 @@ class Context:
     pending: list
     fetch: Callable[[str], dict]
     #: The bytes at a URL of the peer (a document's file), for the documents' pull.
-    download: Callable[[str], bytes] = field(default=lambda url: b"")
+    download: Callable[[str], bytes]
     #: Units by (code, valid_from) known in this pass, and reference rows by code: a page
     #: of 500 units is a few queries, not a few per unit.
     #: (ids, which survive the commit after each page; rows are reloaded per page)

@@ -89,7 +89,10 @@ def day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def moment(text: str) -> datetime:
+def moment(text: str | None) -> datetime | None:
+    """An instant from the peer's ISO text (UTC when it names no zone); None for none."""
+    if not text:
+        return None
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
