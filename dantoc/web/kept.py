@@ -34,6 +34,29 @@ def marker(name: str) -> str:
     return f"\x00{name}\x00"
 
 
+def _marked(kept: dict, key: tuple | None, template: str, names, **context) -> str:
+    """``template`` rendered with a marker in place of each slot's value: the copy kept
+    under ``key``, else rendered now (and kept, unless ``key`` is None)."""
+    text = kept.get(key) if key is not None else None
+    if text is None:
+        text = render_template(template, slot={
+            name: Markup(marker(name)) for name in names}, **context)  # noqa: S704 (marker)
+        if key is not None:
+            if len(kept) >= SIZE:
+                kept.clear()
+            kept[key] = text
+    return text
+
+
+def _filled(text: str, names, value_of: Callable[[str], object]) -> Markup:
+    """``text`` with each marker replaced by its value, escaped as Jinja escapes it; a
+    value is only asked for where the text shows it."""
+    for name in names:
+        if marker(name) in text:
+            text = text.replace(marker(name), escape(value_of(name)))
+    return Markup(text)  # noqa: S704 (rendered by our templates, values escaped)
+
+
 @dataclass(frozen=True)
 class Part:
     template: str
@@ -54,18 +77,8 @@ class Chrome:
         # Templates reloaded when edited (a debug server) are rendered afresh.
         variant = None if current_app.jinja_env.auto_reload else self.variant()
         key = None if variant is None else (name, *variant)
-        text = self.kept.get(key) if key is not None else None
-        if text is None:
-            text = render_template(part.template, slot={
-                slot: Markup(marker(slot)) for slot in part.slots})  # noqa: S704 (our marker)
-            if key is not None:
-                if len(self.kept) >= SIZE:
-                    self.kept.clear()
-                self.kept[key] = text
-        for slot in part.slots:  # a value is only asked for where the part shows it
-            if marker(slot) in text:
-                text = text.replace(marker(slot), escape(self.values[slot]()))
-        return Markup(text)  # noqa: S704 (rendered by our templates, values escaped)
+        text = _marked(self.kept, key, part.template, part.slots)
+        return _filled(text, part.slots, lambda slot: self.values[slot]())
 
 
 def fragment(template: str, variant: tuple | None, slots: Mapping[str, object],
@@ -76,21 +89,11 @@ def fragment(template: str, variant: tuple | None, slots: Mapping[str, object],
     markers. ``context`` is what the template shows besides the slots: the same for every
     request of the variant (the caller's business). Rendered afresh, with the values
     themselves, when ``variant`` is None or templates are reloaded when edited."""
-    kept = current_app.extensions[EXTENSION].kept
-    key = (None if variant is None or current_app.jinja_env.auto_reload
-           else ("fragment", template, *variant))
-    text = kept.get(key) if key is not None else None
-    if text is None:
-        if key is None:
-            return Markup(render_template(template, slot=slots, **context))  # noqa: S704
-        text = render_template(template, slot={
-            name: Markup(marker(name)) for name in slots}, **context)  # noqa: S704 (marker)
-        if len(kept) >= SIZE:
-            kept.clear()
-        kept[key] = text
-    for name, value in slots.items():
-        text = text.replace(marker(name), escape(value))
-    return Markup(text)  # noqa: S704 (rendered by our templates, values escaped)
+    if variant is None or current_app.jinja_env.auto_reload:
+        return Markup(render_template(template, slot=slots, **context))  # noqa: S704
+    text = _marked(current_app.extensions[EXTENSION].kept, ("fragment", template, *variant),
+                   template, slots, **context)
+    return _filled(text, slots, slots.__getitem__)
 
 
 def init_app(app: Flask, *, parts: Mapping[str, Part], variant: Callable[[], tuple | None],
