@@ -321,10 +321,13 @@ class Phone:
     def static_caches(self) -> list[str]:
         return self.evaluate(STATIC_CACHES)
 
-    def upgrade_worker(self, timeout: float = 30) -> tuple[list[str], list[str]]:
+    def upgrade_worker(self, timeout: float = 60) -> tuple[list[str], list[str]]:
         """Ship a new service worker, reload, and wait until it is the active one: its new
         ``dantoc-static-*`` cache is the only one left (the old is deleted on activate).
-        The network must let ``GET /sw.js`` through. Returns (caches before, after)."""
+        The network must let ``GET /sw.js`` through. Returns (caches before, after).
+        Chromium activates the new worker once the old one has no event in progress; on a
+        loaded machine (both engines' suites, their servers and browsers on 2 cores) that
+        took more than 30 s, hence the 60 s deadline."""
         before = self.static_caches()
         self.server.upgrade_service_worker()
         self.reload()
