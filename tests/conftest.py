@@ -89,17 +89,14 @@ TEMPLATE_CODE = SharedTemplateCode()
 
 
 def base_config(database_url: str) -> dict:
-    """A test app's configuration. Its engine keeps a small pool, as production's does: with
-    ``NullPool`` every request of a test opened a new connection, which on PostgreSQL (a
-    backend forked and authenticated per connection) was about a third of the test process's
-    time (py-spy, three view modules).
-    ``app_on`` disposes of the pool before the database is dropped."""
+    """A test app's configuration, without a connection pool: an app a test builds for itself
+    closes every connection as it is returned (``app_on`` gives its apps a pool)."""
     return {
         "TESTING": True,
         "ENV": "testing",
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 8},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": sa.pool.NullPool},
         "WTF_CSRF_ENABLED": False,
         **ARGON2_TEST_COST.as_config(),
     }
@@ -281,13 +278,22 @@ def database_url(databases):
     databases.drop(url)
 
 
+#: The engine options of ``app_on``'s apps: SQLAlchemy's default pool for the URL, as in
+#: production. Without one every request of a test opened a new connection, which on
+#: PostgreSQL (a backend forked and authenticated per connection) was about a third of the
+#: test process's time (py-spy, three view modules). ``app_on`` disposes of the pool at the
+#: end; an app built elsewhere keeps ``NullPool`` (an undisposed pool's connections would be
+#: closed by the garbage collector, in whichever test it runs, with a ResourceWarning).
+POOLED = {"SQLALCHEMY_ENGINE_OPTIONS": {}}
+
+
 @contextmanager
 def app_on(database_url: str, **overrides):
     """A test app on ``database_url`` (``base_config`` with ``overrides``), its app context
     pushed; its connections closed at the end."""
     from tests.client import FreshClient
 
-    app = create_app(base_config(database_url) | overrides)
+    app = create_app(base_config(database_url) | POOLED | overrides)
     app.jinja_env.bytecode_cache = TEMPLATE_CODE
     app.test_client_class = FreshClient  # an empty ``g`` per request, as in production
     with app.app_context():

@@ -219,6 +219,31 @@ def browser():
 STYLESHEETS_LOADED = "[...document.querySelectorAll('link[rel=stylesheet]')].every(l => l.sheet)"
 
 
+def wait_until(page, expression: str, arg=None, timeout: float = 30.0):
+    """Evaluate ``expression`` (a JavaScript expression or function, given ``arg``) in the page
+    until it is truthy; return that value, or fail after ``timeout`` seconds.
+
+    Not Playwright's ``wait_for_function``: when its first check is false it polls with a
+    predicate built by ``new Function`` inside the page, which the app's Content Security
+    Policy (no ``'unsafe-eval'``) refuses, so it failed exactly when a page was slow (under
+    load in CI). ``page.evaluate`` goes through the DevTools protocol, which the policy does
+    not restrict. A navigation under way (the context destroyed) counts as not yet."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = page.evaluate(expression, arg)
+        except PlaywrightError as error:
+            if "context was destroyed" not in str(error) and "navigat" not in str(error):
+                raise
+            value = None
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"not true after {timeout} s: {expression}"
+        page.wait_for_timeout(100)
+
+
 class WatchedPage:
     """A page in a fresh phone-sized context that records console errors and failed requests."""
 
@@ -264,7 +289,7 @@ class WatchedPage:
         page.wait_for_url(lambda url: "/accounts/login" not in url)
         expect(page.locator(".htmx-request, .htmx-settling")).to_have_count(0)
         page.wait_for_load_state("load")
-        page.wait_for_function(STYLESHEETS_LOADED)
+        wait_until(page, STYLESHEETS_LOADED)
 
     def assert_clean(self) -> None:
         """No console error and no failed request so far."""

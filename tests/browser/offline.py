@@ -22,7 +22,7 @@ from babel.support import Translations
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.chromium import Chromium
-from tests.browser.conftest import PHONE, ROOT
+from tests.browser.conftest import PHONE, ROOT, wait_until
 from tests.browser.proxy import Proxy
 from tests.browser.pwa_server import PwaServer, is_sqlite
 
@@ -198,7 +198,7 @@ class Phone:
     def settle(self) -> None:
         """Until the page on screen has loaded (a navigation may still be under way)."""
         self.page.wait_for_load_state("load")
-        self.page.wait_for_function("document.readyState === 'complete'")
+        wait_until(self.page, "document.readyState === 'complete'")
 
     def reload(self):
         for _attempt in range(3):

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, PHONE
+from tests.browser.conftest import CHROMIUM_ARGS, PHONE, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -49,8 +49,7 @@ def test_a_tai_viet_locale_fetches_only_the_script_subset(phone):
     phone.goto("/?lang=blt-Tavt")
     phone.page.evaluate(ADD_SAMPLES, [LETTERS_A, LETTERS_B])
     phone.page.evaluate("document.fonts.ready")
-    phone.page.wait_for_function(
-        "document.fonts.check('48px \"Dantoc Tai Viet\"', '\\uaa80')")
+    wait_until(phone.page, "document.fonts.check('48px \"Dantoc Tai Viet\"', '\\uaa80')")
 
     assert phone.page.get_attribute("html", "lang") == "blt-Tavt"
     assert phone.page.locator(f'link[href^="{STYLESHEET}?v="]').count() == 1
@@ -84,8 +83,8 @@ def _render(browser, url: str, block_font: bool) -> tuple[bytes, bytes, float]:
         page.evaluate(ADD_SAMPLES, [LETTERS_A, LETTERS_B])
         page.evaluate("document.fonts.ready")
         if not block_font:
-            page.wait_for_function(
-                "document.fonts.check('48px \"Dantoc Tai Viet\"', '\\uaa80')")
+            wait_until(page,
+                       "document.fonts.check('48px \"Dantoc Tai Viet\"', '\\uaa80')")
         a, b = page.locator("#sample-a"), page.locator("#sample-b")
         return a.screenshot(), b.screenshot(), a.bounding_box()["width"]
     finally:

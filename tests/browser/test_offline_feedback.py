@@ -14,7 +14,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, wait_until
 from tests.browser.offline import Phone, open_entry, server_submissions, signed_in, vi
 
 pytestmark = pytest.mark.browser
@@ -142,9 +142,9 @@ def test_the_waiting_list_opens_offline(offline_phone, offline_server, targets):
     open_entry(phone, targets.next())
     # The worker keeps the list once the person uses the app online; going offline at once
     # raced its fetch under load (a .ci/run on SQLite): wait for the kept copy first.
-    phone.page.wait_for_function("""() => caches.keys().then(names => Promise.all(names.map(
+    wait_until(phone.page, """() => caches.keys().then(names => Promise.all(names.map(
         name => caches.open(name).then(cache => cache.match('/outbox', {ignoreVary: true})))))
-        .then(found => found.some(Boolean))""", timeout=30_000)
+        .then(found => found.some(Boolean))""")
     phone.set_network("offline")
     phone.fill([7, 1])
     key = phone.submit()

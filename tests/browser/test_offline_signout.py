@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from tests.browser.conftest import wait_until
 from tests.browser.offline import (
     STORAGE_HELPERS,
     Phone,
@@ -183,7 +184,7 @@ def test_signing_out_keeps_unsent_items_locked_to_their_owner(offline_phone, off
         mark = offline_proxy.mark()
         try:  # a page may come back from the back/forward cache: no new "load" then
             phone.page.go_back(wait_until="commit")
-            phone.page.wait_for_function("document.readyState === 'complete'")
+            wait_until(phone.page, "document.readyState === 'complete'")
         except PlaywrightError as error:
             raise AssertionError(f"Back ({network}) did not load: {offline_proxy.since(mark)}"
                                  ) from error

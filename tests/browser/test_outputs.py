@@ -21,7 +21,15 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT, WatchedPage, _Database, _free_port, _gunicorn, _server_env
+from tests.browser.conftest import (
+    ROOT,
+    WatchedPage,
+    _Database,
+    _free_port,
+    _gunicorn,
+    _server_env,
+    wait_until,
+)
 from tests.browser.test_review_journey import assert_clean
 
 pytestmark = pytest.mark.browser
@@ -215,12 +223,12 @@ def test_boosted_navigation_keeps_each_pages_stylesheets(browser, outputs_server
     boss = _open_as(browser, url, WIDTHS["360"][1], *ACCOUNTS["province_officer"][:2])
     page = boss.page
     expect(page.locator("link[href*='officer.css']")).to_have_count(1)
-    page.wait_for_function(LOADED, arg="officer.css")
+    wait_until(page, LOADED, "officer.css")
     assert _sheet_rules(page, "officer.css") > 0
 
     page.get_by_role("link", name="Tra cứu số liệu").first.click()
     page.wait_for_url(re.compile(r"/lookup/$"))
-    page.wait_for_function(LOADED, arg="lookup.css")
+    wait_until(page, LOADED, "lookup.css")
     assert _sheet_rules(page, "lookup.css") > 0
     assert page.locator(".checks ul").first.evaluate(
         "element => getComputedStyle(element).listStyleType") == "none"
