@@ -91,9 +91,8 @@ def main() -> None:
     with sides["A"][0] as server_a, sides["B"][0] as server_b:
         servers = {"A": server_a, "B": server_b}
         makers = {side: throughput.makers(target) for side, (_s, target) in sides.items()}
-        for side in sides:
-            for kind in kinds:
-                throughput.run_step(servers[side].port, makers[side][kind], 2, 1.0)  # warm up
+        for side in sides:  # every worker of both servers serves each kind first
+            throughput.warm_up(servers[side].port, [makers[side][kind] for kind in kinds])
         for number in range(args.rounds):
             clients = (1, 2, 4)[number % 3]
             for kind in kinds:

@@ -199,6 +199,13 @@ def test_formatting_uses_cldr_or_falls_back_to_vietnamese(qaa_app, tag, number, 
             assert formatting.format_number(value) == babel_numbers.format_decimal(
                 value, locale=locale), value
         assert formatting.format_date(date(2025, 7, 1)) == day
+        # A date is written without Babel's general machinery; it writes what Babel writes.
+        for value in (date(2025, 7, 1), date(1999, 12, 31), date(2200, 1, 9), date(987, 3, 4),
+                      date(1, 1, 1)):
+            assert formatting.format_date(value) == babel_dates.format_date(
+                value, format=formatting.DATE_PATTERN, locale=locale), value
+        assert formatting.format_date(date(2025, 7, 1), "long") == babel_dates.format_date(
+            date(2025, 7, 1), format="long", locale=locale)
         assert formatting.format_number(None) == ""
         assert formatting.format_percent(0.125)
         # 03:00 UTC is 10:00 in Asia/Ho_Chi_Minh
@@ -235,6 +242,25 @@ def test_period_labels(app, period_type, code, expected):
 def test_period_labels_follow_the_chain(app, tag, expected):
     with app.test_request_context("/"), use_locale(tag):
         assert formatting.period_label("quarter", "2025-Q3") == expected
+
+
+def test_period_labels_kept_per_locale_and_period(app):
+    """A period's label is kept per process in a locale whose text comes from files only:
+    the same label as computed afresh, per locale, type, code and name."""
+    from types import SimpleNamespace
+
+    quarter = SimpleNamespace(period_type="quarter", code="2025-Q3", name=None)
+    survey = SimpleNamespace(period_type="custom", code="DS-2025", name="Điều tra 2025")
+    for tag, expected in (("vi", "Quý 3/2025"), ("en", "Quarter 3/2025"), ("vi", "Quý 3/2025"),
+                          ("ium", "Quý 3/2025")):
+        with app.test_request_context("/"), use_locale(tag):
+            for _twice in range(2):
+                assert formatting.format_period(quarter) == expected
+                assert formatting.format_period(survey) == "Điều tra 2025"
+    survey.name = "Điều tra lại 2025"  # a renamed custom period is a new label
+    with app.test_request_context("/"), use_locale("vi"):
+        assert formatting.format_period(survey) == "Điều tra lại 2025"
+    assert {key[0] for key in app.extensions["dantoc.period_labels"]} == {"vi", "en"}
 
 
 # --- pages: lang attributes on mixed-language fragments -----------------------------------
