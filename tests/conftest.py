@@ -250,6 +250,10 @@ class MemoryTablespace:
     server's owner (the data directory's); otherwise the server's default tablespace.
     """
 
+    #: Bytes free in /dev/shm to use it: each copy takes ~11 MB, and each worker keeps up to
+    #: ~40 (the template, those made ahead, those waiting to be dropped).
+    NEEDS = 2 * 1024**3
+
     name: str
     directory: Path
 
@@ -261,6 +265,9 @@ class MemoryTablespace:
         host = admin.url.host
         if host not in (None, "", "localhost", "127.0.0.1", "::1") or not os.access(shm, os.W_OK):
             return None
+        free = os.statvfs(shm)
+        if free.f_bavail * free.f_frsize < cls.NEEDS:
+            return None  # a container's small /dev/shm (64 MB by default in Docker)
         try:
             with admin.connect() as conn:
                 data = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
