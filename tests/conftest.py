@@ -261,9 +261,8 @@ class MemoryTablespace:
     def create(cls, admin: sa.Engine, name: str) -> MemoryTablespace | None:
         import tempfile
 
-        shm = Path("/dev/shm")  # noqa: S108  (mkdtemp below: a private directory of its own)
-        host = admin.url.host
-        if host not in (None, "", "localhost", "127.0.0.1", "::1") or not os.access(shm, os.W_OK):
+        shm = shared_memory()
+        if admin.url.host not in (None, "", "localhost", "127.0.0.1", "::1") or shm is None:
             return None
         free = os.statvfs(shm)
         if free.f_bavail * free.f_frsize < cls.NEEDS:
@@ -316,6 +315,13 @@ def databases(tmp_path_factory):
         yield dbs
 
 
+def shared_memory() -> Path | None:
+    """``/dev/shm`` when the machine has it and this process may write there (each user makes
+    a private directory of its own in it with ``mkdtemp``)."""
+    shm = Path("/dev/shm")  # noqa: S108
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
 @contextmanager
 def memory_directory(tmp_path_factory):
     """A directory in ``/dev/shm`` (removed afterwards), or pytest's temporary one where the
@@ -323,8 +329,8 @@ def memory_directory(tmp_path_factory):
     import shutil
     import tempfile
 
-    shm = Path("/dev/shm")  # noqa: S108  (mkdtemp below: a private directory of its own)
-    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+    shm = shared_memory()
+    if shm is None:
         yield tmp_path_factory.mktemp("db")
         return
     directory = Path(tempfile.mkdtemp(prefix="dantoc-tests-", dir=shm))
