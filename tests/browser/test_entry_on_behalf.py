@@ -94,6 +94,12 @@ def test_an_officer_enters_for_a_village_and_another_approves(behalf_server, peo
     expect(page.locator("#lock")).to_have_attribute("data-lock", "own_submission")
     no_sideways_scroll(page)
     review_url = page.url
+    # Under load (1 run in 3 with eight of these tests at once) Chromium reports the service
+    # worker's network fetch of this very page as aborted after the 303 (resource type
+    # "fetch", redirected from the POST), while the page it landed on, checked just above,
+    # loaded. That one duplicate is set aside; any other failed request still fails the test.
+    landed = f"GET {review_url}: net::ERR_ABORTED"
+    first.failed_requests[:] = [f for f in first.failed_requests if f != landed]
     assert_clean(first)
 
     second = people(*SECOND_OFFICER[:2])
