@@ -36,34 +36,16 @@ ARGON2_TEST_COST = Argon2Cost(memory_kib=8, time_cost=1, parallelism=1)
 _counter = itertools.count()
 
 
-def _share_url_builders() -> None:
-    """Let the apps of one test session share werkzeug's compiled URL builders.
+def _share_routes() -> None:
+    """Let the test apps share their compiled URL maps (:mod:`tests.routing`)."""
+    import flask
 
-    Every test builds its own app (one per database), and werkzeug compiles two Python
-    functions per URL rule for ``url_for``: ~160 rules, about 70 ms of every test's setup,
-    two minutes per engine over the suite. A builder depends only on the rule's text, its
-    parsed parts and its defaults, and takes the rule itself as its first argument, so one
-    compiled builder serves every app of the session. Production builds one app per process
-    and is left alone; if werkzeug renames the method, the apps compile as before.
-    """
-    from werkzeug.routing.rules import Rule
+    from tests.routing import SharedMap
 
-    compile_builder = getattr(Rule, "_compile_builder", None)
-    if compile_builder is None:
-        return
-    builders = {}
-
-    def shared(rule, append_unknown=True):
-        key = (rule.rule, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())),
-               append_unknown)
-        if key not in builders:
-            builders[key] = compile_builder(rule, append_unknown)
-        return builders[key]
-
-    Rule._compile_builder = shared
+    flask.Flask.url_map_class = SharedMap
 
 
-_share_url_builders()
+_share_routes()
 
 
 class SharedTemplateCode(jinja2.BytecodeCache):
