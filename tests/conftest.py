@@ -27,6 +27,7 @@ from dantoc import create_app
 from dantoc.accounts.passwords import Argon2Cost
 from dantoc.config import normalise_database_url
 from dantoc.extensions import db
+from tests.compiled import COMPILED_SQL
 
 ENGINE = os.environ.get("DANTOC_TEST_ENGINE", "sqlite")
 PG_URL = os.environ.get("DANTOC_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -69,6 +70,8 @@ class SharedTemplateCode(jinja2.BytecodeCache):
 
 
 TEMPLATE_CODE = SharedTemplateCode()
+#: Every test engine's compiled statements in one cache (:mod:`tests.compiled`).
+SHARED_SQL = {"execution_options": {"compiled_cache": COMPILED_SQL}}
 
 
 def base_config(database_url: str) -> dict:
@@ -79,7 +82,7 @@ def base_config(database_url: str) -> dict:
         "ENV": "testing",
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": sa.pool.NullPool},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": sa.pool.NullPool, **SHARED_SQL},
         "WTF_CSRF_ENABLED": False,
         **ARGON2_TEST_COST.as_config(),
     }
@@ -336,7 +339,7 @@ def database_url(databases):
 #: test process's time (py-spy, three view modules). ``app_on`` disposes of the pool at the
 #: end; an app built elsewhere keeps ``NullPool`` (an undisposed pool's connections would be
 #: closed by the garbage collector, in whichever test it runs, with a ResourceWarning).
-POOLED = {"SQLALCHEMY_ENGINE_OPTIONS": {}}
+POOLED = {"SQLALCHEMY_ENGINE_OPTIONS": SHARED_SQL}
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from dantoc import create_app
 from dantoc.catalogs.models import AdminUnit
 from dantoc.extensions import db
 from dantoc.indicators.models import FormItem, FormSection, IndicatorGroup, ValidationRule
-from tests.conftest import base_config
+from tests.conftest import SHARED_SQL, base_config
 from tests.factories_submissions import (
     make_period,
     make_questionnaire,
@@ -182,7 +182,7 @@ def app(database_url):
     from tests.client import FreshClient
 
     app = create_app(base_config(database_url) | {"SQLALCHEMY_ENGINE_OPTIONS": {
-        "pool_size": 2, "max_overflow": 0}})
+        "pool_size": 2, "max_overflow": 0, **SHARED_SQL}})
     app.test_client_class = FreshClient
     with app.app_context():
         without_fsync(db.engine)

@@ -25,7 +25,7 @@ from dantoc.api import clients
 from dantoc.exchange.models import DHIS2, DRAFT, ReceivedFigure, ReceivedReport
 from dantoc.extensions import db
 from dantoc.indicators.models import CatalogueVersion, Indicator, IndicatorGroup, Period
-from tests.conftest import base_config
+from tests.conftest import SHARED_SQL, base_config
 from tests.security_tree import build_tree, fresh_client, load_route_description, make, sign_in
 
 ANONYMOUS = "anonymous"
@@ -264,7 +264,7 @@ def matrix_app(database_url):
     """The app with pooled connections and no fsync per commit: the matrix tests
     authorization, not durability, with thousands of requests that mostly write a row."""
     app = create_app(base_config(database_url) | {"SQLALCHEMY_ENGINE_OPTIONS": {
-        "pool_size": 2, "max_overflow": 0}})
+        "pool_size": 2, "max_overflow": 0, **SHARED_SQL}})
     with app.app_context():
         without_fsync(db.engine)
         yield app
