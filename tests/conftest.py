@@ -109,7 +109,13 @@ def _pg_admin_engine() -> sa.Engine:
 
 
 def _pg_url(name: str) -> str:
-    url = sa.make_url(normalise_database_url(PG_URL)).set(database=name)
+    """The URL of the test database ``name``. Its sessions commit without waiting for the
+    server to flush the WAL to disk (``synchronous_commit=off``, a per-session setting):
+    the same transactions, visibility and locks; only a crash of the machine could lose the
+    last commits, which a test database does not outlive. It saves ~1 ms of every commit,
+    as the SQLite test files in memory save their flushes."""
+    url = sa.make_url(normalise_database_url(PG_URL)).set(database=name).update_query_dict(
+        {"options": "-c synchronous_commit=off"})
     return url.render_as_string(hide_password=False)
 
 
