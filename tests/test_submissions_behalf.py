@@ -67,6 +67,23 @@ def test_an_officer_enters_a_village_report_marked_as_the_communes(app, entry):
     assert 'id="typed-in"' in html and officer.full_name in html
 
 
+def test_the_outbox_sending_it_again_is_acknowledged_not_redirected(app, entry):
+    """The phone's outbox sends a submit again, as JSON, when it missed the answer: entered
+    on a village's behalf, the answer is the JSON acknowledgement (a redirect would read to
+    the outbox as a session that ended and pause it), and nothing is written twice."""
+    _officer, client = make_officer(app)
+    key = str(uuid.uuid4())
+    json = {"Accept": "application/json", "Idempotency-Key": key}
+    first = post(client, behalf_url(entry), entry.answers(), key=key)
+    assert first.status_code == 303
+
+    again = post(client, behalf_url(entry), entry.answers(), key=key, headers=json)
+    assert again.status_code == 200, again.get_data(as_text=True)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["uuid"] == key == str(report(entry).client_uuid)
+    assert len(audit("submission.submit")) == 1
+
+
 def test_a_village_heads_own_report_is_not_marked(app, entry):
     post(entry.client, entry.url, entry.answers(), key=str(uuid.uuid4()))
     submission = report(entry)

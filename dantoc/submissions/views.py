@@ -387,7 +387,11 @@ def _received(result: services.Result, counts: tuple[int, int] | None = None):
 
 def _received_for_village(result: services.Result):
     """Entered on the village's behalf: on to the review page, where another officer
-    decides (the entering officer cannot approve it, four eyes)."""
+    decides (the entering officer cannot approve it, four eyes). A JSON client (the phone's
+    outbox, sending again a submit whose answer it missed) gets the same acknowledgement as
+    for a village head's report: a redirect would read to it as a session that ended."""
+    if wants_json():
+        return _received(result)
     submission = result.submission
     flash(_("The report of %(village)s was entered on its behalf. Another officer of the "
             "commune reviews it.", village=tr(submission.unit, "name")))

@@ -69,12 +69,14 @@ function verdict({status, redirected, body}, uuid) {
 }
 
 // What the answer to the page's own (htmx) send of `item` means: 'acked' (the receipt of
-// its UUID came back), 'invalid' (its form came back with errors: the server saved a
+// its UUID came back, or, for a report an officer entered on a village's behalf, the review
+// page of its UUID), 'invalid' (its form came back with errors: the server saved a
 // draft), 'failed' (no answer, or a server error) or 'kept' (anything else: the outbox
 // sends it again and files a refusal with the server's message).
 function pageVerdict(item, {status, pushUrl, responseURL}) {
   const to = (pushUrl || '') + ' ' + (responseURL || '');
-  if (status >= 200 && status < 300 && to.includes('/receipt/' + item.uuid)) return 'acked';
+  const shown = ['/receipt/', '/review/'].some(page => to.includes(page + item.uuid));
+  if (status >= 200 && status < 300 && shown) return 'acked';
   if (status === 200 && responseURL && new URL(responseURL).pathname === item.url) return 'invalid';
   return !status || status >= 500 ? 'failed' : 'kept';
 }

@@ -122,7 +122,7 @@ test('outbox send of a draft: any 2xx saves it, the rest as for items', () => {
   assert.equal(v(409, {error: {code: 'locked'}}), 'attention');
 });
 
-test('the page send is acknowledged by the receipt of its UUID only', () => {
+test('the page send is acknowledged by the receipt (or review page) of its UUID only', () => {
   const it = item({uuid: 'u1', url: '/entry/1/F/2026'});
   const origin = 'http://127.0.0.1:5000';
   const v = answer => Outbox.pageVerdict(it, answer);
@@ -130,6 +130,10 @@ test('the page send is acknowledged by the receipt of its UUID only', () => {
   assert.equal(v({status: 200, pushUrl: '/entry/receipt/u1', responseURL: origin + it.url}), 'acked');
   // Without JavaScript's help: the 303 followed to the receipt.
   assert.equal(v({status: 200, pushUrl: null, responseURL: origin + '/entry/receipt/u1'}), 'acked');
+  // Entered on a village's behalf: the 303 followed to the review page of its UUID.
+  assert.equal(v({status: 200, pushUrl: null, responseURL: origin + '/review/u1'}), 'acked');
+  assert.equal(v({status: 200, pushUrl: null, responseURL: origin + '/review/u2'}), 'kept',
+    'the review page of another report is not this item\'s acknowledgement');
   assert.equal(v({status: 200, pushUrl: '/entry/receipt/u2', responseURL: origin + it.url}),
     'invalid', 'another receipt is not this item\'s: the form came back');
   assert.equal(v({status: 200, pushUrl: null, responseURL: origin + it.url}), 'invalid');
