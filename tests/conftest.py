@@ -49,6 +49,20 @@ def _share_routes() -> None:
 _share_routes()
 
 
+def _collect_garbage_less_often() -> None:
+    """Every test leaves its app behind as cyclic garbage (app, blueprints, extensions,
+    engine, Jinja environment), which only a full collection frees: with Python's default
+    thresholds (700, 10, 10) the collector ran 2,800 times over five view modules and took
+    3.5 s of their 27 s of CPU, 2.7 s of it in 20 full collections. At (10,000, 20, 20) it
+    ran 144 times and took 1.7 s; the garbage is the same, collected in fewer passes."""
+    import gc
+
+    gc.set_threshold(10_000, 20, 20)
+
+
+_collect_garbage_less_often()
+
+
 class SharedTemplateCode(jinja2.BytecodeCache):
     """Jinja's compiled templates, kept in memory for every app of the test session.
 
