@@ -57,13 +57,22 @@ LIMITS = {
     "PIN_LIMIT_USER": "5 per 15 minutes",
     "ACTIVATION_LIMIT_IP": "10 per 15 minutes",
 }
-DEFAULTS = {
-    # "database" (the default): the throttle_attempts table; or a redis:// URL.
-    "RATELIMIT_STORAGE_URI": os.environ.get("DANTOC_RATELIMIT_STORAGE_URI") or "database",
-    # Redis only: the prefix of the keys (several sites, or test runs, on one Redis).
-    "RATELIMIT_KEY_PREFIX": os.environ.get("DANTOC_RATELIMIT_KEY_PREFIX") or "dantoc:throttle:",
-    **{name: os.environ.get(f"DANTOC_{name}") or limit for name, limit in LIMITS.items()},
-}
+
+
+def defaults() -> dict[str, str]:
+    """The throttle's settings from the environment, read when an application is built (as
+    dantoc.config reads the others), not when this module is imported: a process that
+    imported it before its environment was set (a fork server's child) still gets its own."""
+    return {
+        # "database" (the default): the throttle_attempts table; or a redis:// URL.
+        "RATELIMIT_STORAGE_URI": os.environ.get("DANTOC_RATELIMIT_STORAGE_URI") or "database",
+        # Redis only: the prefix of the keys (several sites, or test runs, on one Redis).
+        "RATELIMIT_KEY_PREFIX": (os.environ.get("DANTOC_RATELIMIT_KEY_PREFIX")
+                                 or "dantoc:throttle:"),
+        **{name: os.environ.get(f"DANTOC_{name}") or limit for name, limit in LIMITS.items()},
+    }
+
+
 KNOWN_COOKIE_DAYS = 365
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _LIMIT = re.compile(r"^\s*(\d+)\s*(?:per|/)\s*(\d+)?\s*(second|minute|hour|day)s?\s*$")
@@ -202,7 +211,7 @@ def store():
 
 
 def init_app(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
+    for key, value in defaults().items():
         app.config.setdefault(key, value)
     app.config.setdefault("RATELIMIT_ENABLED", True)
     for key in LIMITS:
