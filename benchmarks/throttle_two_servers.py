@@ -131,12 +131,14 @@ def seed_officer(url: str) -> None:
         db.engine.dispose()
 
 
-def start(url: str, port: int, store: str, secret: str) -> subprocess.Popen:
+def start(url: str, port: int, store: str, secret: str, popen=subprocess.Popen):
+    """gunicorn on ``port``; ``popen`` starts it (``subprocess.Popen``, or the tests' fork
+    server: tests/forks.py)."""
     env = os.environ | CHEAP_ARGON2 | {
         "DANTOC_DATABASE_URL": url, "DANTOC_SECRET_KEY": secret, "DANTOC_ENV": "testing",
         "DANTOC_RATELIMIT_STORAGE_URI": store, "GUNICORN_LOGLEVEL": "warning",
         "DANTOC_RATELIMIT_KEY_PREFIX": f"dantoc-bench:{secret}:"}
-    process = subprocess.Popen(
+    process = popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app",
          "--bind", f"127.0.0.1:{port}", "--workers", "2", "--max-requests", "20",
          "--max-requests-jitter", "0", "--access-logfile", "/dev/null"],
@@ -158,10 +160,10 @@ def recycle(bases: list[str], requests: int = 45) -> None:
             urllib.request.urlopen(bases[i % 2] + "/healthz", timeout=60).read()  # noqa: S310
 
 
-def run(url: str, store: str, guesses: int, spray: int) -> dict:
+def run(url: str, store: str, guesses: int, spray: int, popen=subprocess.Popen) -> dict:
     secret = secrets.token_hex(8)
     ports = [free_port(), free_port()]
-    servers = [start(url, port, store, secret) for port in ports]
+    servers = [start(url, port, store, secret, popen) for port in ports]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         # Two servers share sessions and their revocation.

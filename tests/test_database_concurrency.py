@@ -9,15 +9,14 @@ PostgreSQL it is plain READ COMMITTED. The control runs the same workload as GET
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
-import sys
 import traceback
 
 import pytest
 import sqlalchemy as sa
 
+from tests import forks
 from tests.conftest import ENGINE, SQLiteDatabases, base_config
 
 PROCESSES = 4
@@ -61,15 +60,14 @@ def _worker(database_url: str, method: str, iterations: int, barrier, results) -
 
 def _fork_server():
     """Worker processes forked from a server that has imported this module and every
-    ``dantoc`` module this test process has (the blueprints included), instead of a fresh
-    interpreter per worker: each spawned worker spent ~5 s of CPU importing the app before its
-    first transaction, eight workers per run. The fork server is a process of its own with
-    one thread, so nothing of the test process (its threads, connections and locks) is
-    inherited; each worker still builds its own app and engine, as a gunicorn worker does."""
-    ctx = multiprocessing.get_context("forkserver")
-    loaded = sorted(name for name in sys.modules if name.split(".")[0] == "dantoc")
-    ctx.set_forkserver_preload([__name__, *loaded])
-    return ctx
+    ``dantoc`` module (the blueprints included: tests/forks.py's preload list, which the
+    suite's gunicorn servers and ``flask`` commands share: one fork server per process),
+    instead of a fresh interpreter per worker: each spawned worker spent ~5 s of CPU importing
+    the app before its first transaction, eight workers per run. The fork server is a process
+    of its own with one thread, so nothing of the test process (its threads, connections and
+    locks) is inherited; each worker still builds its own app and engine, as a gunicorn worker
+    does."""
+    return forks.context()
 
 
 def run_workload(database_url: str, method: str, iterations: int = ITERATIONS):

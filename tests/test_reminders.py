@@ -32,6 +32,7 @@ from dantoc.reminders.models import (
     Reminder,
     ReminderMessage,
 )
+from tests import forks
 from tests.factories import make_user
 from tests.factories_submissions import (
     entry_url,
@@ -333,15 +334,15 @@ def sms_states() -> list[str]:
     return states
 
 
-def _worker(database_url: str, sink_url: str, log) -> subprocess.Popen:
+def _worker(database_url: str, sink_url: str, log) -> forks.Forked | subprocess.Popen:
     env = {**os.environ, "DANTOC_DATABASE_URL": database_url, "DANTOC_ENV": "testing",
            "DANTOC_SECRET_KEY": "test", "DANTOC_SMS_GATEWAY": "esms",
            "DANTOC_SMS_GATEWAY_URL": sink_url, "DANTOC_SMS_ALREADY_SENT_CODES": DUPLICATE,
            "DANTOC_REMINDER_QUIET_HOURS": "", "DANTOC_REMINDER_CLAIM_SECONDS": "2",
            "DANTOC_REMINDER_SEND_TIMEOUT": "10"}
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "work",
-                             "--poll", "0.2", "--name", "killed"], cwd=ROOT, env=env,
-                            stdout=log, stderr=log)
+    return forks.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "work",
+                        "--poll", "0.2", "--name", "killed"], cwd=ROOT, env=env,
+                       stdout=log, stderr=log)
 
 
 def test_the_worker_survives_being_killed_without_loss_or_duplicate(

@@ -38,6 +38,7 @@ from dantoc.indicators.models import Form, IndicatorGroup
 from dantoc.reports import aggregate, queries, services
 from dantoc.reports.models import UnitReport
 from dantoc.submissions.queries import latest_published
+from tests import forks
 from tests.browser.conftest import ROOT, _Database, _flask, _free_port, _gunicorn, _server_env
 from tests.browser.proxy import DROP, Proxy, Rule
 from tests.conftest import base_config
@@ -76,8 +77,8 @@ def held(engine) -> dict:
 def flask_at(env: dict, *args: str) -> subprocess.CompletedProcess:
     """A ``flask`` command at an instance, as the timer runs it (peer and token from the
     environment)."""
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    return forks.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                     env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def pull(env: dict, proxy: Proxy) -> subprocess.CompletedProcess:
@@ -157,7 +158,7 @@ def test_pull_between_two_gunicorn_servers_through_a_faulty_network(servers):
     second_page = "/api/v1/admin-units?limit=100&cursor="
     proxy.set_rules(Rule.of("blackhole", paths=[second_page]))
     mark = proxy.mark()
-    killed = subprocess.Popen(
+    killed = forks.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "sync", "pull", "--page-size", "100",
          "--timeout", "60"], cwd=ROOT, env={**province_env, "DANTOC_SYNC_PEER": proxy.url},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import forks
 from tests.conftest import ARGON2_TEST_COST, ENGINE, _pg_admin_engine, _pg_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,14 +83,14 @@ def _free_port() -> int:
 
 def _flask(env: dict, *args: str) -> str:
     """Run one ``flask --app wsgi`` command; fail the session with its output if it fails."""
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = forks.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                     env=env, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:
         pytest.fail(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
 
 
-def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
+def _wait_until_healthy(url: str, server: forks.Forked | subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -168,7 +169,7 @@ def _server_env(database_url: str, port: int) -> dict:
 def _gunicorn(env: dict, port: int, log: Path):
     """gunicorn serving ``env``'s database until the block ends; yields its base URL."""
     with log.open("w") as stream:
-        server = subprocess.Popen(
+        server = forks.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket",
              "wsgi:app"],
             cwd=ROOT, env=env, stdout=stream, stderr=subprocess.STDOUT)
@@ -432,9 +433,9 @@ def review_server(tmp_path_factory, demo_database):
     log = directory / "gunicorn.log"
     sign_ins = demo_database.sign_ins
     try:
-        done = subprocess.run([sys.executable, "-c", SEED_PERSON, *REVIEW_SECOND_HEAD],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                              check=False)
+        done = forks.run([sys.executable, "-c", SEED_PERSON, *REVIEW_SECOND_HEAD],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                         check=False)
         assert done.returncode == 0, f"review seed failed:\n{done.stdout}\n{done.stderr}"
         seeded = json.loads(done.stdout.strip().splitlines()[-1])
         with _gunicorn(env, port, log) as url:

@@ -23,6 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from dantoc.config import normalise_database_url
+from tests import forks
 from tests.browser.conftest import (
     ROOT,
     DemoDatabase,
@@ -46,7 +47,7 @@ class PwaServer:
         self.url = f"http://127.0.0.1:{port}"
         self.log = directory / "gunicorn.log"
         self.version_file = Path(env["DANTOC_SW_VERSION_FILE"])
-        self.process: subprocess.Popen | None = None
+        self.process: forks.Forked | subprocess.Popen | None = None
         self.engine = sa.create_engine(normalise_database_url(env["DANTOC_DATABASE_URL"]),
                                        poolclass=sa.pool.NullPool)
         self.killed_workers: list[int] = []
@@ -64,7 +65,7 @@ class PwaServer:
     def start(self, **extra_env: str) -> None:
         env = {**self.env, **extra_env}
         with self.log.open("a") as stream:
-            self.process = subprocess.Popen(
+            self.process = forks.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
                  "--no-control-socket", "wsgi:app"],
                 cwd=ROOT, env=env, stdout=stream, stderr=subprocess.STDOUT)
@@ -161,9 +162,9 @@ def _socket_inodes(server_port: int, client_port: int) -> set[str]:
 
 
 def _seed(env: dict, targets: int) -> dict:
-    done = subprocess.run([sys.executable, "-m", "tests.browser.pwa_seed", str(targets)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
+    done = forks.run([sys.executable, "-m", "tests.browser.pwa_seed", str(targets)],
+                     cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                     check=False)
     assert done.returncode == 0, f"pwa_seed failed:\n{done.stdout}\n{done.stderr}"
     return json.loads(done.stdout.strip().splitlines()[-1])
 

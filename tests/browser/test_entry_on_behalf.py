@@ -5,13 +5,13 @@ it, and the audit names both; the officer who typed it in cannot approve it (fou
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import expect
 
+from tests import forks
 from tests.browser.conftest import (
     ROOT,
     SEED_PERSON,
@@ -56,9 +56,9 @@ def behalf_server(tmp_path_factory, demo_database):
     env = _server_env(database_url, port)
     sign_ins = demo_database.sign_ins
     try:
-        done = subprocess.run([sys.executable, "-c", SEED_PERSON, *SECOND_OFFICER,
-                               "commune_officer"], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=300, check=False)
+        done = forks.run([sys.executable, "-c", SEED_PERSON, *SECOND_OFFICER,
+                          "commune_officer"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300, check=False)
         assert done.returncode == 0, f"seed failed:\n{done.stdout}\n{done.stderr}"
         seeded = json.loads(done.stdout.strip().splitlines()[-1])
         with _gunicorn(env, port, directory / "gunicorn.log") as url:

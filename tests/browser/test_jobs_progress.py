@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests import forks
 from tests.browser.conftest import PHONE, ROOT, WatchedPage
 
 pytestmark = pytest.mark.browser
@@ -58,9 +59,9 @@ def test_a_large_import_runs_as_a_job_with_visible_progress(browser, live_server
 
         env = {**live_server.env, "DANTOC_REMINDERS_ENABLED": "0"}
         env.pop("GUNICORN_BIND", None)
-        worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs",
-                                   "work", "--name", "browser-test"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = forks.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "work",
+                              "--name", "browser-test"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         seen, shot = set(), False
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and "Đã xong" not in status.inner_text():

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from decimal import Decimal
 
@@ -21,6 +20,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
+from tests import forks
 from tests.browser.conftest import (
     ROOT,
     WatchedPage,
@@ -47,9 +47,8 @@ def outputs_server(tmp_path_factory, demo_database):
     port = _free_port()
     env = _server_env(database.create(demo_database), port)
     try:
-        done = subprocess.run([sys.executable, "-m", "tests.browser.outputs_seed"], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=300,
-                              check=False)
+        done = forks.run([sys.executable, "-m", "tests.browser.outputs_seed"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300, check=False)
         assert done.returncode == 0, f"outputs_seed failed:\n{done.stdout}\n{done.stderr}"
         seeded = json.loads(done.stdout.strip().splitlines()[-1])
         with _gunicorn(env, port, directory / "gunicorn.log") as url:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
 import pytest
 
+from tests import forks
 from tests.browser.conftest import (
     PHONE,
     ROOT,
@@ -35,9 +35,8 @@ def stats_server(tmp_path_factory, demo_database):
     port = _free_port()
     env = _server_env(database.create(demo_database), port)
     try:
-        done = subprocess.run([sys.executable, "-m", "tests.browser.stats_seed"], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=300,
-                              check=False)
+        done = forks.run([sys.executable, "-m", "tests.browser.stats_seed"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300, check=False)
         assert done.returncode == 0, f"stats_seed failed:\n{done.stdout}\n{done.stderr}"
         seeded = json.loads(done.stdout.strip().splitlines()[-1])
         with _gunicorn(env, port, directory / "gunicorn.log") as url:
