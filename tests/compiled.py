@@ -13,8 +13,6 @@ one compiled statement. Production has one engine per process and keeps SQLAlche
 
 from __future__ import annotations
 
-import threading
-
 #: The dialect attributes a compiled statement depends on, besides its class.
 _DIALECT_SETTINGS = (
     "server_version_info", "paramstyle", "positional", "label_length",
@@ -28,8 +26,7 @@ class SharedCompiledCache:
     """A ``compiled_cache`` shared by engines of the same kind (see the module docstring)."""
 
     def __init__(self):
-        self._compiled: dict = {}
-        self._lock = threading.Lock()
+        self._compiled: dict = {}  # one assignment per statement: atomic under the GIL
 
     @staticmethod
     def _key(key: tuple) -> tuple:
@@ -41,11 +38,7 @@ class SharedCompiledCache:
         return self._compiled.get(self._key(key), default)
 
     def __setitem__(self, key, compiled) -> None:
-        with self._lock:
-            self._compiled[self._key(key)] = compiled
-
-    def __len__(self) -> int:
-        return len(self._compiled)
+        self._compiled[self._key(key)] = compiled
 
 
 COMPILED_SQL = SharedCompiledCache()
