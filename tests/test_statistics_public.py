@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from dantoc.clock import local_day
 from dantoc.extensions import db
 from dantoc.statistics import services as publication
 from tests.test_reports_support import COMMUNE, OTHER_COMMUNE
@@ -26,7 +27,8 @@ def test_commune_page_shows_labels_source_and_small_counts(app, published):
     assert "&lt;5" in html  # Thái – Nữ = 3 in this commune
     report = published.reports[COMMUNE]
     assert report.decided_by.full_name in html
-    assert report.decided_at.strftime("%d/%m/%Y") in html
+    # The day in the province, not in UTC (from 17:00 UTC it is already the next day there).
+    assert local_day(report.decided_at).strftime("%d/%m/%Y") in html
     assert '<meta name="description"' in html
 
 
