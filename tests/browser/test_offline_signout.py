@@ -230,6 +230,11 @@ def test_refused_persistent_storage_is_said_once_calmly_with_what_to_do(
     phone.sign_in(*offline_server.sign_in_for("village_head"))
     note = phone.page.locator("#storage-warning")
     expect(note).to_be_visible()
+    # Below what the person came for: the script shows it after the page is on screen, and
+    # above the list it moved the links under the finger (a tap then missed its report).
+    assert phone.page.url.endswith("/entry/")
+    assert phone.page.evaluate("""() => document.querySelector('ul.due').getBoundingClientRect()
+        .bottom <= document.getElementById('storage-warning').getBoundingClientRect().top""")
     assert note.inner_text().startswith(vi(
         "This phone may clear saved data when it runs short of space. When you have signal, "
         "open this app so that your reports are sent."))
