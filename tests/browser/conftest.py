@@ -254,6 +254,8 @@ class WatchedPage:
         self.base_url = base_url
         self.console_errors: list[str] = []
         self.failed_requests: list[str] = []
+        #: requests the browser aborted because their page had already left (not failures)
+        self.abandoned: list[str] = []
         self.requests: list = []
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
@@ -271,8 +273,8 @@ class WatchedPage:
         referer = request.headers.get("referer")
         left = (request.failure == "net::ERR_ABORTED" and referer is not None
                 and referer != self.page.url)
-        if not left:
-            self.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
+        failure = f"{request.method} {request.url}: {request.failure}"
+        (self.abandoned if left else self.failed_requests).append(failure)
 
     def _on_console(self, message) -> None:
         if message.type == "error":
