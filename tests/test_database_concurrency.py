@@ -58,21 +58,14 @@ def _worker(database_url: str, method: str, iterations: int, barrier, results) -
         results.put((os.getpid(), 0, [traceback.format_exc()]))
 
 
-def _fork_server():
-    """Worker processes forked from a server that has imported this module and every
-    ``dantoc`` module (the blueprints included: tests/forks.py's preload list, which the
-    suite's gunicorn servers and ``flask`` commands share: one fork server per process),
-    instead of a fresh interpreter per worker: each spawned worker spent ~5 s of CPU importing
-    the app before its first transaction, eight workers per run. The fork server is a process
-    of its own with one thread, so nothing of the test process (its threads, connections and
-    locks) is inherited; each worker still builds its own app and engine, as a gunicorn worker
-    does."""
-    return forks.context()
-
-
 def run_workload(database_url: str, method: str, iterations: int = ITERATIONS):
     """Run ``PROCESSES`` workers at once; return (commits reported, errors, rows in the DB)."""
-    ctx = _fork_server()
+    # Workers forked from the suite's fork server (tests/forks.py: it has imported this
+    # module and every ``dantoc`` module), not fresh interpreters that each spent ~5 s of CPU
+    # importing the app. It is a process of its own with one thread, so nothing of the test
+    # process (threads, connections, locks) is inherited; each worker builds its own app and
+    # engine, as a gunicorn worker does.
+    ctx = forks.context()
     barrier = ctx.Barrier(PROCESSES)
     results = ctx.Queue()
     workers = [ctx.Process(target=_worker, args=(database_url, method, iterations, barrier,
